@@ -1,0 +1,198 @@
+/// A growable string of bits, packed into 64-bit words, most significant bit first.
+///
+/// Bit `i` of the buffer is bit `63 - i % 64` of `words[i / 64]`, so the words read left to right in the same
+/// order as the bits, and writing the words out big-endian gives the MSB-first byte packing that NIST STS,
+/// cryptomite and qrng's files use (bit 0 is `0x80` of byte 0).
+///
+/// Every stage after the health tests works on `BitBuffer`s: the extractors take and produce them, the pool stores
+/// their words. The bits past ``count`` in the last word are always zero, so two buffers with the same bits compare
+/// equal word by word.
+public struct BitBuffer: Sendable, Hashable {
+    /// The packed words; the unused low bits of the last word are zero.
+    public private(set) var words: [UInt64]
+    /// The number of bits in the buffer.
+    public private(set) var count: Int
+
+    /// Creates an empty buffer.
+    public init() {
+        self.words = []
+        self.count = 0
+    }
+
+    /// Creates an empty buffer with room for `bits` bits before it reallocates.
+    public init(minimumCapacity bits: Int) {
+        self.words = []
+        self.words.reserveCapacity((bits + 63) >> 6)
+        self.count = 0
+    }
+
+    /// Creates a buffer of `count` zero bits.
+    public init(zeros count: Int) {
+        precondition(count >= 0, "a bit count cannot be negative")
+        self.words = Array(repeating: 0, count: (count + 63) >> 6)
+        self.count = count
+    }
+
+    /// Creates a buffer from words already packed MSB-first, keeping the first `count` bits.
+    public init(words: [UInt64], count: Int) {
+        precondition(count >= 0 && count <= words.count * 64, "count must fit in the words given")
+        self.words = Array(words.prefix((count + 63) >> 6))
+        self.count = count
+        self.clearTail()
+    }
+
+    /// Creates a buffer from bytes packed MSB-first (bit 0 is `0x80` of byte 0).
+    ///
+    /// - Parameters:
+    ///   - bytes: The packed bytes.
+    ///   - count: How many bits to keep; all of them (`8 * bytes.count`) when `nil`.
+    public init(packedBytes bytes: some Collection<UInt8>, count: Int? = nil) {
+        let bitCount = count ?? bytes.count * 8
+        precondition(bitCount >= 0 && bitCount <= bytes.count * 8, "count must fit in the bytes given")
+        var words = [UInt64](repeating: 0, count: (bitCount + 63) >> 6)
+        var index = 0
+        for byte in bytes.prefix((bitCount + 7) >> 3) {
+            words[index >> 3] |= UInt64(byte) << (56 - 8 * (index & 7))
+            index += 1
+        }
+        self.init(words: words, count: bitCount)
+    }
+
+    /// Makes room for `bits` bits in all before the buffer reallocates.
+    public mutating func reserveCapacity(_ bits: Int) {
+        words.reserveCapacity((bits + 63) >> 6)
+    }
+
+    /// Whether the buffer holds no bits.
+    @inlinable public var isEmpty: Bool { count == 0 }
+
+    /// The bit at `index`.
+    public subscript(index: Int) -> Bool {
+        precondition(index >= 0 && index < count, "bit index out of range")
+        return (words[index >> 6] >> (63 - UInt64(index & 63))) & 1 == 1
+    }
+
+    /// Appends one bit.
+    public mutating func append(_ bit: Bool) {
+        if count & 63 == 0 { words.append(0) }
+        if bit { words[count >> 6] |= 1 << (63 - UInt64(count & 63)) }
+        count += 1
+    }
+
+    /// Appends the low `width` bits of `value`, most significant of them first.
+    public mutating func append(bits value: UInt64, width: Int) {
+        precondition(width >= 0 && width <= 64, "width must be between 0 and 64")
+        guard width > 0 else { return }
+        let aligned = width == 64 ? value : (value & ((1 << UInt64(width)) - 1)) << UInt64(64 - width)
+        appendLeftAligned(aligned, width: width)
+    }
+
+    /// Appends the first `width` bits of `word` (its most significant bits); the rest of `word` must be zero.
+    @usableFromInline
+    mutating func appendLeftAligned(_ word: UInt64, width: Int) {
+        let used = count & 63
+        if used == 0 {
+            words.append(word)
+        } else {
+            words[words.count - 1] |= word >> UInt64(used)
+            if used + width > 64 { words.append(word << UInt64(64 - used)) }
+        }
+        count += width
+    }
+
+    /// Appends all bits of `other`.
+    public mutating func append(contentsOf other: BitBuffer) {
+        append(contentsOf: other, range: 0..<other.count)
+    }
+
+    /// Appends the bits of `other` in `range`.
+    public mutating func append(contentsOf other: BitBuffer, range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= other.count, "range out of bounds")
+        words.reserveCapacity((count + range.count + 63) >> 6)
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let width = min(64, range.upperBound - position)
+            appendLeftAligned(other.word(atBit: position, width: width), width: width)
+            position += width
+        }
+    }
+
+    /// Up to 64 bits starting at bit `offset`, left-aligned in the result; bits past `width` are zero.
+    @inlinable
+    public func word(atBit offset: Int, width: Int = 64) -> UInt64 {
+        precondition(offset >= 0 && width >= 0 && width <= 64 && offset + width <= count, "bits out of range")
+        guard width > 0 else { return 0 }
+        let index = offset >> 6
+        let shift = UInt64(offset & 63)
+        var value = words[index] << shift
+        if shift != 0 && index + 1 < words.count { value |= words[index + 1] >> (64 - shift) }
+        return width == 64 ? value : value & ~(UInt64.max >> UInt64(width))
+    }
+
+    /// The bits in `range`, as a new buffer.
+    public func extracting(_ range: Range<Int>) -> BitBuffer {
+        var result = BitBuffer(minimumCapacity: range.count)
+        result.append(contentsOf: self, range: range)
+        return result
+    }
+
+    /// Removes the first `k` bits, shifting the rest to the front.
+    public mutating func removeFirst(_ k: Int) {
+        precondition(k >= 0 && k <= count, "cannot remove more bits than the buffer holds")
+        guard k > 0 else { return }
+        let rest = extracting(k..<count)
+        removeAll(keepingCapacity: true)
+        append(contentsOf: rest)
+    }
+
+    /// Removes every bit, overwriting the storage with zeros first.
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        words.withUnsafeMutableBufferPointer { secureZero(UnsafeMutableRawBufferPointer($0)) }
+        words.removeAll(keepingCapacity: keepingCapacity)
+        count = 0
+    }
+
+    /// The bits packed MSB-first into bytes; a final partial byte is padded with zero bits.
+    public func packedBytes() -> [UInt8] {
+        let byteCount = (count + 7) >> 3
+        return [UInt8](unsafeUninitializedCapacity: byteCount) { bytes, initialized in
+            copyPackedBytes(into: UnsafeMutableRawBufferPointer(bytes))
+            initialized = byteCount
+        }
+    }
+
+    /// Writes the bits packed MSB-first into the first `(count + 7) / 8` bytes of `destination`.
+    public func copyPackedBytes(into destination: UnsafeMutableRawBufferPointer) {
+        let byteCount = (count + 7) >> 3
+        precondition(destination.count >= byteCount, "destination too small")
+        words.withUnsafeBufferPointer { source in
+            var offset = 0
+            for word in source {
+                let bigEndian = word.bigEndian
+                let take = min(8, byteCount - offset)
+                withUnsafeBytes(of: bigEndian) { raw in
+                    destination.baseAddress!.advanced(by: offset).copyMemory(from: raw.baseAddress!, byteCount: take)
+                }
+                offset += take
+            }
+        }
+    }
+
+    /// The number of one bits.
+    public var nonzeroBitCount: Int {
+        words.reduce(0) { $0 + $1.nonzeroBitCount }
+    }
+
+    private mutating func clearTail() {
+        let used = count & 63
+        if used != 0 { words[words.count - 1] &= ~(UInt64.max >> UInt64(used)) }
+    }
+}
+
+extension BitBuffer: CustomStringConvertible {
+    /// The bits as a string of `0` and `1`, abbreviated past 128 bits.
+    public var description: String {
+        let shown = (0..<min(count, 128)).map { self[$0] ? "1" : "0" }.joined()
+        return count > 128 ? "\(shown)… (\(count) bits)" : shown
+    }
+}

@@ -1,0 +1,69 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Runs a ``Pipeline`` on a thread of its own and keeps an ``EntropyPool`` filled.
+///
+/// The producer fills the pool to capacity, then sleeps until consumers have drained it below its low
+/// watermark, so memory stays bounded and the pipeline runs in long bursts. It closes the pool when it stops:
+/// with the failure when the health tests fail permanently (the pool's remaining bits are then discarded too),
+/// with ``QRNGError/Code/endOfInput`` when the source ends (consumers may drain what is left), and with
+/// ``QRNGError/Code/poolClosed`` when ``stop()`` is called.
+public final class EntropyProducer: Sendable {
+    /// The pool this producer fills.
+    public let pool: EntropyPool
+
+    private let latestStatistics: Mutex<PipelineStatistics>
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Starts a producer thread for `pipeline`.
+    public init(pipeline: Pipeline, pool: EntropyPool) {
+        self.pool = pool
+        self.latestStatistics = Mutex(pipeline.statistics)
+        Thread.detachNewThread { [self, pipeline] in
+            self.run(pipeline)
+        }
+    }
+
+    /// The pipeline's counters, as of its latest step.
+    public var statistics: PipelineStatistics { latestStatistics.withLock { $0 } }
+
+    /// Stops producing and closes the pool; returns once the producer thread has finished.
+    public func stop() {
+        pool.close()
+        waitUntilFinished()
+    }
+
+    /// Waits until the producer thread has finished.
+    public func waitUntilFinished() {
+        finished.wait()
+        finished.signal()
+    }
+
+    private func run(_ initialPipeline: Pipeline) {
+        var pipeline = initialPipeline
+        var output = BitBuffer(minimumCapacity: 2 * pipeline.samplesPerStep)
+        defer {
+            output.removeAll()
+            latestStatistics.withLock { $0 = pipeline.statistics }
+            finished.signal()
+        }
+        do {
+            while true {
+                if pool.availableBits >= pool.capacityBits { try pool.waitForRoom() }
+                guard try pipeline.step(into: &output) else {
+                    try pool.deposit(output)
+                    pool.close(reason: QRNGError(.endOfInput, "the entropy source ended"))
+                    return
+                }
+                latestStatistics.withLock { $0 = pipeline.statistics }
+                try pool.deposit(output)
+                output.removeAll(keepingCapacity: true)
+            }
+        } catch where error.code == .healthTestFailure {
+            pool.close(reason: error, discardingRemainingBits: true)
+        } catch {
+            pool.close(reason: error)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+/// A fixed-capacity ring of bits that zeroes every bit it hands out.
+///
+/// The capacity is a power of two number of 64-bit words, so positions wrap with a mask. `head` and `tail` count
+/// bits from the ring's creation and never wrap themselves (2⁶⁴ bits is centuries at any real rate). The bits
+/// outside [head, tail) are always zero; writing ORs into them.
+struct BitRing: ~Copyable {
+    let capacityBits: Int
+    private let wordMask: Int
+    private let storage: UnsafeMutableBufferPointer<UInt64>
+    private(set) var head: UInt64 = 0
+    private(set) var tail: UInt64 = 0
+
+    /// Creates a ring holding at least `minimumCapacityBits` bits.
+    init(minimumCapacityBits: Int) {
+        var words = 1
+        while words * 64 < minimumCapacityBits { words <<= 1 }
+        self.capacityBits = words * 64
+        self.wordMask = words - 1
+        self.storage = .allocate(capacity: words)
+        self.storage.initialize(repeating: 0)
+    }
+
+    deinit {
+        secureZero(UnsafeMutableRawBufferPointer(storage))
+        storage.deallocate()
+    }
+
+    var count: Int { Int(tail - head) }
+    var freeBits: Int { capacityBits - count }
+
+    /// Appends the bits of `bits` in `range`; they must fit.
+    mutating func write(_ bits: BitBuffer, range: Range<Int>) {
+        precondition(range.count <= freeBits, "the ring has no room for these bits")
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let width = min(64, range.upperBound - position)
+            let chunk = bits.word(atBit: position, width: width)
+            let index = Int(truncatingIfNeeded: tail >> 6) & wordMask
+            let shift = Int(tail & 63)
+            storage[index] |= chunk >> UInt64(shift)
+            if shift + width > 64 { storage[(index + 1) & wordMask] |= chunk << UInt64(64 - shift) }
+            tail += UInt64(width)
+            position += width
+        }
+    }
+
+    /// Removes up to 64 bits from the front, zeroing them in the ring; returns them left-aligned.
+    mutating func takeWord(width: Int) -> UInt64 {
+        precondition(width >= 1 && width <= 64 && width <= count, "not enough bits in the ring")
+        let index = Int(truncatingIfNeeded: head >> 6) & wordMask
+        let next = (index + 1) & wordMask
+        let shift = UInt64(head & 63)
+        let mask = width == 64 ? UInt64.max : ~(UInt64.max >> UInt64(width))
+        var value = storage[index] << shift
+        if shift != 0 { value |= storage[next] >> (64 - shift) }
+        storage[index] &= ~(mask >> shift)
+        if shift != 0 && Int(shift) + width > 64 { storage[next] &= ~(mask << (64 - shift)) }
+        head += UInt64(width)
+        return value & mask
+    }
+
+    /// Removes `bitCount` bits from the front into `output`.
+    mutating func take(_ bitCount: Int, into output: inout BitBuffer) {
+        var remaining = bitCount
+        while remaining > 0 {
+            let width = min(64, remaining)
+            output.appendLeftAligned(takeWord(width: width), width: width)
+            remaining -= width
+        }
+    }
+
+    /// Removes `destination.count` bytes' worth of bits from the front, packing them MSB-first.
+    mutating func take(into destination: UnsafeMutableRawBufferPointer) {
+        var offset = 0
+        while offset < destination.count {
+            let byteCount = min(8, destination.count - offset)
+            let word = takeWord(width: byteCount * 8).bigEndian
+            withUnsafeBytes(of: word) { raw in
+                (destination.baseAddress! + offset).copyMemory(from: raw.baseAddress!, byteCount: byteCount)
+            }
+            offset += byteCount
+        }
+    }
+
+    /// Zeroes and drops every bit.
+    mutating func removeAll() {
+        secureZero(UnsafeMutableRawBufferPointer(storage))
+        head = tail
+    }
+}

@@ -1,0 +1,3 @@
+import QRNGCLI
+
+QRNGCommand.main()
