@@ -15,7 +15,9 @@ struct Generate: ParsableCommand {
             """
     )
 
-    @Option(help: "How many bytes to write, e.g. 1000000, 64K, 1M (K/M/G = 1024ⁿ, KB/MB/GB = 1000ⁿ).",
+    // `.unconditional` so that `--bytes -5` reaches the parser and gets a clear "negative" error.
+    @Option(parsing: .unconditional,
+            help: "How many bytes to write, e.g. 1000000, 64K, 1M (K/M/G = 1024ⁿ, KB/MB/GB = 1000ⁿ).",
             transform: parseByteCount)
     var bytes: Int
 

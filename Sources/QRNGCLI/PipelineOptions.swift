@@ -8,7 +8,8 @@ struct PipelineOptions: ParsableArguments {
         case vonNeumann = "von-neumann"
     }
 
-    @Option(help: "Seed of the simulator's pseudo-random generator, for reproducible output (default: from the OS).",
+    @Option(parsing: .unconditional,
+            help: "Seed of the simulator's pseudo-random generator, for reproducible output (default: from the OS).",
             transform: parseSeed)
     var seed: UInt64?
 

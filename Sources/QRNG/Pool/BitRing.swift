@@ -82,6 +82,15 @@ struct BitRing: ~Copyable {
         }
     }
 
+    /// Whether every storage bit outside [head, tail) is zero, as the ring promises; for tests.
+    var isZeroOutsideContents: Bool {
+        (0..<capacityBits).allSatisfy { bit in
+            let position = UInt64(bit)
+            let inside = (position &- head) % UInt64(capacityBits) < UInt64(count)
+            return inside || (storage[bit >> 6] >> UInt64(63 - bit & 63)) & 1 == 0
+        }
+    }
+
     /// Zeroes and drops every bit.
     mutating func removeAll() {
         secureZero(UnsafeMutableRawBufferPointer(storage))

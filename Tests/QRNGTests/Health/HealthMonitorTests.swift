@@ -1,0 +1,99 @@
+import QRNG
+import Testing
+
+@Suite struct HealthMonitorTests {
+    /// 16-bit samples that carry their own stream offset: all distinct within any window, so a healthy stretch
+    /// never fails, and each released sample says where it came from.
+    static func taggedMonitor() throws -> HealthMonitor {
+        try HealthMonitor(cutoffs: try HealthCutoffs(bitsPerSample: 16, minEntropy: 8))
+    }
+
+    static func decode(_ bits: BitBuffer) -> [UInt64] {
+        stride(from: 0, to: bits.count, by: 16).map { UInt64(bits.word(atBit: $0, width: 16) >> 48) }
+    }
+
+    @Test func startUpSamplesAreDiscardedAndOutputIsHeldBack() throws {
+        var monitor = try Self.taggedMonitor()
+        #expect(monitor.holdbackSamples == 1024)  // 2W for W = 512
+        var released = BitBuffer()
+        let first = SampleBuffer(values: (0..<1024).map { UInt16($0) }, bitsPerSample: 16)
+        #expect(monitor.process(first, releasingInto: &released).isEmpty)
+        #expect(released.isEmpty)
+        #expect(monitor.state == .healthy)
+
+        let second = SampleBuffer(values: (1024..<4096).map { UInt16($0) }, bitsPerSample: 16)
+        #expect(monitor.process(second, releasingInto: &released).isEmpty)
+        // Start-up took samples 0..<1024; the last 1024 tested samples are still held.
+        #expect(Self.decode(released) == Array(1024..<3072))
+        #expect(monitor.samplesReleased == 2048 && monitor.samplesDiscarded == 1024)
+    }
+
+    /// A detector sticks mid-stream. Nothing from the stuck stretch may be released, nor any sample the tests had
+    /// not yet looked `holdbackSamples` past when they caught it; output resumes only after a fresh start-up.
+    @Test func faultMidStreamReleasesNothingFromTheFailingStretch() throws {
+        var monitor = try HealthMonitor(
+            cutoffs: try HealthCutoffs(bitsPerSample: 16, minEntropy: 8),
+            policy: FailurePolicy(permanentFailureCount: 1000))
+        let faultStart: UInt64 = 5000
+        let faultEnd: UInt64 = 5100
+        var released = BitBuffer()
+        var failures: [HealthFailure] = []
+        for chunk in stride(from: UInt64(0), to: 12000, by: 777) {
+            let values = (chunk..<min(chunk + 777, 12000)).map { offset in
+                (faultStart..<faultEnd).contains(offset) ? 0xABCD : UInt16(truncatingIfNeeded: offset)
+            }
+            failures += monitor.process(SampleBuffer(values: values, bitsPerSample: 16), releasingInto: &released)
+        }
+        // RCT cutoff 1 + ⌈30/8⌉ = 5: the stuck run fails at its 5th sample, then again every 5 samples while
+        // start-up re-runs inside the stuck stretch.
+        let rctCutoff = UInt64(monitor.cutoffs.repetitionCountCutoff)
+        #expect(rctCutoff == 5)
+        let expectedOffsets = Array(stride(from: faultStart + rctCutoff - 1, to: faultEnd, by: Int(rctCutoff)))
+        #expect(failures.map(\.sampleOffset) == expectedOffsets)
+        #expect(failures.allSatisfy { $0.test == .repetitionCount })
+
+        let detection = try #require(failures.first).sampleOffset
+        let offsets = Self.decode(released)
+        // Start-up re-runs after the last failure and discards its samples.
+        let lastFailure = try #require(failures.last).sampleOffset
+        let unsafe = (detection - UInt64(monitor.holdbackSamples))..<(lastFailure + 1 + UInt64(monitor.startupSamples))
+        let unsafeReleased = offsets.filter { unsafe.contains($0) }
+        #expect(unsafeReleased.isEmpty, "released samples from \(unsafe)")
+        #expect(offsets.first.map { $0 < faultStart } == true && offsets.last.map { $0 >= faultEnd } == true)
+        // Released samples come out in stream order, each once.
+        #expect(offsets == offsets.sorted() && Set(offsets).count == offsets.count)
+    }
+
+    @Test func repeatedFailuresBecomePermanentUntilAnOperatorReset() throws {
+        var monitor = try HealthMonitor(
+            cutoffs: try HealthCutoffs(bitsPerSample: 1, minEntropy: 1),
+            policy: FailurePolicy(permanentFailureCount: 3, permanentFailureWindow: 1 << 20))
+        var released = BitBuffer()
+        let stuck = SampleBuffer(bits: BitBuffer(zeros: 10_000))
+        let failures = monitor.process(stuck, releasingInto: &released)
+        #expect(failures.count == 3)
+        #expect(failures.map(\.permanent) == [false, false, true])
+        #expect(failures.map(\.sampleOffset) == [30, 61, 92])  // RCT cutoff 31: every 31st sample fails
+        #expect(monitor.state == .failedPermanently)
+        #expect(released.isEmpty)
+
+        var generator = Xoshiro256StarStar(seed: 5)
+        let healthy = SampleBuffer(bits: .random(count: 10_000, using: &generator))
+        #expect(monitor.process(healthy, releasingInto: &released).isEmpty)
+        #expect(released.isEmpty, "a permanently failed monitor releases nothing")
+
+        monitor.operatorReset()
+        #expect(monitor.process(healthy, releasingInto: &released).isEmpty)
+        #expect(released.count == 10_000 - 1024 - monitor.holdbackSamples)
+    }
+
+    @Test func failureErrorNamesTestValueThresholdAndOffset() throws {
+        var monitor = try HealthMonitor(cutoffs: try HealthCutoffs(bitsPerSample: 1, minEntropy: 1))
+        var released = BitBuffer()
+        let failure = try #require(
+            monitor.process(SampleBuffer(bits: BitBuffer(zeros: 100)), releasingInto: &released).first)
+        let text = failure.error.description
+        #expect(text.contains("Repetition Count Test"))
+        #expect(text.contains("value 31") && text.contains("threshold 31") && text.contains("sample offset 30"))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import QRNG
+
+/// One record of a `.rsp` known-answer file: `key = value` lines, records separated by blank lines, `#` comments.
+struct VectorRecord: CustomStringConvertible {
+    let fields: [String: String]
+    let line: Int
+
+    func string(_ key: String) throws -> String {
+        guard let value = fields[key] else { throw VectorError("record at line \(line) has no '\(key)'") }
+        return value
+    }
+
+    func int(_ key: String) throws -> Int {
+        guard let value = Int(try string(key)) else { throw VectorError("'\(key)' at line \(line) is not an integer") }
+        return value
+    }
+
+    func double(_ key: String) throws -> Double {
+        guard let value = Double(try string(key)) else { throw VectorError("'\(key)' at line \(line) is not a number") }
+        return value
+    }
+
+    func bytes(_ key: String) throws -> [UInt8] {
+        let hex = Array(try string(key).utf8)
+        guard hex.count % 2 == 0 else { throw VectorError("'\(key)' at line \(line) has an odd number of hex digits") }
+        return try stride(from: 0, to: hex.count, by: 2).map { index in
+            guard let byte = UInt8(String(decoding: hex[index..<index + 2], as: UTF8.self), radix: 16) else {
+                throw VectorError("'\(key)' at line \(line) is not hex")
+            }
+            return byte
+        }
+    }
+
+    /// A bit string packed MSB-first in hex, `count` bits long.
+    func bits(_ key: String, count: Int) throws -> BitBuffer {
+        BitBuffer(packedBytes: try bytes(key), count: count)
+    }
+
+    var description: String { "record at line \(line): " + fields.keys.sorted().joined(separator: ",") }
+}
+
+struct VectorError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+enum TestVectors {
+    /// The repository's `testvectors/` folder, found by walking up from this source file.
+    static let directory: URL = {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while url.path != "/" {
+            let candidate = url.appendingPathComponent("testvectors")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        fatalError("testvectors/ not found above \(#filePath)")
+    }()
+
+    static func records(_ relativePath: String) throws -> [VectorRecord] {
+        let text = try String(contentsOf: directory.appendingPathComponent(relativePath), encoding: .utf8)
+        var records: [VectorRecord] = []
+        var fields: [String: String] = [:]
+        var start = 0
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("#") { continue }
+            if line.isEmpty {
+                if !fields.isEmpty { records.append(VectorRecord(fields: fields, line: start)) }
+                fields = [:]
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else {
+                throw VectorError("\(relativePath):\(index + 1): expected 'key = value'")
+            }
+            if fields.isEmpty { start = index + 1 }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+            fields[key] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+        }
+        if !fields.isEmpty { records.append(VectorRecord(fields: fields, line: start)) }
+        return records
+    }
+}
+
+/// Random bit strings for property tests, from a fixed seed.
+extension BitBuffer {
+    static func random(count: Int, using generator: inout Xoshiro256StarStar) -> BitBuffer {
+        let words = (0..<((count + 63) / 64)).map { _ in generator.next() }
+        return BitBuffer(words: words, count: count)
+    }
+}
