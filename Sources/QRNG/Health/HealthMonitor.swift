@@ -113,6 +113,8 @@ public struct HealthMonitor: Sendable {
     private var heldBits = BitBuffer()
     private var heldSamples = 0
     private var recentFailureOffsets: [UInt64] = []
+    /// Whether binary samples are tested a word at a time; tests turn it off to compare with the plain path.
+    var checkBitsAtOnce = true
 
     /// Creates a monitor.
     ///
@@ -178,9 +180,38 @@ public struct HealthMonitor: Sendable {
         switch samples.storage {
         case .binary(let bits):
             bits.words.withUnsafeBufferPointer { words in
+                func bit(_ index: Int) -> UInt16 {
+                    UInt16(truncatingIfNeeded: words[index >> 6] >> UInt64(63 - (index & 63))) & 1
+                }
                 while index < count {
-                    let bit = UInt16(truncatingIfNeeded: words[index >> 6] >> UInt64(63 - (index & 63))) & 1
-                    if !test(bit) { break }
+                    var width = min(64, count - index)
+                    if case .startingUp(let remaining) = state { width = min(width, remaining) }
+                    if checkBitsAtOnce {
+                        // Whole words at once; only a word in which a test may fail is re-tested bit by bit.
+                        let word = bits.word(atBit: index, width: width)
+                        var rct = repetitionCount
+                        var apt = adaptiveProportion
+                        if !rct.mayFail(binaryWord: word, count: width)
+                            && !apt.mayFail(binaryWord: word, count: width)
+                        {
+                            repetitionCount = rct
+                            adaptiveProportion = apt
+                            index += width
+                            if case .startingUp(let remaining) = state {
+                                if remaining == width {
+                                    state = .healthy
+                                    keptFrom = index
+                                } else {
+                                    state = .startingUp(remainingSamples: remaining - width)
+                                }
+                            }
+                            continue
+                        }
+                    }
+                    let end = index + width
+                    while index < end {
+                        if !test(bit(index)) { return }
+                    }
                 }
             }
         case .wide(let values):

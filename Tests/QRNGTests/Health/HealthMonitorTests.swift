@@ -1,4 +1,4 @@
-import QRNG
+@testable import QRNG
 import Testing
 
 @Suite struct HealthMonitorTests {
@@ -95,5 +95,58 @@ import Testing
         let text = failure.error.description
         #expect(text.contains("Repetition Count Test"))
         #expect(text.contains("value 31") && text.contains("threshold 31") && text.contains("sample offset 30"))
+    }
+}
+
+/// The word-at-a-time path for binary samples must agree exactly with testing one sample at a time.
+@Suite struct HealthMonitorFastPathTests {
+    static func run(_ monitor: inout HealthMonitor, _ chunks: [BitBuffer]) -> (BitBuffer, [HealthFailure]) {
+        var released = BitBuffer()
+        var failures: [HealthFailure] = []
+        for chunk in chunks { failures += monitor.process(SampleBuffer(bits: chunk), releasingInto: &released) }
+        return (released, failures)
+    }
+
+    @Test(arguments: [0.3, 0.8, 1.0])
+    func wordPathAgreesWithSamplePath(minEntropy: Double) throws {
+        var generator = Xoshiro256StarStar(seed: UInt64(minEntropy * 1000))
+        // Random stretches, stuck stretches of various lengths and biased stretches, in odd-sized chunks.
+        var stream = BitBuffer()
+        for segment in 0..<60 {
+            let length = Int(generator.next() % 3000) + 1
+            switch segment % 4 {
+            case 0, 1: stream.append(contentsOf: .random(count: length, using: &generator))
+            case 2:
+                let value = generator.next() & 1 == 1
+                for _ in 0..<Int(generator.next() % 120) { stream.append(value) }
+            default:
+                for _ in 0..<length { stream.append(generator.next() % 100 < 85) }
+            }
+        }
+        var chunks: [BitBuffer] = []
+        var position = 0
+        while position < stream.count {
+            let size = min(stream.count - position, Int(generator.next() % 700) + 1)
+            chunks.append(stream.extracting(position..<position + size))
+            position += size
+        }
+        let cutoffs = try HealthCutoffs(bitsPerSample: 1, minEntropy: minEntropy)
+        var fast = try HealthMonitor(cutoffs: cutoffs, policy: FailurePolicy(permanentFailureCount: 1_000_000))
+        var plain = fast
+        plain.checkBitsAtOnce = false
+        let (fastReleased, fastFailures) = Self.run(&fast, chunks)
+        let (plainReleased, plainFailures) = Self.run(&plain, chunks)
+        #expect(!plainFailures.isEmpty, "the stream must exercise failures")
+        #expect(fastFailures == plainFailures)
+        #expect(fastReleased == plainReleased)
+        #expect(fast.samplesReleased == plain.samplesReleased)
+    }
+
+    @Test func runDetectionWithinAWord() {
+        #expect(RepetitionCountTest.hasRun(0x00FF_0000_0000_0000, 8))
+        #expect(!RepetitionCountTest.hasRun(0x00FE_0000_0000_0000, 8))
+        #expect(RepetitionCountTest.hasRun(.max, 64))
+        #expect(!RepetitionCountTest.hasRun(.max >> 1, 64))
+        #expect(RepetitionCountTest.hasRun(0x0000_0000_0000_0007, 3))
     }
 }

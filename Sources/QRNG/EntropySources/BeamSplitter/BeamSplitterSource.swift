@@ -38,31 +38,32 @@ public struct BeamSplitterSource<Clicks: ClickSource>: EntropySource {
         var bits: BitBuffer
         if case .binary(let existing) = buffer.storage { bits = existing } else { bits = BitBuffer() }
         buffer = SampleBuffer(bitsPerSample: 1)  // drop the reference so appending does not copy
+        let bitsBefore = bits.count
 
         var word: UInt64 = 0
         var filled = 0
-        var singles0: UInt64 = 0
         var singles1: UInt64 = 0
         var doubles: UInt64 = 0
-        for event in clickBuffer.events {
-            switch event.outcome {
-            case .d0: singles0 += 1
-            case .d1:
-                singles1 += 1
-                word |= 1 << UInt64(63 - filled)
-            case .both:
-                doubles += 1
-                continue
-            case .none:
-                continue
-            }
-            filled += 1
-            if filled == 64 {
-                bits.appendLeftAligned(word, width: 64)
-                word = 0
-                filled = 0
+        clickBuffer.events.withUnsafeBufferPointer { events in
+            for event in events {
+                // Branch-free, since D0 and D1 are equally likely: the outcome's two bits are (D1, D0), so a
+                // single click is exactly when they differ, and then the D1 bit is the sample.
+                let raw = UInt64(event.outcome.rawValue)
+                let isSingle = (raw ^ (raw >> 1)) & 1
+                let bit = (raw >> 1) & isSingle
+                word |= bit << UInt64(63 - filled)
+                filled += Int(isSingle)
+                singles1 += bit
+                doubles += (raw >> 1) & raw & 1
+                if filled == 64 {
+                    bits.appendLeftAligned(word, width: 64)
+                    word = 0
+                    filled = 0
+                }
             }
         }
+        let singles = UInt64(bits.count - bitsBefore + filled)
+        let singles0 = singles - singles1
         if filled > 0 { bits.appendLeftAligned(word, width: filled) }
         buffer = SampleBuffer(bits: bits)
 

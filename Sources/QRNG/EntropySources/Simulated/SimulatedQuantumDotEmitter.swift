@@ -7,9 +7,9 @@ import Glibc
 ///
 /// Pulses are independent and identically distributed under the model, so the simulator does not draw once per
 /// pulse. It draws the gap to the next pulse with a click from the geometric distribution with success
-/// probability q = 1 − P(no click), then that pulse's outcome from the three click outcomes in proportion to
-/// their probabilities. The cost is per click, not per pulse, and the outcome distribution is exactly that of
-/// drawing every pulse.
+/// probability q = 1 − P(no click), together with that pulse's outcome (D0, D1 or both in proportion to their
+/// probabilities), from one alias table. The cost is per click, not per pulse, and the outcome distribution is
+/// that of drawing every pulse, to within 2⁻⁵² per outcome.
 ///
 /// Given a seed the output is reproducible; without one the generator is seeded from the operating system.
 public struct SimulatedQuantumDotEmitter: ClickSource {
@@ -22,13 +22,10 @@ public struct SimulatedQuantumDotEmitter: ClickSource {
     private var generator: Xoshiro256StarStar
     /// The index of the next pulse not yet handed out.
     private var nextPulse: UInt64 = 0
-    /// The index of the next pulse with a click, already drawn.
+    /// The next pulse with a click and its outcome, already drawn.
     private var nextClickedPulse: UInt64 = 0
-    /// log(1 − q), the scale of the geometric gaps; zero when no pulse can click.
-    private let logOfNoClick: Double
-    /// Thresholds on a uniform 64-bit draw choosing D0, D1 or both, given a click.
-    private let d0Threshold: UInt64
-    private let d1Threshold: UInt64
+    private var nextOutcome = ClickOutcome.none
+    private let sampler: GapSampler
 
     /// Creates a simulator.
     ///
@@ -43,16 +40,8 @@ public struct SimulatedQuantumDotEmitter: ClickSource {
         self.generator = Xoshiro256StarStar(seed: seedValue)
         let seedText = seed.map { "seed \($0)" } ?? "seeded from the operating system"
         self.provenance = Provenance(kind: .simulated, detail: "\(configuration.summary), \(seedText)")
-
-        let clickProbability = 1 - probabilities.none
-        self.logOfNoClick = clickProbability > 0 ? log1p(-clickProbability) : 0
-        func threshold(_ fraction: Double) -> UInt64 {
-            fraction >= 1 ? .max : UInt64(fraction * 0x1p64)
-        }
-        let p = clickProbability > 0 ? clickProbability : 1
-        self.d0Threshold = threshold(probabilities.d0 / p)
-        self.d1Threshold = threshold((probabilities.d0 + probabilities.d1) / p)
-        self.nextClickedPulse = drawGap()
+        self.sampler = GapSampler(probabilities)
+        (nextClickedPulse, nextOutcome) = sampler.draw(using: &generator)
     }
 
     public mutating func nextPulses(_ pulses: Int, into buffer: inout ClickBuffer) throws(QRNGError) -> Bool {
@@ -63,27 +52,63 @@ public struct SimulatedQuantumDotEmitter: ClickSource {
         let end = nextPulse + UInt64(pulses)
         while nextClickedPulse < end {
             let offset = UInt32(truncatingIfNeeded: nextClickedPulse - nextPulse)
-            buffer.events.append(ClickEvent(pulseOffset: offset, outcome: drawOutcome()))
-            let gap = drawGap()
+            buffer.events.append(ClickEvent(pulseOffset: offset, outcome: nextOutcome))
+            let (gap, outcome) = sampler.draw(using: &generator)
             nextClickedPulse = gap == .max ? .max : nextClickedPulse + 1 + gap
+            nextOutcome = outcome
         }
         nextPulse = end
         return true
     }
+}
 
-    /// The number of empty pulses before the next pulse with a click: geometric, P(k) = (1 − q)ᵏ·q;
-    /// `UInt64.max` when no pulse can click.
-    private mutating func drawGap() -> UInt64 {
-        guard logOfNoClick < 0 else { return .max }
-        let gap = (log(generator.nextOpenUnitInterval()) / logOfNoClick).rounded(.down)
-        return gap < 0x1p62 ? UInt64(gap) : 1 << 62
+/// Draws the number of empty pulses before the next click together with that click's outcome.
+///
+/// The gap is geometric, P(k) = (1 − q)ᵏ·q with q = P(click), and the outcome is D0, D1 or both in proportion
+/// to their probabilities, independent of the gap. Gaps below `tableGaps` and their outcomes are drawn jointly
+/// from one alias table with a single random number; the rare longer gaps use the table's tail category and
+/// then the inverse transform (memorylessness makes the remainder geometric again).
+private struct GapSampler: Sendable, Hashable {
+    private let table: AliasTable
+    private let tableGaps: Int
+    /// log(1 − q); zero when no pulse can click.
+    private let logOfNoClick: Double
+    private let outcomes: AliasTable
+
+    init(_ probabilities: ClickProbabilities) {
+        let click = 1 - probabilities.none
+        let conditional = [probabilities.d0, probabilities.d1, probabilities.both].map { click > 0 ? $0 / click : 0 }
+        logOfNoClick = click > 0 ? log1p(-click) : 0
+        // Enough gaps that the tail is rarer than 2⁻¹⁰, but no more than 4096 table entries.
+        let wanted = logOfNoClick < 0 ? Int((-10 * M_LN2 / logOfNoClick).rounded(.up)) : 1
+        tableGaps = max(1, min(wanted, 1365))
+        var weights: [Double] = []
+        weights.reserveCapacity(3 * tableGaps + 1)
+        for gap in 0..<tableGaps {
+            let pGap = exp(Double(gap) * logOfNoClick) * click
+            weights += conditional.map { pGap * $0 }
+        }
+        weights.append(exp(Double(tableGaps) * logOfNoClick))  // P(gap ≥ tableGaps)
+        table = AliasTable(weights: weights)
+        outcomes = AliasTable(weights: click > 0 ? conditional : [1, 0, 0])
     }
 
-    private mutating func drawOutcome() -> ClickOutcome {
-        let u = generator.next()
-        if u < d0Threshold { return .d0 }
-        if u < d1Threshold { return .d1 }
-        return .both
+    /// The next gap (`UInt64.max` when no pulse can click) and outcome.
+    @inline(__always)
+    func draw(using generator: inout Xoshiro256StarStar) -> (UInt64, ClickOutcome) {
+        let category = table.draw(generator.next())
+        if category < 3 * tableGaps {
+            return (UInt64(category / 3), Self.outcome(category % 3))
+        }
+        guard logOfNoClick < 0 else { return (.max, .none) }
+        let extra = (log(generator.nextOpenUnitInterval()) / logOfNoClick).rounded(.down)
+        let gap = extra < 0x1p62 ? UInt64(tableGaps) + UInt64(extra) : 1 << 62
+        return (gap, Self.outcome(outcomes.draw(generator.next())))
+    }
+
+    @inline(__always)
+    private static func outcome(_ index: Int) -> ClickOutcome {
+        index == 0 ? .d0 : index == 1 ? .d1 : .both
     }
 }
 
