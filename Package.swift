@@ -17,9 +17,13 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // CPU intrinsics only (carry-less multiply), with run-time feature checks.
+        .target(
+            name: "CQRNGIntrinsics"
+        ),
         .target(
             name: "QRNG",
-            dependencies: ["CQRNGOpenSSL"]
+            dependencies: ["CQRNGOpenSSL", "CQRNGIntrinsics"]
         ),
         .target(
             name: "QRNGCLI",

@@ -117,6 +117,22 @@ public struct BitBuffer: Sendable, Hashable {
         }
     }
 
+    /// Appends bits `range` of the MSB-first bit string held in `words`.
+    public mutating func append(words source: UnsafeBufferPointer<UInt64>, range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= source.count * 64, "range out of bounds")
+        words.reserveCapacity((count + range.count + 63) >> 6)
+        var position = range.lowerBound
+        while position < range.upperBound {
+            let width = min(64, range.upperBound - position)
+            let index = position >> 6
+            let shift = UInt64(position & 63)
+            var value = source[index] << shift
+            if shift != 0 && index + 1 < source.count { value |= source[index + 1] >> (64 - shift) }
+            appendLeftAligned(width == 64 ? value : value & ~(UInt64.max >> UInt64(width)), width: width)
+            position += width
+        }
+    }
+
     /// Up to 64 bits starting at bit `offset`, left-aligned in the result; bits past `width` are zero.
     @inlinable
     public func word(atBit offset: Int, width: Int = 64) -> UInt64 {

@@ -8,18 +8,27 @@
 /// but it must be independent of the input and is never written to the output.
 ///
 /// ## How it is computed
-/// Row i of T, read over j, is a window of n consecutive bits of v = reverse(s[0..<m]) ++ reverse(s[m..<n+m−1])
-/// starting at offset m − 1 − i. The extractor keeps the 64 bit-shifts of v, so every window starts on a word
-/// boundary and y_i is the parity of n/64 word-wise ANDs.
+/// Row i of T, read along j, is a window of v = reverse(s[0..<m]) ++ reverse(s[m..<n+m−1]) starting at
+/// m − 1 − i, so y_i = Σ_j v[m − 1 − i + j]·x_j, which is coefficient n + m − 2 − i of the polynomial product
+/// V(z)·X̄(z), with V(z) = Σ v_k·zᵏ and X̄ the input reversed. The input's MSB-first words, taken in reverse
+/// order, are already X̄ (times a power of z for the padding), and the product's words in reverse order are
+/// the output bits in order; so each block costs one carry-less product (``CarrylessMultiplier``, PCLMULQDQ
+/// with Karatsuba where the CPU has it) and no bit shuffling.
 public struct ToeplitzExtractor: Extractor {
     /// n, the input block length in bits.
     public let inputBits: Int
     /// m, the output length per block in bits.
     public let outputBits: Int
+    /// The multiplier in use.
+    public let multiplier: CarrylessMultiplier
 
-    /// The 64 shifts of v: `shiftedRows[r]` word w holds bits v[64w + r ..< 64w + r + 64].
-    private let shiftedRows: [[UInt64]]
+    /// V's words, least significant first: the seed rearranged once.
+    private let seedPolynomial: [UInt64]
+    private let inputWords: Int
+    /// The bit offset of y_0 in the product's words taken in reverse order.
+    private let outputOffset: Int
     private var pending: BitBuffer
+    private var scratch: HashScratch
 
     /// Creates an extractor for n-bit blocks and m-bit outputs.
     ///
@@ -27,7 +36,11 @@ public struct ToeplitzExtractor: Extractor {
     ///   - seed: At least n + m − 1 bits; bits past n + m − 1 are ignored.
     ///   - inputBits: n ≥ 1.
     ///   - outputBits: m, with 1 ≤ m ≤ n.
-    public init(seed: BitBuffer, inputBits: Int, outputBits: Int) throws(QRNGError) {
+    ///   - multiplier: The carry-less multiplier; the fastest this CPU supports by default. All give the same
+    ///     output.
+    public init(
+        seed: BitBuffer, inputBits: Int, outputBits: Int, multiplier: CarrylessMultiplier = .best
+    ) throws(QRNGError) {
         guard inputBits >= 1 else {
             throw .invalidArgument("block bits", "the input block n must be at least 1 bit, got \(inputBits)")
         }
@@ -44,16 +57,19 @@ public struct ToeplitzExtractor: Extractor {
         }
         self.inputBits = inputBits
         self.outputBits = outputBits
+        self.multiplier = multiplier
         self.pending = BitBuffer(minimumCapacity: inputBits)
 
-        var v = BitBuffer(minimumCapacity: seedBits + 64)
-        for index in stride(from: outputBits - 1, through: 0, by: -1) { v.append(seed[index]) }
-        for index in stride(from: seedBits - 1, through: outputBits, by: -1) { v.append(seed[index]) }
-        let wordsPerRow = (seedBits + 63) / 64 + 1
-        v.append(contentsOf: BitBuffer(zeros: wordsPerRow * 64 - v.count + 64))
-        self.shiftedRows = (0..<64).map { shift in
-            (0..<wordsPerRow).map { word in v.word(atBit: word * 64 + shift) }
+        var polynomial = [UInt64](repeating: 0, count: (seedBits + 63) / 64)
+        for k in 0..<seedBits where seed[k < outputBits ? outputBits - 1 - k : inputBits + 2 * outputBits - 2 - k] {
+            polynomial[k >> 6] |= 1 << UInt64(k & 63)
         }
+        self.seedPolynomial = polynomial
+        self.inputWords = (inputBits + 63) / 64
+        let padding = 64 * inputWords - inputBits
+        let productWords = polynomial.count + inputWords
+        self.outputOffset = 64 * productWords - 1 - (inputBits + outputBits - 2 + padding)
+        self.scratch = HashScratch(seedWords: polynomial.count, inputWords: inputWords)
     }
 
     public var name: String { "toeplitz(\(inputBits)→\(outputBits))" }
@@ -65,11 +81,11 @@ public struct ToeplitzExtractor: Extractor {
             pending.append(contentsOf: input, range: 0..<needed)
             position = needed
             guard pending.count == inputBits else { return }
-            output.append(contentsOf: hash(pending))
+            hashBlock(of: pending, at: 0, into: &output)
             pending.removeAll(keepingCapacity: true)
         }
         while input.count - position >= inputBits {
-            output.append(contentsOf: hash(input.extracting(position..<position + inputBits)))
+            hashBlock(of: input, at: position, into: &output)
             position += inputBits
         }
         if position < input.count { pending.append(contentsOf: input, range: position..<input.count) }
@@ -78,33 +94,61 @@ public struct ToeplitzExtractor: Extractor {
     /// Hashes one block of exactly n bits to m bits.
     public func hash(_ block: BitBuffer) -> BitBuffer {
         precondition(block.count == inputBits, "a Toeplitz block must have exactly n bits")
+        var copy = self
         var result = BitBuffer(minimumCapacity: outputBits)
-        let inputWords = block.words.count
-        block.words.withUnsafeBufferPointer { x in
-            var accumulator: UInt64 = 0
-            var filled = 0
-            for row in 0..<outputBits {
-                let offset = outputBits - 1 - row
-                let start = offset >> 6
-                var parity: UInt64 = 0
-                shiftedRows[offset & 63].withUnsafeBufferPointer { window in
-                    for word in 0..<inputWords { parity ^= window[start + word] & x[word] }
-                }
-                accumulator |= UInt64(parity.nonzeroBitCount & 1) << UInt64(63 - filled)
-                filled += 1
-                if filled == 64 {
-                    result.appendLeftAligned(accumulator, width: 64)
-                    accumulator = 0
-                    filled = 0
-                }
-            }
-            if filled > 0 { result.appendLeftAligned(accumulator, width: filled) }
-        }
+        copy.hashBlock(of: block, at: 0, into: &result)
         return result
     }
 
     public mutating func reset() {
         pending.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func hashBlock(of source: BitBuffer, at offset: Int, into output: inout BitBuffer) {
+        let words = inputWords
+        let n = inputBits
+        scratch.withBuffers { reversedInput, product, work in
+            // X̄'s words: the block's MSB-first words in reverse order, the final partial word zero-padded.
+            for index in 0..<words {
+                let width = min(64, n - 64 * index)
+                reversedInput[words - 1 - index] = source.word(atBit: offset + 64 * index, width: width)
+            }
+            seedPolynomial.withUnsafeBufferPointer { seed in
+                multiplier.multiply(seed, UnsafeBufferPointer(reversedInput), into: product, scratch: work)
+            }
+            var outputOrder = product  // the same memory, reversed in place: the output bits in order
+            outputOrder.reverse()
+            output.append(words: UnsafeBufferPointer(outputOrder), range: outputOffset..<outputOffset + outputBits)
+        }
+    }
+}
+
+/// Reusable buffers for hashing, owned by one extractor value; copying the extractor copies them lazily.
+private struct HashScratch: Sendable {
+    private var storage: [UInt64]
+    private let inputWords: Int
+    private let productWords: Int
+
+    init(seedWords: Int, inputWords: Int) {
+        self.inputWords = inputWords
+        self.productWords = seedWords + inputWords
+        self.storage = [UInt64](
+            repeating: 0,
+            count: inputWords + productWords + CarrylessMultiplier.scratchWords(seedWords, inputWords))
+    }
+
+    mutating func withBuffers(
+        _ body: (
+            UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>
+        ) -> Void
+    ) {
+        let (inputWords, productWords) = (self.inputWords, self.productWords)
+        storage.withUnsafeMutableBufferPointer { all in
+            let input = UnsafeMutableBufferPointer(rebasing: all[0..<inputWords])
+            let product = UnsafeMutableBufferPointer(rebasing: all[inputWords..<inputWords + productWords])
+            let work = UnsafeMutableBufferPointer(rebasing: all[(inputWords + productWords)...])
+            body(input, product, work)
+        }
     }
 }
 
