@@ -1,0 +1,76 @@
+internal import CQRNGOpenSSL
+
+/// SHA-256 through OpenSSL's EVP interface: the vetted hash of SP 800-90B's conditioning (§3.1.5.1.1).
+///
+/// The usual init / update / finalize shape around a private OpenSSL context. OpenSSL failures here can only
+/// come from memory exhaustion or a broken library, so they stop the program.
+public struct SHA256: ~Copyable {
+    /// The digest length in bytes.
+    public static let byteCount = 32
+
+    private let context: OpaquePointer
+
+    /// Starts a new digest.
+    public init() {
+        guard let context = EVP_MD_CTX_new() else { fatalError("qrng: OpenSSL could not allocate a digest") }
+        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            fatalError("qrng: OpenSSL SHA-256 initialisation failed: \(openSSLErrors())")
+        }
+        self.context = context
+    }
+
+    deinit {
+        EVP_MD_CTX_free(context)
+    }
+
+    /// Adds `bytes` to the message.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        guard EVP_DigestUpdate(context, bytes.baseAddress, bytes.count) == 1 else {
+            fatalError("qrng: OpenSSL SHA-256 update failed: \(openSSLErrors())")
+        }
+    }
+
+    /// Adds `bytes` to the message.
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// Ends the message and returns its 32-byte digest.
+    public consuming func finalize() -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Self.byteCount)
+        var length: UInt32 = 0
+        let status = digest.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        guard status == 1, length == UInt32(Self.byteCount) else {
+            fatalError("qrng: OpenSSL SHA-256 finalisation failed: \(openSSLErrors())")
+        }
+        return digest
+    }
+
+    /// The digest of `bytes`.
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var digest = SHA256()
+        digest.update(bytes)
+        return digest.finalize()
+    }
+
+    /// The digest of `bytes`.
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBytes { hash($0) }
+    }
+}
+
+/// Drains OpenSSL's error queue into one line: the only place qrng reads it.
+func openSSLErrors() -> String {
+    var messages: [String] = []
+    while true {
+        let code = ERR_get_error()
+        guard code != 0 else { break }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        buffer.withUnsafeMutableBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { ERR_error_string_n(code, $0.baseAddress, $0.count) }
+        }
+        messages.append(String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self))
+    }
+    return messages.isEmpty ? "no OpenSSL error recorded" : messages.joined(separator: "; ")
+}

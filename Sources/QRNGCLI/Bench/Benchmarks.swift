@@ -1,0 +1,164 @@
+import QRNG
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every benchmark `qrng bench` knows, in pipeline order, each with the baseline it is compared with.
+enum Benchmarks {
+    static func all() -> [Benchmark] {
+        baselines() + sources() + health() + extractors() + pool() + endToEnd()
+    }
+
+    static let megabyte = 1 << 20
+
+    static func randomBits(_ count: Int, seed: UInt64 = 1) -> BitBuffer {
+        var generator = Xoshiro256StarStar(seed: seed)
+        return BitBuffer(words: (0..<(count + 63) / 64).map { _ in generator.next() }, count: count)
+    }
+
+    static func baselines() -> [Benchmark] {
+        let size = 16 * megabyte
+        return [
+            Benchmark(name: "baseline/urandom", unit: .bytes, workPerRun: Double(size), baseline: nil) {
+                let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else {
+                    throw QRNGError(.systemCall, "cannot open", context: .init(file: "/dev/urandom", errno: errno))
+                }
+                var buffer = [UInt8](repeating: 0, count: megabyte)
+                return {
+                    var checksum: UInt64 = 0
+                    for _ in 0..<(size / megabyte) {
+                        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                        guard count == megabyte else { throw QRNGError(.systemCall, "short read of /dev/urandom") }
+                        checksum &+= UInt64(buffer[0])
+                    }
+                    return checksum
+                }
+            },
+            Benchmark(name: "baseline/sha256-openssl", unit: .bytes, workPerRun: Double(size), baseline: nil) {
+                let data = randomBits(size * 8).packedBytes()
+                return { UInt64(SHA256.hash(data)[0]) }
+            },
+        ]
+    }
+
+    static func sources() -> [Benchmark] {
+        let pulses = 1 << 26
+        return [
+            Benchmark(name: "source/simulator", unit: .items("pulses"), workPerRun: Double(pulses), baseline: nil) {
+                var emitter = try SimulatedQuantumDotEmitter(seed: 1)
+                var buffer = ClickBuffer()
+                return {
+                    var checksum: UInt64 = 0
+                    for _ in 0..<(pulses >> 22) {
+                        _ = try emitter.nextPulses(1 << 22, into: &buffer)
+                        checksum &+= UInt64(buffer.events.count)
+                    }
+                    return checksum
+                }
+            }
+        ]
+    }
+
+    static func health() -> [Benchmark] {
+        let bits = 1 << 26
+        let samples = 1 << 24
+        return [
+            Benchmark(name: "health/binary", unit: .bits, workPerRun: Double(bits), baseline: "baseline/urandom") {
+                let data = SampleBuffer(bits: randomBits(bits))
+                var monitor = try HealthMonitor(cutoffs: try HealthCutoffs(bitsPerSample: 1, minEntropy: 1))
+                var released = BitBuffer(minimumCapacity: bits)
+                return {
+                    released.removeAll(keepingCapacity: true)
+                    _ = monitor.process(data, releasingInto: &released)
+                    return UInt64(released.count)
+                }
+            },
+            Benchmark(name: "health/8bit", unit: .items("samples"), workPerRun: Double(samples), baseline: nil) {
+                var generator = Xoshiro256StarStar(seed: 2)
+                let data = SampleBuffer(
+                    values: (0..<samples).map { _ in UInt16(generator.next() & 0xFF) }, bitsPerSample: 8)
+                var monitor = try HealthMonitor(cutoffs: try HealthCutoffs(bitsPerSample: 8, minEntropy: 7))
+                var released = BitBuffer(minimumCapacity: samples * 8)
+                return {
+                    released.removeAll(keepingCapacity: true)
+                    _ = monitor.process(data, releasingInto: &released)
+                    return UInt64(released.count)
+                }
+            },
+        ]
+    }
+
+    static func extractors() -> [Benchmark] {
+        let inputBits = 1 << 26
+        var list = [1 << 10, 1 << 12, 1 << 16, 1 << 20].map { n in
+            let blocks = max(2, inputBits / n)
+            return Benchmark(
+                name: "extract/toeplitz-\(n)", unit: .bits, workPerRun: Double(blocks * n),
+                baseline: "baseline/urandom"
+            ) {
+                var extractor = try ToeplitzExtractor(seed: randomBits(n + n / 2 - 1, seed: 3), inputBits: n, outputBits: n / 2)
+                let input = randomBits(blocks * n)
+                var output = BitBuffer(minimumCapacity: blocks * n / 2)
+                return {
+                    output.removeAll(keepingCapacity: true)
+                    extractor.extract(input, into: &output)
+                    return output.words.last ?? 0
+                }
+            }
+        }
+        list.append(
+            Benchmark(
+                name: "extract/von-neumann", unit: .bits, workPerRun: Double(inputBits),
+                baseline: "baseline/urandom"
+            ) {
+                var extractor = VonNeumannExtractor()
+                let input = randomBits(inputBits)
+                var output = BitBuffer(minimumCapacity: inputBits / 3)
+                return {
+                    output.removeAll(keepingCapacity: true)
+                    extractor.extract(input, into: &output)
+                    return UInt64(output.count)
+                }
+            })
+        return list
+    }
+
+    static func pool() -> [Benchmark] {
+        let bytes = 16 * megabyte
+        return [
+            Benchmark(name: "pool/deposit+read", unit: .bytes, workPerRun: Double(bytes), baseline: "baseline/urandom") {
+                let pool = EntropyPool(provenance: Provenance(kind: .simulated, detail: "bench"), capacityBits: bytes * 8)
+                let content = randomBits(bytes * 8)
+                var destination = [UInt8](repeating: 0, count: megabyte)
+                return {
+                    try pool.deposit(content)
+                    var checksum: UInt64 = 0
+                    for _ in 0..<(bytes / megabyte) {
+                        try destination.withUnsafeMutableBytes { (buffer) throws(QRNGError) in try pool.read(into: buffer) }
+                        checksum &+= UInt64(destination[0])
+                    }
+                    return checksum
+                }
+            }
+        ]
+    }
+
+    static func endToEnd() -> [Benchmark] {
+        let bytes = 16 * megabyte
+        return [
+            Benchmark(name: "generate/toeplitz", unit: .bytes, workPerRun: Double(bytes), baseline: "baseline/urandom") {
+                {
+                    var checksum: UInt64 = 0
+                    let configuration = PipelineConfiguration(
+                        source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 1))
+                    _ = try GenerateJob(configuration: configuration, byteCount: bytes).run { chunk in
+                        checksum &+= UInt64(chunk[0])
+                    }
+                    return checksum
+                }
+            }
+        ]
+    }
+}
