@@ -32,10 +32,10 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
     let schoolbookWords: Int
 
     /// A multiplier with `kernel`, which must be available on this CPU.
-    public init(kernel: Kernel) {
+    public init(kernel: Kernel, schoolbookWords: Int? = nil) {
         precondition(kernel.isAvailable, "the \(kernel) kernel is not available on this CPU")
         self.kernel = kernel
-        self.schoolbookWords = kernel == .portable ? 8 : 24
+        self.schoolbookWords = schoolbookWords ?? (kernel == .portable ? 8 : 24)
     }
 
     /// The fastest kernel this CPU supports, detected at run time.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import QRNG
 
+extension CarrylessMultiplier.Kernel: ExpressibleByArgument {}
+
 /// `qrng bench`: times each pipeline stage in this build against baselines measured in the same run.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +26,19 @@ struct Bench: ParsableCommand {
     @Option(help: "Minimum measured time per benchmark, in seconds.")
     var seconds: Double = 1
 
+    @Option(help: "Carry-less multiply kernel for the Toeplitz benchmarks: portable, pclmul or vpclmul (default: best).")
+    var kernel: CarrylessMultiplier.Kernel?
+
+    @Option(help: .hidden)
+    var schoolbookWords: Int?
+
     func run() throws {
+        if let kernel {
+            guard kernel.isAvailable else { throw ValidationError("the \(kernel) kernel is not available on this CPU") }
+            Benchmarks.multiplier = CarrylessMultiplier(kernel: kernel, schoolbookWords: schoolbookWords)
+        } else if let schoolbookWords {
+            Benchmarks.multiplier = CarrylessMultiplier(kernel: CarrylessMultiplier.best.kernel, schoolbookWords: schoolbookWords)
+        }
         let all = Benchmarks.all()
         if list {
             for benchmark in all { print(benchmark.name) }

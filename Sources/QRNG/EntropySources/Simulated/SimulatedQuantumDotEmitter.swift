@@ -26,6 +26,7 @@ public struct SimulatedQuantumDotEmitter: ClickSource {
     private var nextClickedPulse: UInt64 = 0
     private var nextOutcome = ClickOutcome.none
     private let sampler: GapSampler
+    private var scratch = [ClickEvent](repeating: ClickEvent(pulseOffset: 0, outcome: .none), count: 4096)
 
     /// Creates a simulator.
     ///
@@ -50,15 +51,39 @@ public struct SimulatedQuantumDotEmitter: ClickSource {
         buffer.pulseCount = pulses
         buffer.events.removeAll(keepingCapacity: true)
         let end = nextPulse + UInt64(pulses)
+        let first = nextPulse
+        // Clicks are written into a fixed scratch block and appended in bulk, so that no append pays for a
+        // uniqueness check; the loop itself runs on locals in `fill`.
         while nextClickedPulse < end {
-            let offset = UInt32(truncatingIfNeeded: nextClickedPulse - nextPulse)
-            buffer.events.append(ClickEvent(pulseOffset: offset, outcome: nextOutcome))
-            let (gap, outcome) = sampler.draw(using: &generator)
-            nextClickedPulse = gap == .max ? .max : nextClickedPulse + 1 + gap
-            nextOutcome = outcome
+            let written = scratch.withUnsafeMutableBufferPointer { block in
+                Self.fill(
+                    block, first: first, end: end, clicked: &nextClickedPulse, outcome: &nextOutcome,
+                    generator: &generator, sampler: sampler)
+            }
+            buffer.events.append(contentsOf: scratch[0..<written])
         }
         nextPulse = end
         return true
+    }
+}
+
+extension SimulatedQuantumDotEmitter {
+    /// Writes clicks into `block` until it is full or the next click is at or past `end`.
+    private static func fill(
+        _ block: UnsafeMutableBufferPointer<ClickEvent>, first: UInt64, end: UInt64, clicked: inout UInt64,
+        outcome: inout ClickOutcome, generator: inout Xoshiro256StarStar, sampler: GapSampler
+    ) -> Int {
+        var (pulse, current, random) = (clicked, outcome, generator)
+        var count = 0
+        while pulse < end && count < block.count {
+            block[count] = ClickEvent(pulseOffset: UInt32(truncatingIfNeeded: pulse &- first), outcome: current)
+            count += 1
+            let (gap, drawn) = sampler.draw(using: &random)
+            pulse = gap == .max ? .max : pulse &+ 1 &+ gap
+            current = drawn
+        }
+        (clicked, outcome, generator) = (pulse, current, random)
+        return count
     }
 }
 
@@ -78,37 +103,42 @@ private struct GapSampler: Sendable, Hashable {
     init(_ probabilities: ClickProbabilities) {
         let click = 1 - probabilities.none
         let conditional = [probabilities.d0, probabilities.d1, probabilities.both].map { click > 0 ? $0 / click : 0 }
+        let outcomes: [ClickOutcome] = [.d0, .d1, .both]
         logOfNoClick = click > 0 ? log1p(-click) : 0
         // Enough gaps that the tail is rarer than 2⁻¹⁰, but no more than 4096 table entries.
         let wanted = logOfNoClick < 0 ? Int((-10 * M_LN2 / logOfNoClick).rounded(.up)) : 1
         tableGaps = max(1, min(wanted, 1365))
         var weights: [Double] = []
-        weights.reserveCapacity(3 * tableGaps + 1)
+        var values: [UInt64] = []
         for gap in 0..<tableGaps {
             let pGap = exp(Double(gap) * logOfNoClick) * click
-            weights += conditional.map { pGap * $0 }
+            for (outcome, probability) in zip(outcomes, conditional) {
+                weights.append(pGap * probability)
+                values.append(Self.pack(gap: UInt64(gap), outcome))
+            }
         }
         weights.append(exp(Double(tableGaps) * logOfNoClick))  // P(gap ≥ tableGaps)
-        table = AliasTable(weights: weights)
-        outcomes = AliasTable(weights: click > 0 ? conditional : [1, 0, 0])
+        values.append(Self.tail)
+        table = AliasTable(weights: weights, values: values)
+        self.outcomes = AliasTable(
+            weights: click > 0 ? conditional : [1, 0, 0], values: outcomes.map { UInt64($0.rawValue) })
     }
+
+    /// A gap and an outcome in one word: the gap above the low 8 bits.
+    private static func pack(gap: UInt64, _ outcome: ClickOutcome) -> UInt64 { gap << 8 | UInt64(outcome.rawValue) }
+    private static let tail = UInt64.max
 
     /// The next gap (`UInt64.max` when no pulse can click) and outcome.
     @inline(__always)
     func draw(using generator: inout Xoshiro256StarStar) -> (UInt64, ClickOutcome) {
-        let category = table.draw(generator.next())
-        if category < 3 * tableGaps {
-            return (UInt64(category / 3), Self.outcome(category % 3))
+        let value = table.draw(generator.next())
+        if value != Self.tail {
+            return (value >> 8, ClickOutcome(rawValue: UInt8(truncatingIfNeeded: value))!)
         }
         guard logOfNoClick < 0 else { return (.max, .none) }
         let extra = (log(generator.nextOpenUnitInterval()) / logOfNoClick).rounded(.down)
         let gap = extra < 0x1p62 ? UInt64(tableGaps) + UInt64(extra) : 1 << 62
-        return (gap, Self.outcome(outcomes.draw(generator.next())))
-    }
-
-    @inline(__always)
-    private static func outcome(_ index: Int) -> ClickOutcome {
-        index == 0 ? .d0 : index == 1 ? .d1 : .both
+        return (gap, ClickOutcome(rawValue: UInt8(truncatingIfNeeded: outcomes.draw(generator.next())))!)
     }
 }
 
