@@ -29,7 +29,7 @@ struct Generate: ParsableCommand {
     func run() throws {
         let output = try OutputFile(path: out)
         defer { output.close() }
-        let report = try GenerateJob(configuration: pipeline.configuration, byteCount: bytes).run { chunk in
+        let report = try GenerateJob(configuration: try pipeline.configuration(), byteCount: bytes).run { chunk in
             try writeAll(chunk, to: output.descriptor, path: out)
         }
         printToStandardError(report.summary)

@@ -6,6 +6,8 @@ struct PipelineOptions: ParsableArguments {
     enum ExtractorName: String, ExpressibleByArgument, CaseIterable {
         case toeplitz
         case vonNeumann = "von-neumann"
+        case peres
+        case sha256
     }
 
     @Option(parsing: .unconditional,
@@ -13,7 +15,7 @@ struct PipelineOptions: ParsableArguments {
             transform: parseSeed)
     var seed: UInt64?
 
-    @Option(help: "The extractor: toeplitz or von-neumann.")
+    @Option(help: "The extractor: toeplitz, von-neumann, peres or sha256.")
     var extractor: ExtractorName = .toeplitz
 
     @Option(name: .customLong("min-entropy"),
@@ -24,8 +26,14 @@ struct PipelineOptions: ParsableArguments {
             transform: { try parseProbability($0, option: "--alpha") })
     var alpha: ErrorProbability = .defaultAlpha
 
-    @Option(help: "Toeplitz input block length n in bits.")
-    var blockBits: Int = 4096
+    @Option(help: "Extractor input block length n in bits (default: 4096 for toeplitz, 2^20 for peres, 512 for sha256).")
+    var blockBits: Int?
+
+    @Option(help: "File with a Toeplitz seed (n + m − 1 bits, packed MSB-first) instead of drawing one at start-up.")
+    var toeplitzSeed: String?
+
+    @Option(help: "Draw a fresh Toeplitz seed every this many blocks.")
+    var seedRotation: Int?
 
     @Option(help: "Toeplitz distance from uniform ε, e.g. 2^-100; sets m = ⌊n·h − 2·log2(1/ε)⌋.",
             transform: { try parseProbability($0, option: "--epsilon") })
@@ -35,15 +43,41 @@ struct PipelineOptions: ParsableArguments {
         if let minEntropy, !(minEntropy > 0 && minEntropy <= 1) {
             throw ValidationError("--min-entropy must be in (0, 1] bits for one-bit samples, got \(minEntropy)")
         }
-        if blockBits < 64 { throw ValidationError("--block-bits must be at least 64, got \(blockBits)") }
-        if blockBits > 1 << 24 { throw ValidationError("--block-bits must be at most 2^24, got \(blockBits)") }
+        if let blockBits, blockBits < 64 { throw ValidationError("--block-bits must be at least 64, got \(blockBits)") }
+        if let blockBits, blockBits > 1 << 24 {
+            throw ValidationError("--block-bits must be at most 2^24, got \(blockBits)")
+        }
+        if extractor != .toeplitz && (toeplitzSeed != nil || seedRotation != nil) {
+            throw ValidationError("--toeplitz-seed and --seed-rotation apply to --extractor toeplitz only")
+        }
+        if toeplitzSeed != nil && seedRotation != nil {
+            throw ValidationError("a seed from --toeplitz-seed cannot be rotated; --seed-rotation draws fresh seeds")
+        }
+        if let seedRotation, seedRotation < 1 { throw ValidationError("--seed-rotation must be at least 1 block") }
     }
 
-    var configuration: PipelineConfiguration {
-        PipelineConfiguration(
+    /// The pipeline these options describe; reads the Toeplitz seed file if one was given.
+    func configuration() throws -> PipelineConfiguration {
+        let extractorChoice: PipelineConfiguration.Extractor
+        switch extractor {
+        case .toeplitz:
+            var seedBits: BitBuffer?
+            if let toeplitzSeed {
+                var bytes = try ReadableFile(path: toeplitzSeed).readAll()
+                seedBits = BitBuffer(packedBytes: bytes)
+                bytes.withUnsafeMutableBytes { secureZero($0) }
+            }
+            extractorChoice = .toeplitz(
+                PipelineConfiguration.ToeplitzSettings(
+                    blockBits: blockBits ?? 4096, epsilon: epsilon, seed: seedBits, rotationBlocks: seedRotation))
+        case .vonNeumann: extractorChoice = .vonNeumann
+        case .peres: extractorChoice = .peres(blockBits: blockBits ?? 1 << 20, depth: 20)
+        case .sha256: extractorChoice = .sha256(blockBits: blockBits ?? 512)
+        }
+        return PipelineConfiguration(
             source: .simulatedBeamSplitter(EmitterConfiguration(), seed: seed),
             claimedMinEntropy: minEntropy,
             alpha: alpha,
-            extractor: extractor == .toeplitz ? .toeplitz(blockBits: blockBits, epsilon: epsilon) : .vonNeumann)
+            extractor: extractorChoice)
     }
 }

@@ -8,7 +8,7 @@ import Testing
         let arguments = ["--bytes", String(bytes), "--seed", String(seed), "--extractor", extractor]
         let command = try Generate.parse(arguments)
         var output: [UInt8] = []
-        let report = try GenerateJob(configuration: command.pipeline.configuration, byteCount: bytes).run { chunk in
+        let report = try GenerateJob(configuration: try command.pipeline.configuration(), byteCount: bytes).run { chunk in
             output += chunk
         }
         #expect(report.failure == nil)
@@ -31,7 +31,7 @@ import Testing
     @Test func generateCommandWritesExactlyTheRequestedBytesToAFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("qrng-generate-\(getpid()).bin").path
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var command = try Generate.parse(["--bytes", "12345", "--seed", "3", "--out", path])
+        let command = try Generate.parse(["--bytes", "12345", "--seed", "3", "--out", path])
         try command.run()
         let written = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(written.count == 12345)
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func unwritableOutputIsAClearError() throws {
-        var command = try Generate.parse(["--bytes", "10", "--seed", "1", "--out", "/nonexistent-dir/x.bin"])
+        let command = try Generate.parse(["--bytes", "10", "--seed", "1", "--out", "/nonexistent-dir/x.bin"])
         #expect {
             try command.run()
         } throws: { error in

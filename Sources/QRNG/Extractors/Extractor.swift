@@ -10,6 +10,9 @@ public protocol Extractor: Sendable {
     /// Consumes `input` and appends the bits it completes to `output`.
     mutating func extract(_ input: BitBuffer, into output: inout BitBuffer)
 
+    /// Input bits held for an incomplete block, waiting for more.
+    var bufferedInputBits: Int { get }
+
     /// Drops the input held for an incomplete block, zeroing it.
     mutating func reset()
 }

@@ -100,6 +100,8 @@ public struct ToeplitzExtractor: Extractor {
         return result
     }
 
+    public var bufferedInputBits: Int { pending.count }
+
     public mutating func reset() {
         pending.removeAll(keepingCapacity: true)
     }

@@ -19,8 +19,12 @@ public struct Pipeline: Sendable {
     /// Health-test failures seen.
     public private(set) var failures: [HealthFailure] = []
 
+    /// Seeds drawn so far for the Toeplitz extractor (one at start-up, then one per rotation).
+    public private(set) var seedsDrawn = 0
+
     private var samples: SampleBuffer
     private var released = BitBuffer()
+    var toeplitzRotation: ToeplitzRotation?
 
     /// Wires a pipeline.
     ///
@@ -45,16 +49,54 @@ public struct Pipeline: Sendable {
     /// - Returns: `false` when the source has ended.
     /// - Throws: The failure, when the health tests fail permanently; an error of the source.
     public mutating func step(into output: inout BitBuffer) throws(QRNGError) -> Bool {
+        try runStages(into: &output, rotatingSeeds: true)
+    }
+
+    /// Draws a fresh Toeplitz seed through the health tests and a von Neumann extractor, and starts using it.
+    mutating func drawToeplitzSeed() throws(QRNGError) {
+        guard var rotation = toeplitzRotation else { return }
+        var seed = try drawSeed(bits: rotation.inputBits + rotation.outputBits - 1)
+        defer { seed.removeAll() }
+        replaceExtractor(
+            try ToeplitzExtractor(seed: seed, inputBits: rotation.inputBits, outputBits: rotation.outputBits))
+        rotation.inputSinceSeed = 0
+        toeplitzRotation = rotation
+        seedsDrawn += 1
+    }
+
+    private mutating func runStages(into output: inout BitBuffer, rotatingSeeds: Bool) throws(QRNGError) -> Bool {
         samples.removeAll()
         guard try source.read(approximately: samplesPerStep, into: &samples) else { return false }
-        released.removeAll(keepingCapacity: true)
-        let newFailures = health.process(samples, releasingInto: &released)
+        var approved = BitBuffer()
+        swap(&approved, &released)  // drawing a rotated seed below runs the stages again, with `released`
+        defer {
+            approved.removeAll(keepingCapacity: true)
+            swap(&approved, &released)
+        }
+        let newFailures = health.process(samples, releasingInto: &approved)
         if !newFailures.isEmpty {
+            if var rotation = toeplitzRotation {
+                rotation.inputSinceSeed -= extractor.bufferedInputBits
+                toeplitzRotation = rotation
+            }
             extractor.reset()
             failures.append(contentsOf: newFailures)
         }
         let before = output.count
-        extractor.extract(released, into: &output)
+        if rotatingSeeds, let rotation = toeplitzRotation, let blocks = rotation.blocks {
+            // Feed the extractor up to the block where its seed expires, replace the seed, go on.
+            let perSeed = blocks * rotation.inputBits
+            var offset = 0
+            while offset < approved.count {
+                let taking = min(perSeed - toeplitzRotation!.inputSinceSeed, approved.count - offset)
+                extractor.extract(approved.extracting(offset..<offset + taking), into: &output)
+                toeplitzRotation!.inputSinceSeed += taking
+                offset += taking
+                if toeplitzRotation!.inputSinceSeed == perSeed { try drawToeplitzSeed() }
+            }
+        } else {
+            extractor.extract(approved, into: &output)
+        }
         outputBits += UInt64(output.count - before)
         if let permanent = newFailures.last(where: \.permanent) { throw permanent.error }
         return true
@@ -74,7 +116,7 @@ public struct Pipeline: Sendable {
         var drawn = BitBuffer(minimumCapacity: count + samplesPerStep)
         let outputBefore = outputBits
         while drawn.count < count {
-            guard try step(into: &drawn) else {
+            guard try runStages(into: &drawn, rotatingSeeds: false) else {
                 throw QRNGError(.endOfInput, "the source ended before a \(count)-bit extractor seed was drawn")
             }
         }
@@ -96,6 +138,22 @@ public struct Pipeline: Sendable {
             samplesTested: health.samplesTested, samplesReleased: health.samplesReleased,
             samplesDiscarded: health.samplesDiscarded, failureCount: health.failureCount,
             lastFailure: health.lastFailure, extractorName: extractor.name, outputBits: outputBits)
+    }
+}
+
+/// When to replace a drawn Toeplitz seed.
+struct ToeplitzRotation: Sendable {
+    let inputBits: Int
+    let outputBits: Int
+    /// Blocks per seed; `nil` keeps the first seed.
+    let blocks: Int?
+    /// Input bits hashed with the current seed.
+    var inputSinceSeed = 0
+
+    init(inputBits: Int, outputBits: Int, blocks: Int?) {
+        self.inputBits = inputBits
+        self.outputBits = outputBits
+        self.blocks = blocks
     }
 }
 

@@ -10,12 +10,47 @@ public struct PipelineConfiguration: Sendable, Hashable {
 
     /// The extractor.
     public enum Extractor: Sendable, Hashable {
-        /// Toeplitz hashing of `blockBits`-bit blocks, with the output length from the leftover hash lemma for
-        /// distance `epsilon` from uniform. Its seed is drawn through the health tests and a von Neumann
-        /// extractor when the pipeline starts, and never output.
-        case toeplitz(blockBits: Int, epsilon: ErrorProbability)
+        /// Toeplitz hashing; see ``ToeplitzSettings``.
+        case toeplitz(ToeplitzSettings)
         /// The von Neumann extractor.
         case vonNeumann
+        /// Peres' iterated von Neumann extractor.
+        case peres(blockBits: Int, depth: Int)
+        /// SHA-256 conditioning of `blockBits`-bit blocks.
+        case sha256(blockBits: Int)
+
+        /// Toeplitz hashing of `blockBits`-bit blocks with a seed drawn from the source, ε = `epsilon`.
+        public static func toeplitz(blockBits: Int, epsilon: ErrorProbability = .defaultEpsilon) -> Extractor {
+            .toeplitz(ToeplitzSettings(blockBits: blockBits, epsilon: epsilon))
+        }
+    }
+
+    /// How Toeplitz hashing is set up.
+    ///
+    /// The output length comes from the leftover hash lemma, m = ⌊n·h − 2·log2(1/ε)⌋. The seed (n + m − 1 bits)
+    /// is either given, or drawn when the pipeline starts from the same health-tested source through a von
+    /// Neumann extractor, which needs no seed. Either way it is reused for every block, as a strong extractor
+    /// allows, and never output. A drawn seed can be rotated: replaced by a freshly drawn one every
+    /// `rotationBlocks` blocks.
+    public struct ToeplitzSettings: Sendable, Hashable {
+        /// n, the input block length.
+        public var blockBits: Int
+        /// ε, the output's allowed distance from uniform.
+        public var epsilon: ErrorProbability
+        /// A seed to use instead of drawing one; it must hold at least n + m − 1 bits.
+        public var seed: BitBuffer?
+        /// Draw a fresh seed after this many blocks; `nil` keeps one seed.
+        public var rotationBlocks: Int?
+
+        public init(
+            blockBits: Int = 4096, epsilon: ErrorProbability = .defaultEpsilon, seed: BitBuffer? = nil,
+            rotationBlocks: Int? = nil
+        ) {
+            self.blockBits = blockBits
+            self.epsilon = epsilon
+            self.seed = seed
+            self.rotationBlocks = rotationBlocks
+        }
     }
 
     /// The entropy source.
@@ -64,13 +99,30 @@ extension Pipeline {
         let health = try HealthMonitor(cutoffs: cutoffs, policy: configuration.failurePolicy)
         self.init(source: source, health: health, extractor: VonNeumannExtractor())
 
-        if case .toeplitz(let blockBits, let epsilon) = configuration.extractor {
+        switch configuration.extractor {
+        case .vonNeumann:
+            break
+        case .peres(let blockBits, let depth):
+            replaceExtractor(try PeresExtractor(blockBits: blockBits, depth: depth))
+        case .sha256(let blockBits):
+            replaceExtractor(try SHA256Conditioner(inputBits: blockBits))
+        case .toeplitz(let settings):
             let minEntropyPerBit = source.claimedMinEntropy / Double(source.bitsPerSample)
             let outputBits = try leftoverHashOutputLength(
-                inputBits: blockBits, minEntropyPerBit: minEntropyPerBit, epsilon: epsilon)
-            var seed = try drawSeed(bits: blockBits + outputBits - 1)
-            defer { seed.removeAll() }
-            replaceExtractor(try ToeplitzExtractor(seed: seed, inputBits: blockBits, outputBits: outputBits))
+                inputBits: settings.blockBits, minEntropyPerBit: minEntropyPerBit, epsilon: settings.epsilon)
+            if let seed = settings.seed {
+                guard settings.rotationBlocks == nil else {
+                    throw .invalidArgument("seed rotation", "a given seed cannot be rotated; rotation draws seeds")
+                }
+                replaceExtractor(try ToeplitzExtractor(seed: seed, inputBits: settings.blockBits, outputBits: outputBits))
+            } else {
+                if let blocks = settings.rotationBlocks, blocks < 1 {
+                    throw .invalidArgument("seed rotation", "rotate after at least one block, got \(blocks)")
+                }
+                toeplitzRotation = ToeplitzRotation(
+                    inputBits: settings.blockBits, outputBits: outputBits, blocks: settings.rotationBlocks)
+                try drawToeplitzSeed()
+            }
         }
     }
 }

@@ -98,3 +98,52 @@ import Testing
         #expect(pool.availableBits == 0, "bits left in the pool are discarded on a permanent failure")
     }
 }
+
+@Suite struct PipelineExtractorChoiceTests {
+    static func pipeline(_ extractor: PipelineConfiguration.Extractor, seed: UInt64 = 5) throws -> Pipeline {
+        try Pipeline(
+            configuration: PipelineConfiguration(
+                source: .simulatedBeamSplitter(EmitterConfiguration(), seed: seed), extractor: extractor))
+    }
+
+    static func output(_ pipeline: inout Pipeline, bits: Int) throws -> BitBuffer {
+        var output = BitBuffer()
+        while output.count < bits { _ = try pipeline.step(into: &output) }
+        return output.extracting(0..<bits)
+    }
+
+    @Test func rotationDrawsAFreshSeedEveryFewBlocks() throws {
+        var rotating = try Self.pipeline(.toeplitz(.init(blockBits: 1024, rotationBlocks: 10)))
+        var fixed = try Self.pipeline(.toeplitz(.init(blockBits: 1024)))
+        #expect(rotating.seedsDrawn == 1 && fixed.seedsDrawn == 1)
+        let rotated = try Self.output(&rotating, bits: 200_000)
+        let kept = try Self.output(&fixed, bits: 200_000)
+        // 824 output bits per block: 200,000 bits span well over 20 rotations.
+        #expect(rotating.seedsDrawn > 20)
+        #expect(fixed.seedsDrawn == 1)
+        #expect(rotated != kept)
+        var again = try Self.pipeline(.toeplitz(.init(blockBits: 1024, rotationBlocks: 10)))
+        #expect(try Self.output(&again, bits: 200_000) == rotated, "rotation is reproducible under a seed")
+    }
+
+    @Test func aGivenSeedIsUsedInsteadOfADrawnOne() throws {
+        var generator = Xoshiro256StarStar(seed: 60)
+        let seed = BitBuffer.random(count: 4096 + 4096, using: &generator)
+        var given = try Self.pipeline(.toeplitz(.init(blockBits: 4096, seed: seed)))
+        #expect(given.seedsDrawn == 0)
+        var drawn = try Self.pipeline(.toeplitz(.init(blockBits: 4096)))
+        #expect(try Self.output(&given, bits: 10_000) != (try Self.output(&drawn, bits: 10_000)))
+        #expect(throws: QRNGError.self) { try Self.pipeline(.toeplitz(.init(blockBits: 4096, seed: seed.extracting(0..<100)))) }
+        #expect(throws: QRNGError.self) {
+            try Self.pipeline(.toeplitz(.init(blockBits: 4096, seed: seed, rotationBlocks: 5)))
+        }
+    }
+
+    @Test(arguments: [PipelineConfiguration.Extractor.peres(blockBits: 1 << 16, depth: 12), .sha256(blockBits: 512)])
+    func everyExtractorRunsInThePipeline(extractor: PipelineConfiguration.Extractor) throws {
+        var pipeline = try Self.pipeline(extractor)
+        let output = try Self.output(&pipeline, bits: 100_000)
+        let ones = Double(output.nonzeroBitCount)
+        #expect(abs(ones - 50_000) < 5 * 25_000.0.squareRoot())
+    }
+}

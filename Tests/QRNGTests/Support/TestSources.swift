@@ -51,6 +51,8 @@ struct BlockPassThroughExtractor: Extractor {
         pending.removeFirst(whole)
     }
 
+    var bufferedInputBits: Int { pending.count }
+
     mutating func reset() { pending.removeAll() }
 }
 

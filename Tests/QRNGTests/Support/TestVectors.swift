@@ -64,7 +64,7 @@ enum TestVectors {
         var start = 0
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix("#") { continue }
+            if line.hasPrefix("#") || line.hasPrefix("[") { continue }  // comments, CAVP section headers
             if line.isEmpty {
                 if !fields.isEmpty { records.append(VectorRecord(fields: fields, line: start)) }
                 fields = [:]

@@ -1,0 +1,115 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SHA-256 as SP 800-90B's vetted conditioning component (§3.1.5.1.1): each block of ``inputBits`` raw bits,
+/// packed MSB-first into bytes, becomes its 256-bit digest.
+///
+/// The entropy the output may be credited with is ``outputEntropy(inputBits:inputEntropy:)``, §3.1.5.1.2's
+/// formula: a digest cannot hold more entropy than went in, nor more than its 256 bits, and comes within a
+/// small margin of 256 bits only when the input carries well over 256 bits of min-entropy.
+public struct SHA256Conditioner: Extractor {
+    /// n_in, the input block length in bits (a whole number of bytes).
+    public let inputBits: Int
+    /// n_out, the output length per block: 256 bits.
+    public let outputBits = 256
+
+    private var pending: BitBuffer
+
+    /// Creates a conditioner for blocks of `inputBits` bits, a positive multiple of 8.
+    public init(inputBits: Int) throws(QRNGError) {
+        guard inputBits > 0 && inputBits % 8 == 0 else {
+            throw .invalidArgument("block bits", "a SHA-256 block is a positive number of whole bytes, got \(inputBits) bits")
+        }
+        self.inputBits = inputBits
+        self.pending = BitBuffer(minimumCapacity: inputBits)
+    }
+
+    public var name: String { "sha256(\(inputBits)→256)" }
+
+    public mutating func extract(_ input: BitBuffer, into output: inout BitBuffer) {
+        var position = 0
+        if !pending.isEmpty {
+            let needed = min(inputBits - pending.count, input.count)
+            pending.append(contentsOf: input, range: 0..<needed)
+            position = needed
+            guard pending.count == inputBits else { return }
+            condition(pending, at: 0, into: &output)
+            pending.removeAll(keepingCapacity: true)
+        }
+        while input.count - position >= inputBits {
+            condition(input, at: position, into: &output)
+            position += inputBits
+        }
+        if position < input.count { pending.append(contentsOf: input, range: position..<input.count) }
+    }
+
+    public var bufferedInputBits: Int { pending.count }
+
+    public mutating func reset() {
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    private func condition(_ source: BitBuffer, at offset: Int, into output: inout BitBuffer) {
+        var digest = SHA256()
+        if offset % 64 == 0 {
+            // Word-aligned: hash the words' big-endian bytes in place, a word at a time.
+            source.words.withUnsafeBufferPointer { words in
+                var remaining = inputBits / 8
+                var index = offset / 64
+                var chunk = [UInt64](repeating: 0, count: 512)
+                while remaining > 0 {
+                    let count = min(remaining, chunk.count * 8)
+                    let wordCount = (count + 7) / 8
+                    for k in 0..<wordCount { chunk[k] = words[index + k].bigEndian }
+                    chunk.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                    index += wordCount
+                    remaining -= count
+                }
+                chunk.withUnsafeMutableBytes { secureZero($0) }
+            }
+        } else {
+            var block = source.extracting(offset..<offset + inputBits).packedBytes()
+            digest.update(block)
+            block.withUnsafeMutableBytes { secureZero($0) }
+        }
+        var result = digest.finalize()
+        output.append(contentsOf: BitBuffer(packedBytes: result))
+        result.withUnsafeMutableBytes { secureZero($0) }
+    }
+
+    /// SP 800-90B §3.1.5.1.2: the min-entropy of a vetted conditioning component's output, in bits.
+    ///
+    /// With P_high = 2^−h_in, P_low = (1 − P_high)/(2^n_in − 1), n = min(n_out, nw),
+    /// ψ = 2^(n_in − n)·P_low + P_high, U = 2^(n_in − n) + √(2n·2^(n_in − n)·ln 2) and ω = U·P_low, the output
+    /// entropy is −log2(max(ψ, ω)). For SHA-256, n_out = nw = 256. The powers of two are carried as logarithms:
+    /// n_in is routinely far past the range of `Double`.
+    ///
+    /// - Parameters:
+    ///   - inputBits: n_in, the input length.
+    ///   - inputEntropy: h_in, the min-entropy of the input, 0 ≤ h_in ≤ n_in.
+    ///   - outputBits: n_out; 256 for SHA-256.
+    ///   - narrowestWidth: nw, the narrowest internal width; 256 for SHA-256.
+    public static func outputEntropy(
+        inputBits: Int, inputEntropy: Double, outputBits: Int = 256, narrowestWidth: Int = 256
+    ) -> Double {
+        precondition(inputBits > 0 && inputEntropy >= 0 && inputEntropy <= Double(inputBits), "need 0 ≤ h_in ≤ n_in")
+        let n = Double(min(outputBits, narrowestWidth))
+        let nIn = Double(inputBits)
+        // log2 P_high and log2 P_low; 2^n_in − 1 = 2^n_in·(1 − 2^−n_in).
+        let log2High = -inputEntropy
+        let log2Low = log2(-expm1(-inputEntropy * M_LN2)) - nIn - log2(-expm1(-nIn * M_LN2))
+        let log2Psi = log2AddExp(nIn - n + log2Low, log2High)
+        // log2 U = log2(2^(n_in − n) + √(2n·ln2)·2^((n_in − n)/2))
+        let log2U = log2AddExp(nIn - n, 0.5 * log2(2 * n * M_LN2) + (nIn - n) / 2)
+        let log2Omega = log2U + log2Low
+        return -max(log2Psi, log2Omega)
+    }
+}
+
+/// log2(2ˣ + 2ʸ) without overflow.
+func log2AddExp(_ x: Double, _ y: Double) -> Double {
+    if x == -.infinity { return y }
+    if y == -.infinity { return x }
+    return max(x, y) + log2(1 + exp2(-abs(x - y)))
+}
