@@ -2,7 +2,7 @@
 #define CQRNG_INTRINSICS_H
 
 // CPU intrinsics Swift cannot reach directly: carry-less multiplication (PCLMULQDQ and its AVX-512 form
-// VPCLMULQDQ) and the run-time checks for them. Everything else in qrng is Swift.
+// VPCLMULQDQ), bit gathering (PEXT) and the run-time checks for them. Everything else in qrng is Swift.
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,12 +14,20 @@ bool qrng_cpu_has_pclmul(void);
 /// Whether this CPU has VPCLMULQDQ with AVX-512F.
 bool qrng_cpu_has_vpclmul_avx512(void);
 
-/// out[0 ..< na + nb] = a[0 ..< na] · b[0 ..< nb] over GF(2)[z], 64 coefficients per word, least significant
-/// word first. `out` must not overlap the inputs. Call only when qrng_cpu_has_pclmul() is true.
-void qrng_clmul_schoolbook_pclmul(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out);
+/// Middle product, the dot products behind Toeplitz hashing: for k < k_count,
+/// out[2k] (low word) and out[2k + 1] (high word) ^= XOR over j < b_count of a[k + j] · b[j], each product a
+/// 128-bit carry-less product. `a` holds k_count + b_count − 1 words. Call only when qrng_cpu_has_pclmul().
+void qrng_clmul_middle_pclmul(const uint64_t *a, const uint64_t *b, size_t k_count, size_t b_count, uint64_t *out);
 
-/// The same product with VPCLMULQDQ, four word products per instruction. Call only when
-/// qrng_cpu_has_vpclmul_avx512() is true.
-void qrng_clmul_schoolbook_vpclmul(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out);
+/// The same middle product with VPCLMULQDQ: eight word products per two instructions. Call only when
+/// qrng_cpu_has_vpclmul_avx512().
+void qrng_clmul_middle_vpclmul(const uint64_t *a, const uint64_t *b, size_t k_count, size_t b_count, uint64_t *out);
+
+/// Whether this CPU has BMI2 (PEXT).
+bool qrng_cpu_has_bmi2(void);
+
+/// PEXT: the bits of x at the set positions of mask, packed into the low bits in order. Call only when
+/// qrng_cpu_has_bmi2() is true.
+uint64_t qrng_pext_u64(uint64_t x, uint64_t mask);
 
 #endif

@@ -10,13 +10,26 @@ public struct SHA256: ~Copyable {
 
     private let context: OpaquePointer
 
+    /// SHA-256 fetched from OpenSSL's default provider once: an implicit fetch per digest costs more than
+    /// hashing a 64-byte block. Fetched algorithms are immutable and safe to share between threads.
+    nonisolated(unsafe) private static let algorithm: OpaquePointer = {
+        guard let algorithm = EVP_MD_fetch(nil, "SHA256", nil) else {
+            fatalError("qrng: OpenSSL has no SHA-256: \(openSSLErrors())")
+        }
+        return algorithm
+    }()
+
     /// Starts a new digest.
     public init() {
         guard let context = EVP_MD_CTX_new() else { fatalError("qrng: OpenSSL could not allocate a digest") }
-        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+        self.context = context
+        start()
+    }
+
+    private func start() {
+        guard EVP_DigestInit_ex(context, Self.algorithm, nil) == 1 else {
             fatalError("qrng: OpenSSL SHA-256 initialisation failed: \(openSSLErrors())")
         }
-        self.context = context
     }
 
     deinit {
@@ -39,12 +52,21 @@ public struct SHA256: ~Copyable {
     /// Ends the message and returns its 32-byte digest.
     public consuming func finalize() -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: Self.byteCount)
+        digest.withUnsafeMutableBytes { finalizeAndRestart(into: $0) }
+        return digest
+    }
+
+    /// Writes the message's 32-byte digest to `destination` and starts a new message on the same context,
+    /// which saves an allocation per digest when many short messages are hashed.
+    public mutating func finalizeAndRestart(into destination: UnsafeMutableRawBufferPointer) {
+        precondition(destination.count >= Self.byteCount, "a SHA-256 digest needs 32 bytes")
         var length: UInt32 = 0
-        let status = digest.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        let status = EVP_DigestFinal_ex(
+            context, destination.baseAddress!.assumingMemoryBound(to: UInt8.self), &length)
         guard status == 1, length == UInt32(Self.byteCount) else {
             fatalError("qrng: OpenSSL SHA-256 finalisation failed: \(openSSLErrors())")
         }
-        return digest
+        start()
     }
 
     /// The digest of `bytes`.

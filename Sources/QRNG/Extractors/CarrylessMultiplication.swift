@@ -1,19 +1,25 @@
 internal import CQRNGIntrinsics
 
-/// Multiplication of polynomials over GF(2), the carry-less product behind Toeplitz hashing.
+/// Carry-less (GF(2)[z]) middle products: the dot products a Toeplitz matrix-vector product over GF(2) is made of.
 ///
-/// A polynomial is a run of 64-bit words, least significant word first, bit b of word w the coefficient of
-/// z^(64w + b). Small products use a schoolbook kernel; larger ones Karatsuba's recursion, which over GF(2)
-/// needs no carries or subtractions: with a = a0 + a1·zᵏ and b = b0 + b1·zᵏ,
-/// a·b = a0b0 + ((a0 + a1)(b0 + b1) + a0b0 + a1b1)·zᵏ + a1b1·z²ᵏ.
+/// Polynomials are runs of 64-bit words, each word 64 coefficients. The middle product of `a` (K + B − 1 words)
+/// and `b` (B words) is the K 128-bit sums m_k = Σ_{j<B} a[k + j]·b[j], which are the K full anti-diagonals
+/// of the product a·reverse(b): exactly the part of the product Toeplitz hashing keeps. Computed directly it
+/// costs what a B × K product costs (Tellegen's principle), half of forming the whole product and slicing it.
+///
+/// Large middle products use the transposed Karatsuba recursion of Hanrot, Quercia and Zimmermann
+/// ("The middle product algorithm I", 2004): with b = (b0, b1) halves of h words and a split in h-word steps,
+/// with P = MP(a[h..<3h−1], b0 + b1), the low half of the result is P + MP(a[0..<2h−1] + a[h..<3h−1], b0) and
+/// the high half P + MP(a[h..<3h−1] + a[2h..<4h−1], b1): three half-size middle products instead of four. Small
+/// ones go to a dot-product kernel.
 public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
-    /// The schoolbook kernel at the bottom of the recursion.
+    /// The dot-product kernel at the bottom of the recursion.
     public enum Kernel: String, Sendable, Hashable, CaseIterable {
-        /// Plain Swift: a 4-bit windowed 64 × 64-bit product. Runs on any CPU.
+        /// Plain Swift: 64 × 64-bit products from 4-bit windows. Runs on any CPU.
         case portable
         /// x86-64 PCLMULQDQ through the C shim.
         case pclmul
-        /// x86-64 VPCLMULQDQ on AVX-512, four products per instruction.
+        /// x86-64 VPCLMULQDQ on AVX-512: eight word products per two instructions.
         case vpclmul
 
         /// Whether this CPU can run the kernel.
@@ -28,14 +34,21 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
 
     /// The kernel in use.
     public let kernel: Kernel
-    /// Products with an operand of at most this many words go straight to the kernel.
-    let schoolbookWords: Int
+    /// Middle products with at most this many outputs or inputs go straight to the kernel.
+    let kernelWords: Int
 
     /// A multiplier with `kernel`, which must be available on this CPU.
-    public init(kernel: Kernel, schoolbookWords: Int? = nil) {
+    public init(kernel: Kernel, kernelWords: Int? = nil) {
         precondition(kernel.isAvailable, "the \(kernel) kernel is not available on this CPU")
         self.kernel = kernel
-        self.schoolbookWords = schoolbookWords ?? (kernel == .portable ? 8 : 24)
+        // Measured with qrng bench on an AMD EPYC (Zen 5): below these sizes the kernel beats another level of
+        // recursion.
+        let measured = switch kernel {
+        case .portable: 8
+        case .pclmul: 16
+        case .vpclmul: 64
+        }
+        self.kernelWords = max(2, kernelWords ?? measured)
     }
 
     /// The fastest kernel this CPU supports, detected at run time.
@@ -44,97 +57,95 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { kernel.rawValue }
 
-    /// Words of scratch space `multiply` needs for operands of `a` and `b` words.
-    public static func scratchWords(_ a: Int, _ b: Int) -> Int { 8 * (a + b) + 256 }
+    /// Words of scratch space a middle product with `outputs` results and `b` of `length` words needs.
+    public static func scratchWords(outputs: Int, length: Int) -> Int { 16 * (outputs + length) + 256 }
 
-    /// out[0 ..< a.count + b.count] = a · b. `out` and `scratch` must not overlap each other or the inputs.
-    public func multiply(
-        _ a: UnsafeBufferPointer<UInt64>, _ b: UnsafeBufferPointer<UInt64>,
+    /// out[2k] (low word) and out[2k + 1] (high word) ^= Σ_{j<B} a[k + j]·b[j], for k < `outputs`.
+    ///
+    /// - Parameters:
+    ///   - a: `outputs` + `b.count` − 1 words.
+    ///   - b: B words.
+    ///   - out: 2·`outputs` words, added to (XOR).
+    ///   - scratch: ``scratchWords(outputs:length:)`` words, not overlapping anything else.
+    public func middleProduct(
+        _ a: UnsafeBufferPointer<UInt64>, _ b: UnsafeBufferPointer<UInt64>, outputs: Int,
         into out: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>
     ) {
-        precondition(out.count >= a.count + b.count, "the product needs a.count + b.count words")
-        precondition(scratch.count >= Self.scratchWords(a.count, b.count), "not enough scratch space")
-        guard !a.isEmpty, !b.isEmpty else {
-            out.update(repeating: 0)
-            return
-        }
-        product(a.baseAddress!, a.count, b.baseAddress!, b.count, out.baseAddress!, scratch.baseAddress!)
+        guard outputs > 0, !b.isEmpty else { return }
+        precondition(a.count >= outputs + b.count - 1, "a needs outputs + b.count − 1 words")
+        precondition(out.count >= 2 * outputs, "out needs two words per output")
+        precondition(scratch.count >= Self.scratchWords(outputs: outputs, length: b.count), "not enough scratch")
+        middle(a.baseAddress!, b.baseAddress!, outputs, b.count, out.baseAddress!, scratch.baseAddress!)
     }
 
-    private func product(
-        _ a: UnsafePointer<UInt64>, _ na: Int, _ b: UnsafePointer<UInt64>, _ nb: Int,
+    private func middle(
+        _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, _ outputs: Int, _ length: Int,
         _ out: UnsafeMutablePointer<UInt64>, _ scratch: UnsafeMutablePointer<UInt64>
     ) {
-        if na < nb { return product(b, nb, a, na, out, scratch) }
-        if nb <= schoolbookWords { return schoolbook(a, na, b, nb, out) }
-        if na >= 2 * nb {
-            // Unbalanced: slices of a as long as b, each product added in at its offset.
-            out.update(repeating: 0, count: na + nb)
-            let piece = scratch
+        if outputs <= kernelWords || length <= kernelWords { return dotProducts(a, b, outputs, length, out) }
+        if outputs > length {
+            // Outputs in runs of `length`: each a balanced middle product.
             var start = 0
-            while start < na {
-                let length = min(nb, na - start)
-                product(a + start, length, b, nb, piece, scratch + 2 * nb)
-                xor(out + start, piece, length + nb)
-                start += length
+            while start < outputs {
+                let count = min(length, outputs - start)
+                middle(a + start, b, count, length, out + 2 * start, scratch)
+                start += count
             }
             return
         }
-        // Karatsuba with a split at k words: nb > k, and the high halves are the longer ones.
-        let k = na / 2
-        let highA = na - k
-        let highB = nb - k
-        let sumB = max(k, highB)
-        product(a, k, b, k, out, scratch)  // a0·b0 → out[0 ..< 2k]
-        product(a + k, highA, b + k, highB, out + 2 * k, scratch)  // a1·b1 → out[2k ..< na + nb]
-        let sa = scratch
-        let sb = sa + highA
-        let middle = sb + sumB
-        let rest = middle + highA + sumB
-        sa.update(from: a + k, count: highA)
-        xor(sa, a, k)
-        sb.update(repeating: 0, count: sumB)
-        sb.update(from: b + k, count: highB)
-        xor(sb, b, k)
-        product(UnsafePointer(sa), highA, UnsafePointer(sb), sumB, middle, rest)
-        xor(middle, out, 2 * k)  // + a0·b0
-        xor(middle, out + 2 * k, highA + highB)  // + a1·b1
-        xor(out + k, middle, min(highA + sumB, na + nb - k))
+        if outputs < length {
+            // b in runs of `outputs` words; their middle products add up.
+            var start = 0
+            while start < length {
+                let count = min(outputs, length - start)
+                middle(a + start, b + start, outputs, count, out, scratch)
+                start += count
+            }
+            return
+        }
+        if length % 2 == 1 {
+            // Peel b's last word: an even-sized problem plus a one-word one.
+            middle(a, b, outputs, length - 1, out, scratch)
+            middle(a + length - 1, b + length - 1, outputs, 1, out, scratch)
+            return
+        }
+        let h = length / 2
+        let bSum = scratch
+        let p = bSum + h
+        let aSum = p + 2 * h
+        let rest = aSum + 2 * h
+        for index in 0..<h { bSum[index] = b[index] ^ b[h + index] }
+        p.update(repeating: 0, count: 2 * h)
+        middle(a + h, UnsafePointer(bSum), h, h, p, rest)
+        for index in 0..<(2 * h - 1) { aSum[index] = a[index] ^ a[h + index] }
+        middle(UnsafePointer(aSum), b, h, h, out, rest)
+        for index in 0..<(2 * h - 1) { aSum[index] = a[h + index] ^ a[2 * h + index] }
+        middle(UnsafePointer(aSum), b + h, h, h, out + 2 * h, rest)
+        for index in 0..<(2 * h) {
+            out[index] ^= p[index]
+            out[2 * h + index] ^= p[index]
+        }
     }
 
-    private func schoolbook(
-        _ a: UnsafePointer<UInt64>, _ na: Int, _ b: UnsafePointer<UInt64>, _ nb: Int,
+    private func dotProducts(
+        _ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>, _ outputs: Int, _ length: Int,
         _ out: UnsafeMutablePointer<UInt64>
     ) {
         switch kernel {
-        case .pclmul: qrng_clmul_schoolbook_pclmul(a, na, b, nb, out)
-        case .vpclmul: qrng_clmul_schoolbook_vpclmul(a, na, b, nb, out)
+        case .pclmul: qrng_clmul_middle_pclmul(a, b, outputs, length, out)
+        case .vpclmul: qrng_clmul_middle_vpclmul(a, b, outputs, length, out)
         case .portable:
-            out.update(repeating: 0, count: na + nb)
-            for i in 0..<na {
-                let table = WindowTable(a[i])
-                for j in 0..<nb {
-                    let (low, high) = table.multiply(b[j])
-                    out[i + j] ^= low
-                    out[i + j + 1] ^= high
+            for j in 0..<length {
+                let table = WindowTable(b[j])
+                for k in 0..<outputs {
+                    let (low, high) = table.multiply(a[k + j])
+                    out[2 * k] ^= low
+                    out[2 * k + 1] ^= high
                 }
             }
         }
     }
-
-    @inline(__always)
-    private func xor(_ target: UnsafeMutablePointer<UInt64>, _ source: UnsafePointer<UInt64>, _ count: Int) {
-        for index in 0..<count { target[index] ^= source[index] }
-    }
-
-    @inline(__always)
-    private func xor(
-        _ target: UnsafeMutablePointer<UInt64>, _ source: UnsafeMutablePointer<UInt64>, _ count: Int
-    ) {
-        xor(target, UnsafePointer(source), count)
-    }
 }
-
 /// The 16 products of a word with every 4-bit polynomial, for the portable kernel.
 private struct WindowTable {
     private var low: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,

@@ -28,17 +28,18 @@ public struct SHA256Conditioner: Extractor {
     public var name: String { "sha256(\(inputBits)→256)" }
 
     public mutating func extract(_ input: BitBuffer, into output: inout BitBuffer) {
+        var digest = SHA256()  // one context per call, restarted for each block
         var position = 0
         if !pending.isEmpty {
             let needed = min(inputBits - pending.count, input.count)
             pending.append(contentsOf: input, range: 0..<needed)
             position = needed
             guard pending.count == inputBits else { return }
-            condition(pending, at: 0, into: &output)
+            condition(pending, at: 0, with: &digest, into: &output)
             pending.removeAll(keepingCapacity: true)
         }
         while input.count - position >= inputBits {
-            condition(input, at: position, into: &output)
+            condition(input, at: position, with: &digest, into: &output)
             position += inputBits
         }
         if position < input.count { pending.append(contentsOf: input, range: position..<input.count) }
@@ -50,32 +51,37 @@ public struct SHA256Conditioner: Extractor {
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func condition(_ source: BitBuffer, at offset: Int, into output: inout BitBuffer) {
-        var digest = SHA256()
-        if offset % 64 == 0 {
-            // Word-aligned: hash the words' big-endian bytes in place, a word at a time.
+    /// Hashes the block at `offset`: its bytes are assembled a word at a time, big-endian, in a small stack
+    /// buffer, so no block is copied into a new array.
+    private func condition(_ source: BitBuffer, at offset: Int, with digest: inout SHA256, into output: inout BitBuffer) {
+        let chunkWords = 512
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunkWords) { chunk in
             source.words.withUnsafeBufferPointer { words in
-                var remaining = inputBits / 8
-                var index = offset / 64
-                var chunk = [UInt64](repeating: 0, count: 512)
-                while remaining > 0 {
-                    let count = min(remaining, chunk.count * 8)
-                    let wordCount = (count + 7) / 8
-                    for k in 0..<wordCount { chunk[k] = words[index + k].bigEndian }
-                    chunk.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-                    index += wordCount
-                    remaining -= count
+                var position = offset
+                let end = offset + inputBits
+                while position < end {
+                    let bits = min(end - position, 64 * chunkWords)
+                    let count = (bits + 63) / 64
+                    if position % 64 == 0 {
+                        let first = position / 64
+                        for index in 0..<count { chunk[index] = words[first + index].bigEndian }
+                    } else {
+                        for index in 0..<count {
+                            chunk[index] = source.word(atBit: position + 64 * index, width: min(64, bits - 64 * index))
+                                .bigEndian
+                        }
+                    }
+                    digest.update(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(chunk)[0..<bits / 8]))
+                    position += bits
                 }
-                chunk.withUnsafeMutableBytes { secureZero($0) }
             }
-        } else {
-            var block = source.extracting(offset..<offset + inputBits).packedBytes()
-            digest.update(block)
-            block.withUnsafeMutableBytes { secureZero($0) }
+            let raw = UnsafeMutableRawBufferPointer(chunk)
+            digest.finalizeAndRestart(into: raw)
+            for index in 0..<4 {
+                output.appendLeftAligned(UInt64(bigEndian: chunk[index]), width: 64)
+            }
+            secureZero(UnsafeMutableRawBufferPointer(rebasing: raw[0..<SHA256.byteCount]))
         }
-        var result = digest.finalize()
-        output.append(contentsOf: BitBuffer(packedBytes: result))
-        result.withUnsafeMutableBytes { secureZero($0) }
     }
 
     /// SP 800-90B §3.1.5.1.2: the min-entropy of a vetted conditioning component's output, in bits.

@@ -9,11 +9,12 @@
 ///
 /// ## How it is computed
 /// Row i of T, read along j, is a window of v = reverse(s[0..<m]) ++ reverse(s[m..<n+m−1]) starting at
-/// m − 1 − i, so y_i = Σ_j v[m − 1 − i + j]·x_j, which is coefficient n + m − 2 − i of the polynomial product
-/// V(z)·X̄(z), with V(z) = Σ v_k·zᵏ and X̄ the input reversed. The input's MSB-first words, taken in reverse
-/// order, are already X̄ (times a power of z for the padding), and the product's words in reverse order are
-/// the output bits in order; so each block costs one carry-less product (``CarrylessMultiplier``, PCLMULQDQ
-/// with Karatsuba where the CPU has it) and no bit shuffling.
+/// m − 1 − i, so y_i = Σ_j v[m − 1 − i + j]·x_j: coefficient n + m − 2 − i of the polynomial product V(z)·X̄(z),
+/// with V(z) = Σ v_k·zᵏ and X̄ the input reversed. The input's MSB-first words taken in reverse order are
+/// already X̄ (times zᵖᵃᵈ for the padding of the last word), so the outputs are the m middle coefficients of
+/// one carry-less product, and the word-level middle product (``CarrylessMultiplier``) computes just those from
+/// the input words as they are. The product's words in reverse order are the output bits in order: no bit
+/// shuffling anywhere.
 public struct ToeplitzExtractor: Extractor {
     /// n, the input block length in bits.
     public let inputBits: Int
@@ -22,10 +23,13 @@ public struct ToeplitzExtractor: Extractor {
     /// The multiplier in use.
     public let multiplier: CarrylessMultiplier
 
-    /// V's words, least significant first: the seed rearranged once.
+    /// V's words, least significant first, behind one zero word and padded with zeros to the length the middle
+    /// product reads: the seed rearranged once.
     private let seedPolynomial: [UInt64]
     private let inputWords: Int
-    /// The bit offset of y_0 in the product's words taken in reverse order.
+    /// Middle-product outputs per block: the product's anti-diagonals from word B − 1 up.
+    private let diagonals: Int
+    /// The bit offset of y_0 in the product words taken in reverse order.
     private let outputOffset: Int
     private var pending: BitBuffer
     private var scratch: HashScratch
@@ -60,16 +64,21 @@ public struct ToeplitzExtractor: Extractor {
         self.multiplier = multiplier
         self.pending = BitBuffer(minimumCapacity: inputBits)
 
-        var polynomial = [UInt64](repeating: 0, count: (seedBits + 63) / 64)
+        // With a = z⁶⁴·V, word s of a·X̄·zᵖᵃᵈ is the low half of anti-diagonal s plus the high half of
+        // anti-diagonal s − 1, and the outputs are its coefficients top + 64 − i, i < m.
+        let words = (inputBits + 63) / 64
+        let padding = 64 * words - inputBits
+        let top = padding + inputBits + outputBits - 2
+        let highestWord = (top + 64) / 64
+        self.inputWords = words
+        self.diagonals = highestWord - words + 2
+        self.outputOffset = 64 * highestWord - 1 - top
+        var polynomial = [UInt64](repeating: 0, count: max(diagonals + words - 1, (seedBits + 63) / 64 + 1))
         for k in 0..<seedBits where seed[k < outputBits ? outputBits - 1 - k : inputBits + 2 * outputBits - 2 - k] {
-            polynomial[k >> 6] |= 1 << UInt64(k & 63)
+            polynomial[1 + (k >> 6)] |= 1 << UInt64(k & 63)
         }
         self.seedPolynomial = polynomial
-        self.inputWords = (inputBits + 63) / 64
-        let padding = 64 * inputWords - inputBits
-        let productWords = polynomial.count + inputWords
-        self.outputOffset = 64 * productWords - 1 - (inputBits + outputBits - 2 + padding)
-        self.scratch = HashScratch(seedWords: polynomial.count, inputWords: inputWords)
+        self.scratch = HashScratch(inputWords: words, diagonals: diagonals)
     }
 
     public var name: String { "toeplitz(\(inputBits)→\(outputBits))" }
@@ -107,20 +116,22 @@ public struct ToeplitzExtractor: Extractor {
     }
 
     private mutating func hashBlock(of source: BitBuffer, at offset: Int, into output: inout BitBuffer) {
-        let words = inputWords
-        let n = inputBits
-        scratch.withBuffers { reversedInput, product, work in
-            // X̄'s words: the block's MSB-first words in reverse order, the final partial word zero-padded.
+        let (words, n, diagonals) = (inputWords, inputBits, self.diagonals)
+        scratch.withBuffers { input, sums, productWords, work in
             for index in 0..<words {
-                let width = min(64, n - 64 * index)
-                reversedInput[words - 1 - index] = source.word(atBit: offset + 64 * index, width: width)
+                input[index] = source.word(atBit: offset + 64 * index, width: min(64, n - 64 * index))
             }
+            sums.update(repeating: 0)
             seedPolynomial.withUnsafeBufferPointer { seed in
-                multiplier.multiply(seed, UnsafeBufferPointer(reversedInput), into: product, scratch: work)
+                multiplier.middleProduct(seed, UnsafeBufferPointer(input), outputs: diagonals, into: sums, scratch: work)
             }
-            var outputOrder = product  // the same memory, reversed in place: the output bits in order
-            outputOrder.reverse()
-            output.append(words: UnsafeBufferPointer(outputOrder), range: outputOffset..<outputOffset + outputBits)
+            // Product word B + t is the low word of diagonal t + 1 and the high word of diagonal t; they are
+            // stored highest first, which puts the output bits in order.
+            let count = diagonals - 1
+            for t in 0..<count {
+                productWords[count - 1 - t] = sums[2 * (t + 1)] ^ sums[2 * t + 1]
+            }
+            output.append(words: UnsafeBufferPointer(productWords), range: outputOffset..<outputOffset + outputBits)
         }
     }
 }
@@ -129,31 +140,38 @@ public struct ToeplitzExtractor: Extractor {
 private struct HashScratch: Sendable {
     private var storage: [UInt64]
     private let inputWords: Int
-    private let productWords: Int
+    private let diagonals: Int
 
-    init(seedWords: Int, inputWords: Int) {
+    init(inputWords: Int, diagonals: Int) {
         self.inputWords = inputWords
-        self.productWords = seedWords + inputWords
+        self.diagonals = diagonals
         self.storage = [UInt64](
             repeating: 0,
-            count: inputWords + productWords + CarrylessMultiplier.scratchWords(seedWords, inputWords))
+            count: inputWords + 3 * diagonals
+                + CarrylessMultiplier.scratchWords(outputs: diagonals, length: inputWords))
     }
 
+    /// The block's words, the diagonal sums (two words each), the output words, and the multiplier's scratch.
     mutating func withBuffers(
         _ body: (
-            UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>
+            UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>,
+            UnsafeMutableBufferPointer<UInt64>, UnsafeMutableBufferPointer<UInt64>
         ) -> Void
     ) {
-        let (inputWords, productWords) = (self.inputWords, self.productWords)
+        let (inputWords, diagonals) = (self.inputWords, self.diagonals)
         storage.withUnsafeMutableBufferPointer { all in
-            let input = UnsafeMutableBufferPointer(rebasing: all[0..<inputWords])
-            let product = UnsafeMutableBufferPointer(rebasing: all[inputWords..<inputWords + productWords])
-            let work = UnsafeMutableBufferPointer(rebasing: all[(inputWords + productWords)...])
-            body(input, product, work)
+            var start = 0
+            func next(_ count: Int) -> UnsafeMutableBufferPointer<UInt64> {
+                defer { start += count }
+                return UnsafeMutableBufferPointer(rebasing: all[start..<start + count])
+            }
+            let input = next(inputWords)
+            let sums = next(2 * diagonals)
+            let product = next(diagonals - 1)
+            body(input, sums, product, UnsafeMutableBufferPointer(rebasing: all[start...]))
         }
     }
 }
-
 /// The leftover hash lemma's output length for a 2-universal hash: m = ⌊n·h − 2·log2(1/ε)⌋.
 ///
 /// - Parameters:

@@ -30,14 +30,14 @@ struct Bench: ParsableCommand {
     var kernel: CarrylessMultiplier.Kernel?
 
     @Option(help: .hidden)
-    var schoolbookWords: Int?
+    var kernelWords: Int?
 
     func run() throws {
         if let kernel {
             guard kernel.isAvailable else { throw ValidationError("the \(kernel) kernel is not available on this CPU") }
-            Benchmarks.multiplier = CarrylessMultiplier(kernel: kernel, schoolbookWords: schoolbookWords)
-        } else if let schoolbookWords {
-            Benchmarks.multiplier = CarrylessMultiplier(kernel: CarrylessMultiplier.best.kernel, schoolbookWords: schoolbookWords)
+            Benchmarks.multiplier = CarrylessMultiplier(kernel: kernel, kernelWords: kernelWords)
+        } else if let kernelWords {
+            Benchmarks.multiplier = CarrylessMultiplier(kernel: CarrylessMultiplier.best.kernel, kernelWords: kernelWords)
         }
         let all = Benchmarks.all()
         if list {

@@ -40,6 +40,19 @@ enum Benchmarks {
                 let data = randomBits(size * 8).packedBytes()
                 return { UInt64(SHA256.hash(data)[0]) }
             },
+            // OpenSSL hashing 64-byte messages one by one, as `openssl speed sha256` does in its 64-byte column.
+            Benchmark(name: "baseline/sha256-openssl-64B", unit: .bytes, workPerRun: Double(size / 16), baseline: nil) {
+                let data = randomBits(size / 16 * 8).packedBytes()
+                return {
+                    var checksum: UInt64 = 0
+                    data.withUnsafeBytes { bytes in
+                        for offset in stride(from: 0, to: bytes.count, by: 64) {
+                            checksum &+= UInt64(SHA256.hash(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 64]))[0])
+                        }
+                    }
+                    return checksum
+                }
+            },
         ]
     }
 
@@ -111,6 +124,33 @@ enum Benchmarks {
                     return output.words.last ?? 0
                 }
             }
+        }
+        list.append(
+            Benchmark(name: "extract/peres", unit: .bits, workPerRun: Double(inputBits), baseline: "baseline/urandom") {
+                var extractor = try PeresExtractor()
+                let input = randomBits(inputBits)
+                var output = BitBuffer(minimumCapacity: inputBits)
+                return {
+                    output.removeAll(keepingCapacity: true)
+                    extractor.extract(input, into: &output)
+                    return UInt64(output.count)
+                }
+            })
+        for (blockBits, baseline) in [(512, "baseline/sha256-openssl-64B"), (65536, "baseline/sha256-openssl")] {
+            list.append(
+                Benchmark(
+                    name: "condition/sha256-\(blockBits)", unit: .bits, workPerRun: Double(inputBits / 16),
+                    baseline: baseline
+                ) {
+                    var conditioner = try SHA256Conditioner(inputBits: blockBits)
+                    let input = randomBits(inputBits / 16)
+                    var output = BitBuffer(minimumCapacity: inputBits / 16)
+                    return {
+                        output.removeAll(keepingCapacity: true)
+                        conditioner.extract(input, into: &output)
+                        return output.words.last ?? 0
+                    }
+                })
         }
         list.append(
             Benchmark(

@@ -4,26 +4,31 @@ import Testing
 @Suite struct CarrylessMultiplicationTests {
     static let kernels = CarrylessMultiplier.Kernel.allCases.filter(\.isAvailable)
 
-    /// Bit-by-bit product, the definition.
-    static func reference(_ a: [UInt64], _ b: [UInt64]) -> [UInt64] {
-        var out = [UInt64](repeating: 0, count: a.count + b.count)
-        for i in 0..<(a.count * 64) where (a[i >> 6] >> UInt64(i & 63)) & 1 == 1 {
-            for j in 0..<(b.count * 64) where (b[j >> 6] >> UInt64(j & 63)) & 1 == 1 {
-                out[(i + j) >> 6] ^= 1 << UInt64((i + j) & 63)
+    /// m_k = Σ_j a[k + j]·b[j], each product carry-less and bit by bit: the definition.
+    static func reference(_ a: [UInt64], _ b: [UInt64], outputs: Int) -> [UInt64] {
+        var out = [UInt64](repeating: 0, count: 2 * outputs)
+        for k in 0..<outputs {
+            for j in 0..<b.count {
+                for bit in 0..<64 where (b[j] >> UInt64(bit)) & 1 == 1 {
+                    out[2 * k] ^= a[k + j] << UInt64(bit)
+                    if bit > 0 { out[2 * k + 1] ^= a[k + j] >> UInt64(64 - bit) }
+                }
             }
         }
         return out
     }
 
-    static func multiply(_ a: [UInt64], _ b: [UInt64], kernel: CarrylessMultiplier.Kernel) -> [UInt64] {
-        let multiplier = CarrylessMultiplier(kernel: kernel)
-        var out = [UInt64](repeating: 0xDEAD_BEEF, count: a.count + b.count)
-        var scratch = [UInt64](repeating: 0, count: CarrylessMultiplier.scratchWords(a.count, b.count))
+    static func middleProduct(
+        _ a: [UInt64], _ b: [UInt64], outputs: Int, kernel: CarrylessMultiplier.Kernel, kernelWords: Int? = nil
+    ) -> [UInt64] {
+        let multiplier = CarrylessMultiplier(kernel: kernel, kernelWords: kernelWords)
+        var out = [UInt64](repeating: 0, count: 2 * outputs)
+        var scratch = [UInt64](repeating: 0, count: CarrylessMultiplier.scratchWords(outputs: outputs, length: b.count))
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { out in
                     scratch.withUnsafeMutableBufferPointer { scratch in
-                        multiplier.multiply(a, b, into: out, scratch: scratch)
+                        multiplier.middleProduct(a, b, outputs: outputs, into: out, scratch: scratch)
                     }
                 }
             }
@@ -31,26 +36,33 @@ import Testing
         return out
     }
 
-    @Test(arguments: kernels)
-    func smallProductsMatchTheDefinition(kernel: CarrylessMultiplier.Kernel) {
-        var generator = Xoshiro256StarStar(seed: 31)
-        for (na, nb) in [(1, 1), (1, 5), (3, 2), (7, 9), (12, 1), (25, 30), (40, 17)] {
-            let a = (0..<na).map { _ in generator.next() }
-            let b = (0..<nb).map { _ in generator.next() }
-            #expect(Self.multiply(a, b, kernel: kernel) == Self.reference(a, b), "\(na)×\(nb) words")
-        }
-        #expect(Self.multiply([.max], [.max], kernel: kernel) == Self.reference([.max], [.max]))
+    static func random(_ count: Int, _ generator: inout Xoshiro256StarStar) -> [UInt64] {
+        (0..<count).map { _ in generator.next() }
     }
 
-    /// Sizes that take every branch of the recursion: schoolbook, Karatsuba with odd splits, unbalanced slices.
-    @Test func allKernelsAgreeOnLargeRandomProducts() {
+    /// Sizes that take every branch of the recursion (small kernels force deep recursion): balanced even and
+    /// odd, more outputs than inputs, fewer, and the kernel alone.
+    @Test(arguments: kernels)
+    func middleProductsMatchTheDefinition(kernel: CarrylessMultiplier.Kernel) {
+        var generator = Xoshiro256StarStar(seed: 31)
+        for (outputs, length) in [(1, 1), (3, 5), (8, 8), (9, 9), (16, 16), (17, 40), (40, 17), (33, 64), (70, 70)] {
+            let a = Self.random(outputs + length - 1, &generator)
+            let b = Self.random(length, &generator)
+            let expected = Self.reference(a, b, outputs: outputs)
+            for kernelWords in [2, 3, 8, 32] {
+                #expect(Self.middleProduct(a, b, outputs: outputs, kernel: kernel, kernelWords: kernelWords) == expected,
+                        "\(outputs) outputs, \(length) words, kernel \(kernelWords)")
+            }
+        }
+    }
+
+    @Test func allKernelsAgreeOnLargeMiddleProducts() {
         var generator = Xoshiro256StarStar(seed: 32)
-        for (na, nb) in [(64, 64), (65, 33), (100, 99), (257, 130), (600, 70), (1000, 1), (333, 700)] {
-            let a = (0..<na).map { _ in generator.next() }
-            let b = (0..<nb).map { _ in generator.next() }
-            let results = Self.kernels.map { Self.multiply(a, b, kernel: $0) }
-            #expect(results.allSatisfy { $0 == results[0] }, "\(na)×\(nb) words")
-            if na * nb <= 70_000 { #expect(results[0] == Self.reference(a, b), "\(na)×\(nb) words") }
+        for (outputs, length) in [(512, 512), (513, 300), (100, 999), (1024, 1023)] {
+            let a = Self.random(outputs + length - 1, &generator)
+            let b = Self.random(length, &generator)
+            let results = Self.kernels.map { Self.middleProduct(a, b, outputs: outputs, kernel: $0) }
+            #expect(results.allSatisfy { $0 == results[0] }, "\(outputs) × \(length)")
         }
     }
 
