@@ -7,7 +7,7 @@ public struct QRNGError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What kind of failure this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
-            case invalidArgument, invalidInput, healthTestFailure, poolClosed, endOfInput, systemCall
+            case invalidArgument, invalidInput, healthTestFailure, poolClosed, endOfInput, systemCall, cancelled
         }
         private let value: Value
 
@@ -23,6 +23,8 @@ public struct QRNGError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let endOfInput = Code(value: .endOfInput)
         /// A system call failed; ``QRNGError/Context/errno`` holds its error number.
         public static let systemCall = Code(value: .systemCall)
+        /// The waiting task was cancelled.
+        public static let cancelled = Code(value: .cancelled)
 
         public var description: String {
             switch value {
@@ -32,6 +34,7 @@ public struct QRNGError: Error, Sendable, Hashable, CustomStringConvertible {
             case .poolClosed: "pool closed"
             case .endOfInput: "end of input"
             case .systemCall: "system call failed"
+            case .cancelled: "cancelled"
             }
         }
     }

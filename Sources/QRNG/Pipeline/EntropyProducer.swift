@@ -16,9 +16,21 @@ public final class EntropyProducer: Sendable {
     private let latestStatistics: Mutex<PipelineStatistics>
     private let finished = DispatchSemaphore(value: 0)
 
+    /// Whether consumers waiting for bits are told of an intermittent health-test failure (with the failure as
+    /// the error) rather than left waiting for the tests to recover.
+    public let interruptsConsumersOnFailure: Bool
+
     /// Starts a producer thread for `pipeline`.
-    public init(pipeline: Pipeline, pool: EntropyPool) {
+    ///
+    /// - Parameters:
+    ///   - pipeline: The pipeline to run.
+    ///   - pool: The pool to fill.
+    ///   - interruptsConsumersOnFailure: Whether waiting consumers get an error on an intermittent health-test
+    ///     failure; by default they keep waiting while start-up testing re-runs. A permanent failure always
+    ///     closes the pool.
+    public init(pipeline: Pipeline, pool: EntropyPool, interruptsConsumersOnFailure: Bool = false) {
         self.pool = pool
+        self.interruptsConsumersOnFailure = interruptsConsumersOnFailure
         self.latestStatistics = Mutex(pipeline.statistics)
         Thread.detachNewThread { [self, pipeline] in
             self.run(pipeline)
@@ -52,12 +64,16 @@ public final class EntropyProducer: Sendable {
             while true {
                 if pool.availableBits >= pool.capacityBits { try pool.waitForRoom() }
                 guard try pipeline.step(into: &output) else {
-                    try pool.deposit(output)
+                    try pool.deposit(output, entropyPerBit: pipeline.outputEntropyPerBit)
                     pool.close(reason: QRNGError(.endOfInput, "the entropy source ended"))
                     return
                 }
+                let failuresBefore = latestStatistics.withLock { $0.failureCount }
                 latestStatistics.withLock { $0 = pipeline.statistics }
-                try pool.deposit(output)
+                if interruptsConsumersOnFailure, pipeline.failures.count > failuresBefore, let failure = pipeline.failures.last {
+                    pool.interruptWaiters(with: failure.error)
+                }
+                try pool.deposit(output, entropyPerBit: pipeline.outputEntropyPerBit)
                 output.removeAll(keepingCapacity: true)
             }
         } catch where error.code == .healthTestFailure {

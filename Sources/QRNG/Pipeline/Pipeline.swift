@@ -21,6 +21,10 @@ public struct Pipeline: Sendable {
 
     /// Seeds drawn so far for the Toeplitz extractor (one at start-up, then one per rotation).
     public private(set) var seedsDrawn = 0
+    /// The min-entropy each output bit is credited with: 1 for seeded extraction sized by the leftover hash
+    /// lemma and for the von Neumann family on independent samples; a SHA-256 conditioner's output entropy
+    /// (SP 800-90B §3.1.5.1.2) over its 256 bits.
+    public internal(set) var outputEntropyPerBit = 1.0
 
     private var samples: SampleBuffer
     private var released = BitBuffer()

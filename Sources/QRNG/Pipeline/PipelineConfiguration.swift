@@ -106,6 +106,8 @@ extension Pipeline {
             replaceExtractor(try PeresExtractor(blockBits: blockBits, depth: depth))
         case .sha256(let blockBits):
             replaceExtractor(try SHA256Conditioner(inputBits: blockBits))
+            let inputEntropy = source.claimedMinEntropy / Double(source.bitsPerSample) * Double(blockBits)
+            outputEntropyPerBit = SHA256Conditioner.outputEntropy(inputBits: blockBits, inputEntropy: inputEntropy) / 256
         case .toeplitz(let settings):
             let minEntropyPerBit = source.claimedMinEntropy / Double(source.bitsPerSample)
             let outputBits = try leftoverHashOutputLength(

@@ -70,15 +70,40 @@ struct BitRing: ~Copyable {
     }
 
     /// Removes `destination.count` bytes' worth of bits from the front, packing them MSB-first.
+    ///
+    /// A word at a time whatever the alignment: the FIFO server hands out bytes at pipe speed through here.
     mutating func take(into destination: UnsafeMutableRawBufferPointer) {
-        var offset = 0
-        while offset < destination.count {
-            let byteCount = min(8, destination.count - offset)
-            let word = takeWord(width: byteCount * 8).bigEndian
-            withUnsafeBytes(of: word) { raw in
-                (destination.baseAddress! + offset).copyMemory(from: raw.baseAddress!, byteCount: byteCount)
+        guard let out = destination.baseAddress else { return }
+        let wholeWords = destination.count / 8
+        if wholeWords > 0 {
+            var index = Int(truncatingIfNeeded: head >> 6) & wordMask
+            let shift = UInt64(head & 63)
+            if shift == 0 {
+                for word in 0..<wholeWords {
+                    out.storeBytes(of: storage[index].bigEndian, toByteOffset: 8 * word, as: UInt64.self)
+                    storage[index] = 0
+                    index = (index + 1) & wordMask
+                }
+            } else {
+                for word in 0..<wholeWords {
+                    // The word's low bits and the next word's high bits. Only the bits taken are cleared: in a
+                    // full ring the word at the head also holds the newest bits, before the head.
+                    let next = (index + 1) & wordMask
+                    let value = storage[index] << shift | storage[next] >> (64 - shift)
+                    storage[index] &= ~(UInt64.max >> shift)
+                    storage[next] &= UInt64.max >> shift
+                    out.storeBytes(of: value.bigEndian, toByteOffset: 8 * word, as: UInt64.self)
+                    index = next
+                }
             }
-            offset += byteCount
+            head += UInt64(64 * wholeWords)
+        }
+        let rest = destination.count - 8 * wholeWords
+        if rest > 0 {
+            let value = takeWord(width: 8 * rest).bigEndian
+            withUnsafeBytes(of: value) { raw in
+                (out + 8 * wholeWords).copyMemory(from: raw.baseAddress!, byteCount: rest)
+            }
         }
     }
 
@@ -88,6 +113,14 @@ struct BitRing: ~Copyable {
             let position = UInt64(bit)
             let inside = (position &- head) % UInt64(capacityBits) < UInt64(count)
             return inside || (storage[bit >> 6] >> UInt64(63 - bit & 63)) & 1 == 0
+        }
+    }
+
+    /// The bits in the ring, in order, without taking them; for tests.
+    var contents: [Bool] {
+        (0..<count).map { offset in
+            let position = Int(truncatingIfNeeded: (head + UInt64(offset)) % UInt64(capacityBits))
+            return (storage[position >> 6] >> UInt64(63 - position & 63)) & 1 == 1
         }
     }
 

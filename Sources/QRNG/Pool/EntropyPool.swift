@@ -23,8 +23,24 @@ public final class EntropyPool: Sendable {
     private struct State: ~Copyable {
         var ring: BitRing
         var closedReason: QRNGError?
-        var waiters: [DispatchSemaphore] = []
+        var waiters: [Waiter] = []
         var statistics = PoolStatistics()
+        /// Bumped by ``EntropyPool/interruptWaiters(with:)``; a waiter that sees it change gets `interruption`.
+        var interruptions = 0
+        var interruption: QRNGError?
+    }
+
+    /// Someone waiting for the pool to change: a blocked thread or a suspended task.
+    private enum Waiter {
+        case thread(DispatchSemaphore)
+        case task(CheckedContinuation<Void, Never>)
+
+        func wake() {
+            switch self {
+            case .thread(let semaphore): semaphore.signal()
+            case .task(let continuation): continuation.resume()
+            }
+        }
     }
 
     private let state: Mutex<State>
@@ -58,8 +74,13 @@ public final class EntropyPool: Sendable {
 
     /// Appends `bits`, waiting while the pool is full.
     ///
+    /// - Parameters:
+    ///   - bits: The bits.
+    ///   - entropyPerBit: The min-entropy each bit is credited with in ``PoolStatistics/entropyCredited``: 1 for
+    ///     the output of a seeded extractor sized by the leftover hash lemma, less for a conditioner's output
+    ///     that cannot claim full entropy.
     /// - Throws: The pool's closing reason, if it is closed before all bits went in.
-    public func deposit(_ bits: BitBuffer) throws(QRNGError) {
+    public func deposit(_ bits: BitBuffer, entropyPerBit: Double = 1) throws(QRNGError) {
         var position = 0
         while position < bits.count {
             let outcome: Result<Int, QRNGError>? = state.withLock { state in
@@ -68,6 +89,7 @@ public final class EntropyPool: Sendable {
                 guard accepted > 0 else { return nil }
                 state.ring.write(bits, range: position..<position + accepted)
                 state.statistics.bitsDeposited += UInt64(accepted)
+                state.statistics.entropyCredited += Double(accepted) * entropyPerBit
                 Self.wakeAll(&state)
                 return .success(accepted)
             }
@@ -101,6 +123,17 @@ public final class EntropyPool: Sendable {
                 state.statistics.bitsDiscarded += UInt64(state.ring.count)
                 state.ring.removeAll()
             }
+            Self.wakeAll(&state)
+        }
+    }
+
+    /// Wakes every waiting consumer with `error` without closing the pool: after an intermittent health-test
+    /// failure, for consumers that would rather hear of it than wait for the recovery. Bits already in the pool
+    /// stay valid; later reads proceed normally.
+    public func interruptWaiters(with error: QRNGError) {
+        state.withLock { state in
+            state.interruptions += 1
+            state.interruption = error
             Self.wakeAll(&state)
         }
     }
@@ -179,6 +212,50 @@ public final class EntropyPool: Sendable {
         return result
     }
 
+    /// Takes `count` fresh bits, suspending the task (not blocking its thread) while the pool refills.
+    ///
+    /// - Throws: The pool's closing reason; ``QRNGError/Code/cancelled`` when the task is cancelled.
+    public func take(bits count: Int) async throws(QRNGError) -> BitBuffer {
+        precondition(count >= 0, "cannot take a negative number of bits")
+        var result = BitBuffer(minimumCapacity: count)
+        while result.count < count {
+            let outcome: Result<Int, QRNGError>? = state.withLock { state in
+                let taking = min(state.ring.count, count - result.count)
+                if taking == 0 {
+                    if let reason = state.closedReason { return .failure(reason) }
+                    return nil
+                }
+                state.ring.take(taking, into: &result)
+                state.statistics.bitsTaken += UInt64(taking)
+                Self.wakeAll(&state)
+                return .success(taking)
+            }
+            switch outcome {
+            case .success: continue
+            case .failure(let reason): throw reason
+            case nil: try await waitAsync { $0.ring.count > 0 }
+            }
+        }
+        return result
+    }
+
+    /// Takes between `minimum` and `maximum` fresh bits: waits until `minimum` are there, then takes as many as
+    /// the pool holds up to `maximum`. For readers that want a batch but must not wait for more than they need.
+    public func take(atLeast minimum: Int, atMost maximum: Int) throws(QRNGError) -> BitBuffer {
+        precondition(minimum >= 0 && maximum >= minimum, "need 0 ≤ minimum ≤ maximum")
+        var result = try take(bits: minimum)
+        let extra = state.withLock { state -> BitBuffer in
+            let taking = min(state.ring.count, maximum - minimum)
+            var bits = BitBuffer(minimumCapacity: taking)
+            state.ring.take(taking, into: &bits)
+            state.statistics.bitsTaken += UInt64(taking)
+            if taking > 0 { Self.wakeAll(&state) }
+            return bits
+        }
+        result.append(contentsOf: extra)
+        return result
+    }
+
     /// Takes `count` fresh bits if the pool holds that many, without waiting.
     ///
     /// - Returns: The bits, or `nil` when the pool holds fewer than `count` ("empty").
@@ -203,15 +280,15 @@ public final class EntropyPool: Sendable {
     /// Blocks until `isReady` holds or the pool closes; re-checks after every change to the pool.
     ///
     /// A waiter registers a semaphore under the lock and sleeps on it outside; every change signals all
-    /// registered semaphores. A change between registering and sleeping leaves the semaphore signalled, so no
+    /// registered waiters. A change between registering and sleeping leaves the semaphore signalled, so no
     /// wake-up is lost.
-    private func wait(until isReady: (borrowing State) -> Bool) throws(QRNGError) {
+    private func wait(until isReady: @Sendable (borrowing State) -> Bool) throws(QRNGError) {
+        let interruptionsBefore = state.withLock { $0.interruptions }
         while true {
             let semaphore = DispatchSemaphore(value: 0)
             let outcome: Result<Void, QRNGError>? = state.withLock { state in
-                if isReady(state) { return .success(()) }
-                if let reason = state.closedReason { return .failure(reason) }
-                state.waiters.append(semaphore)
+                if let error = Self.readiness(state, isReady, interruptionsBefore) { return error }
+                state.waiters.append(.thread(semaphore))
                 return nil
             }
             switch outcome {
@@ -222,8 +299,45 @@ public final class EntropyPool: Sendable {
         }
     }
 
+    /// The same wait for a task: it suspends instead of blocking its thread.
+    private func waitAsync(until isReady: @escaping @Sendable (borrowing State) -> Bool) async throws(QRNGError) {
+        let interruptionsBefore = state.withLock { $0.interruptions }
+        while true {
+            if Task.isCancelled { throw QRNGError(.cancelled, "the task waiting for random bits was cancelled") }
+            var outcome: Result<Void, QRNGError>?
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let result: Result<Void, QRNGError>? = state.withLock { state in
+                    if let ready = Self.readiness(state, isReady, interruptionsBefore) { return ready }
+                    state.waiters.append(.task(continuation))
+                    return nil
+                }
+                if let result {
+                    outcome = result
+                    continuation.resume()
+                }
+            }
+            switch outcome {
+            case .success: return
+            case .failure(let reason): throw reason
+            case nil: continue
+            }
+        }
+    }
+
+    /// `.success` when ready; the closing reason, or an interruption since the wait began, as `.failure`.
+    private static func readiness(
+        _ state: borrowing State, _ isReady: @Sendable (borrowing State) -> Bool, _ interruptionsBefore: Int
+    ) -> Result<Void, QRNGError>? {
+        if isReady(state) { return .success(()) }
+        if let reason = state.closedReason { return .failure(reason) }
+        if state.interruptions != interruptionsBefore, let interruption = state.interruption {
+            return .failure(interruption)
+        }
+        return nil
+    }
+
     private static func wakeAll(_ state: inout State) {
-        for waiter in state.waiters { waiter.signal() }
+        for waiter in state.waiters { waiter.wake() }
         state.waiters.removeAll(keepingCapacity: true)
     }
 }
@@ -253,6 +367,8 @@ public struct PoolStatistics: Sendable, Hashable {
     public var bitsTaken: UInt64 = 0
     /// Bits zeroed and dropped without being handed out.
     public var bitsDiscarded: UInt64 = 0
+    /// Min-entropy credited to the deposited bits, in bits.
+    public var entropyCredited: Double = 0
 
     public init() {}
 }
