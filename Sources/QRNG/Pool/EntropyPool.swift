@@ -185,6 +185,25 @@ public final class EntropyPool: Sendable {
         }
     }
 
+    /// Fills as much of `destination` as the pool holds whole bytes for, without waiting.
+    ///
+    /// - Returns: The number of bytes written, 0 when the pool holds less than a byte.
+    /// - Throws: The pool's closing reason, when it is closed and holds less than a byte.
+    public func readAvailable(into destination: UnsafeMutableRawBufferPointer) throws(QRNGError) -> Int {
+        let target = LentBuffer(destination)
+        return try state.withLock { (state) throws(QRNGError) -> Int in
+            let bytes = min(state.ring.count / 8, target.buffer.count)
+            guard bytes > 0 else {
+                if let reason = state.closedReason { throw reason }
+                return 0
+            }
+            state.ring.take(into: UnsafeMutableRawBufferPointer(rebasing: target.buffer[0..<bytes]))
+            state.statistics.bitsTaken += UInt64(bytes * 8)
+            Self.wakeAll(&state)
+            return bytes
+        }
+    }
+
     /// Takes `count` fresh bits, waiting for the pool to refill as often as needed.
     ///
     /// - Throws: The pool's closing reason, when it closes before `count` bits were taken.

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves a pool's bytes through a named pipe, the way /dev/hwrng serves a hardware generator: any process that
+/// reads the FIFO gets fresh, health-tested random bytes.
+///
+/// Readers come and go: while none is attached the server waits; when one leaves mid-stream (the write fails with
+/// `EPIPE`; SIGPIPE must be ignored by the process) the bytes it did not take are zeroed and dropped, the server
+/// closes its end so the pipe's buffer is released, and it waits for the next reader, which gets bytes never
+/// served before. While the health tests are not passing (an intermittent failure re-runs start-up testing)
+/// nothing is served. A permanent failure, or the end of the source, closes the pool and ends ``run(until:log:)``
+/// with that error.
+public final class FIFOServer {
+    /// How the server behaves.
+    public struct Configuration: Sendable {
+        /// Bytes taken from the pool per write.
+        public var chunkBytes: Int
+        /// Seconds between status lines; `nil` for none.
+        public var statsInterval: Double?
+        /// Pipe buffer size to ask the kernel for (F_SETPIPE_SZ); larger buffers mean fewer wake-ups.
+        public var pipeBufferBytes: Int
+        /// Whether the data is simulated; every status line then says so.
+        public var simulated: Bool
+
+        public init(chunkBytes: Int = 1 << 16, statsInterval: Double? = nil, pipeBufferBytes: Int = 1 << 20,
+                    simulated: Bool = false) {
+            self.chunkBytes = chunkBytes
+            self.statsInterval = statsInterval
+            self.pipeBufferBytes = pipeBufferBytes
+            self.simulated = simulated
+        }
+    }
+
+    /// What the server has done.
+    public struct Statistics: Sendable, Hashable {
+        /// Bytes written into the pipe.
+        public var bytesServed: UInt64 = 0
+        /// Readers that attached.
+        public var readers = 0
+        /// Bytes taken from the pool but dropped because their reader left.
+        public var bytesDropped: UInt64 = 0
+    }
+
+    /// The FIFO.
+    public let pipe: NamedPipe
+    /// The pool served.
+    public let pool: EntropyPool
+    /// The server's settings.
+    public let configuration: Configuration
+    /// What has been served so far.
+    public private(set) var statistics = Statistics()
+
+    private let healthState: @Sendable () -> PipelineStatistics?
+    /// F_SETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 7), which Glibc exports only under _GNU_SOURCE.
+    private static let setPipeSize: Int32 = 1031
+
+    /// Creates a server for `pool` on `pipe`.
+    ///
+    /// - Parameter health: The pipeline's current counters (``EntropyProducer/statistics``), consulted before
+    ///   every chunk; `nil` when the pool is filled some other way.
+    public init(
+        pipe: NamedPipe, pool: EntropyPool, configuration: Configuration = Configuration(),
+        health: @escaping @Sendable () -> PipelineStatistics? = { nil }
+    ) {
+        self.pipe = pipe
+        self.pool = pool
+        self.configuration = configuration
+        self.healthState = health
+    }
+
+    /// Serves until `shouldStop` returns `true` (then the write in progress is finished), the pool closes, or a
+    /// system call fails.
+    ///
+    /// - Throws: The pool's closing reason (a permanent health failure, the end of the source) or a system
+    ///   error. A normal stop returns.
+    public func run(until shouldStop: () -> Bool, log: (String) -> Void) throws(QRNGError) {
+        var chunk = [UInt8](repeating: 0, count: configuration.chunkBytes)
+        defer { chunk.withUnsafeMutableBytes { secureZero($0) } }
+        let clock = ContinuousClock()
+        let started = clock.now
+        var lastStatus = started
+        var pausedForHealth = false
+        func status() {
+            guard let interval = configuration.statsInterval, (clock.now - lastStatus) >= .seconds(interval) else {
+                return
+            }
+            lastStatus = clock.now
+            let elapsed: Double = max(1e-9, Double((clock.now - started).components.seconds))
+            let rate: Double = Double(statistics.bytesServed) / elapsed / 1e6
+            var line = "qrng serve: \(statistics.bytesServed) bytes served to \(statistics.readers) readers, "
+            line += "\((rate * 100).rounded() / 100) MB/s"
+            if let health = healthState() { line += ", health \(health.healthState) (\(health.failureCount) failures)" }
+            if configuration.simulated { line += " [SIMULATED output: pseudo-random, not quantum]" }
+            log(line)
+        }
+
+        while !shouldStop() {
+            status()
+            let descriptor = open(pipe.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if descriptor < 0 {
+                let number = errno
+                if number == ENXIO || number == EINTR {  // no reader yet
+                    usleep(10_000)
+                    continue
+                }
+                throw QRNGError(.systemCall, "cannot open the FIFO for writing", context: .init(file: pipe.path, errno: number))
+            }
+            defer { close(descriptor) }
+            statistics.readers += 1
+            _ = fcntl(descriptor, Self.setPipeSize, Int32(configuration.pipeBufferBytes))
+            var pending = 0..<0
+            var stopDeadline: ContinuousClock.Instant?
+            session: while true {
+                status()
+                if shouldStop() {
+                    // Finish the write in progress, but do not wait for an idle reader for ever.
+                    if pending.isEmpty { return }
+                    let deadline = stopDeadline ?? clock.now.advanced(by: .seconds(2))
+                    stopDeadline = deadline
+                    if clock.now > deadline { break session }
+                }
+                if pending.isEmpty {
+                    if let health = healthState(), health.healthState != .healthy {
+                        if !pausedForHealth {
+                            pausedForHealth = true
+                            let why = health.lastFailure.map { ": \($0)" } ?? ""
+                            log("qrng serve: serving paused, health tests \(health.healthState)\(why)")
+                        }
+                        usleep(1_000)
+                        continue
+                    }
+                    if pausedForHealth {
+                        pausedForHealth = false
+                        log("qrng serve: health tests pass again; serving resumed")
+                    }
+                    let outcome = chunk.withUnsafeMutableBytes { buffer in
+                        Result { () throws(QRNGError) in try pool.readAvailable(into: buffer) }
+                    }
+                    let count = try outcome.get()
+                    guard count > 0 else {
+                        usleep(200)
+                        continue
+                    }
+                    pending = 0..<count
+                }
+                var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                guard poll(&poller, 1, 100) > 0 else { continue }
+                let written = chunk.withUnsafeBytes { bytes in
+                    write(descriptor, bytes.baseAddress! + pending.lowerBound, pending.count)
+                }
+                if written >= 0 {
+                    statistics.bytesServed += UInt64(written)
+                    pending = (pending.lowerBound + written)..<pending.upperBound
+                    if pending.isEmpty { chunk.withUnsafeMutableBytes { secureZero($0) } }
+                    continue
+                }
+                switch errno {
+                case EAGAIN, EINTR:
+                    continue
+                case EPIPE:
+                    break session  // the reader left
+                default:
+                    throw QRNGError(.systemCall, "write to the FIFO failed", context: .init(file: pipe.path, errno: errno))
+                }
+            }
+            // The reader is gone: what it did not take is never served to anyone.
+            statistics.bytesDropped += UInt64(pending.count)
+            chunk.withUnsafeMutableBytes { secureZero($0) }
+        }
+    }
+}
