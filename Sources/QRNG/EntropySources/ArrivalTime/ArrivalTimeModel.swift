@@ -74,7 +74,7 @@ public enum ArrivalTimeModel: Sendable, Hashable {
         guard Double(bins) * Double(last - first + 1) <= 5e7 else {
             throw .invalidArgument("bin width", "the model needs too many evaluations: use wider bins")
         }
-        func cdf(_ x: Double) -> Double { emgCDF(x - delay, tau: tau, sigma: sigma) }
+        func cdf(_ x: Double) -> Double { decayDistribution(at: x - delay, lifetime: tau, jitter: sigma) }
         /// P(Δ < x) for x in [0, period].
         func wrapped(_ x: Double) -> Double {
             var total = 0.0
@@ -92,8 +92,9 @@ public enum ArrivalTimeModel: Sendable, Hashable {
         return probabilities
     }
 
-    /// The distribution function of Exp(τ) + N(0, σ²) (the exponentially modified Gaussian) at z.
-    static func emgCDF(_ z: Double, tau: Double, sigma: Double) -> Double {
+    /// P(Exp(τ) + N(0, σ²) ≤ z): the distribution function of the exponentially modified Gaussian, the emission
+    /// decay as a detector with jitter sees it (times in picoseconds).
+    public static func decayDistribution(at z: Double, lifetime tau: Double, jitter sigma: Double) -> Double {
         guard sigma > 0 else { return z <= 0 ? 0 : -expm1(-z / tau) }
         let normal = 0.5 * erfc(-z / (sigma * 2.0.squareRoot()))
         // The second term is exp(A)·Φ(B) with A = −z/τ + σ²/2τ², B = z/σ − σ/τ. For very negative B it is

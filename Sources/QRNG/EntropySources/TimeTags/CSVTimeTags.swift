@@ -115,6 +115,14 @@ public final class CSVTimeTagReader: TimeTagReader {
                     discardingLine = false
                     continue
                 }
+                if newline >= CSVTimeTagReader.maximumLineLength {
+                    let error = QRNGError.input(
+                        "line longer than \(CSVTimeTagReader.maximumLineLength) bytes",
+                        file: input.name, offset: input.offset, field: "line")
+                    guard errors.report(error) else { break lines }
+                    input.consume(newline + 1)
+                    continue
+                }
                 guard parse(line: UnsafeRawBufferPointer(rebasing: bytes[0..<newline]), into: buffer, at: &produced)
                 else { break }
                 input.consume(newline + 1)
@@ -196,7 +204,7 @@ public final class CSVTimeTagReader: TimeTagReader {
         private static func equalsIgnoringCase(_ field: Slice<UnsafeRawBufferPointer>, _ word: String) -> Bool {
             let trimmed = field.drop { isBlank($0) }.reversed().drop { isBlank($0) }.reversed()
             return trimmed.count == word.utf8.count
-                && zip(trimmed, word.utf8).allSatisfy { ($0 | 0x20) == $1 }
+                && zip(trimmed, word.utf8).allSatisfy { (isLetter($0) ? $0 | 0x20 : $0) == $1 }
         }
     }
 }
