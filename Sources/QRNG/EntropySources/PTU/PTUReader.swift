@@ -219,13 +219,37 @@ struct T2Decoder {
         }
     }
 
+    // The two loops below run once per record, at hundreds of millions of records a second. They keep every
+    // value in locals (so nothing is reloaded through `self` after each store to `out`), take the rare records
+    // (overflows, markers, bad ones) out of line, and map the channel without a branch, since sync and detector
+    // records alternate unpredictably. While the time base is small enough that no timestamp of the period can
+    // overflow, the resolution is whole picoseconds and no channel filter is set, a timestamp is one multiply
+    // with no checks; otherwise `checked` does the careful conversion.
+
+    /// Whether every timestamp from `base` plus a `timeBits`-bit time field converts with one unchecked multiply.
+    private func isFast(base: UInt64, timeBits: Int, filter: ChannelSet?) -> Bool {
+        guard unitPicoseconds != 0, filter == nil else { return false }
+        let (top, overflow) = base.addingReportingOverflow(1 << UInt64(timeBits))
+        return !overflow && !top.multipliedReportingOverflow(by: unitPicoseconds).overflow
+    }
+
+    /// The timestamp of `time` ticks after `base`, or `nil` if it passes 2⁶⁴ ps or `channel` is filtered out.
+    private func checked(_ base: UInt64, _ time: UInt64, _ channel: UInt16, _ filter: ChannelSet?) -> UInt64? {
+        let (ticks, overflow) = base.addingReportingOverflow(time)
+        guard !overflow, filter?.contains(channel) ?? true else { return nil }
+        return picoseconds(ticks)
+    }
+
     private mutating func decodePicoHarp(
         _ bytes: UnsafeRawPointer, records: Int, into out: UnsafeMutablePointer<TimeTag>, capacity: Int,
         filter: ChannelSet?
     ) -> (consumed: Int, written: Int, bad: Bool) {
+        let (wrap, unit) = (self.wrap, unitPicoseconds)
+        var (base, last, overflows, markers) = (self.base, self.last, UInt64(0), UInt64(0))
+        var fast = isFast(base: base, timeBits: 28, filter: filter)
         var written = 0
         var index = 0
-        var (base, last, overflows, markers) = (self.base, self.last, UInt64(0), UInt64(0))
+        var bad = false
         defer {
             (self.base, self.last) = (base, last)
             counts.overflowRecords += overflows
@@ -238,39 +262,51 @@ struct T2Decoder {
             let record = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self))
             let channel = record >> 28
             let time = UInt64(record & 0x0FFF_FFFF)
-            if channel == 0xF {
+            if channel >= 5 {
+                if channel != 0xF {
+                    bad = true
+                    break
+                }
                 // A special record: the low 4 bits of the time field are marker bits; none means an overflow.
                 if time & 0xF == 0 {
                     let (next, overflow) = base.addingReportingOverflow(wrap)
-                    if overflow { return (index, written, true) }
+                    if overflow {
+                        bad = true
+                        break
+                    }
                     base = next
-                    overflows += 1
+                    fast = isFast(base: base, timeBits: 28, filter: filter)
+                    overflows &+= 1
                 } else {
-                    markers += 1
+                    markers &+= 1
                 }
-                index += 1
+                index &+= 1
                 continue
             }
-            let (ticks, overflow) = base.addingReportingOverflow(time)
-            guard channel <= 4, !overflow, let picoseconds = picoseconds(ticks), picoseconds >= last,
-                filter?.contains(UInt16(channel)) ?? true
-            else { return (index, written, true) }
+            guard let picoseconds = fast ? (base &+ time) &* unit : checked(base, time, UInt16(channel), filter),
+                picoseconds >= last
+            else {
+                bad = true
+                break
+            }
             out[written] = TimeTag(channel: UInt16(channel), picoseconds: picoseconds)
             last = picoseconds
-            written += 1
-            index += 1
+            written &+= 1
+            index &+= 1
         }
-        return (index, written, false)
+        return (index, written, bad)
     }
 
     private mutating func decodeHydraHarp(
         _ bytes: UnsafeRawPointer, records: Int, into out: UnsafeMutablePointer<TimeTag>, capacity: Int,
         filter: ChannelSet?
     ) -> (consumed: Int, written: Int, bad: Bool) {
+        let (wrap, unit, counted) = (self.wrap, unitPicoseconds, layout == .hydraHarpV2)
+        var (base, last, overflows, periods, markers) = (self.base, self.last, UInt64(0), UInt64(0), UInt64(0))
+        var fast = isFast(base: base, timeBits: 25, filter: filter)
         var written = 0
         var index = 0
-        var (base, last, overflows, periods, markers) = (self.base, self.last, UInt64(0), UInt64(0), UInt64(0))
-        let counted = layout == .hydraHarpV2
+        var bad = false
         defer {
             (self.base, self.last) = (base, last)
             counts.overflowRecords += overflows
@@ -281,41 +317,47 @@ struct T2Decoder {
         }
         while index < records && written < capacity {
             let record = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self))
-            let rawChannel = (record >> 25) & 0x3F
+            let special = record >> 31
+            let field = (record >> 25) & 0x3F
             let time = UInt64(record & 0x01FF_FFFF)
-            let channel: UInt16
-            if record & 0x8000_0000 != 0 {
-                if rawChannel == 0x3F {
+            // Special records other than sync (overflows, markers) are exactly those from 0x8200_0000 up: one
+            // compare that is almost never true, where testing the special bit first would branch on every sync.
+            if record >= 0x8200_0000 {
+                if field == 0x3F {
                     // Version 2 overflow records count periods in the time field; 0 (old firmware) means one.
                     let count = counted && time != 0 ? time : 1
                     let (next, overflow) = base.addingReportingOverflow(count &* wrap)
-                    if overflow { return (index, written, true) }
+                    if overflow {
+                        bad = true
+                        break
+                    }
                     base = next
-                    overflows += 1
-                    periods += count
-                    index += 1
-                    continue
+                    fast = isFast(base: base, timeBits: 25, filter: filter)
+                    overflows &+= 1
+                    periods &+= count
+                } else if field <= 15 {
+                    markers &+= 1
+                } else {
+                    bad = true
+                    break
                 }
-                if rawChannel >= 1 && rawChannel <= 15 {
-                    markers += 1
-                    index += 1
-                    continue
-                }
-                if rawChannel != 0 { return (index, written, true) }
-                channel = 0  // the sync input
-            } else {
-                channel = UInt16(rawChannel) + 1
+                index &+= 1
+                continue
             }
-            let (ticks, overflow) = base.addingReportingOverflow(time)
-            guard !overflow, let picoseconds = picoseconds(ticks), picoseconds >= last,
-                filter?.contains(channel) ?? true
-            else { return (index, written, true) }
+            // Sync (special, field 0) is channel 0; input field n is channel n + 1.
+            let channel = UInt16(truncatingIfNeeded: (field &+ 1) & (special &- 1))
+            guard let picoseconds = fast ? (base &+ time) &* unit : checked(base, time, channel, filter),
+                picoseconds >= last
+            else {
+                bad = true
+                break
+            }
             out[written] = TimeTag(channel: channel, picoseconds: picoseconds)
             last = picoseconds
-            written += 1
-            index += 1
+            written &+= 1
+            index &+= 1
         }
-        return (index, written, false)
+        return (index, written, bad)
     }
 
     /// Why `record`, which ``decode(_:records:into:capacity:filter:)`` stopped at, is bad.
