@@ -21,10 +21,11 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         drain(reader, chunk: chunk)
     }
     // The same input as a stream of tags for the click rules, which must cope with any tag sequence.
-    for rule in [
-        TimeTagClickSource.Rule.pulsed(PulsedClickRule(syncChannel: 0, d0Channel: 1, d1Channel: 2, delay: 3, window: 50)),
+    let rules: [TimeTagClickSource.Rule] = [
+        .pulsed(PulsedClickRule(syncChannel: 0, d0Channel: 1, d1Channel: 2, delay: 3, window: 50)),
         .continuous(CoincidenceClickRule(d0Channel: 1, d1Channel: 2, window: 40)),
-    ] {
+    ]
+    for rule in rules {
         guard let reader = try? BinaryTimeTagReader(bytes: bytes, pieceSize: piece, options: options),
             var clicks = try? TimeTagClickSource(reader: reader, rule: rule)
         else { continue }

@@ -76,7 +76,8 @@ enum Benchmarks {
                 unlink(path)
                 var status = stat()
                 guard descriptor >= 0, fstat(descriptor, &status) == 0, Int(status.st_size) == size else {
-                    throw QRNGError(.invalidInput, "benchmark file missing or of the wrong size", context: .init(file: path))
+                    throw QRNGError(
+                        .invalidInput, "benchmark file missing or of the wrong size", context: .init(file: path))
                 }
                 let reopen = "/proc/self/fd/\(descriptor)"
                 return {
@@ -122,7 +123,8 @@ enum Benchmarks {
             tags.append(TimeTag(channel: 0, picoseconds: sync))
             let draw = generator.next()
             if draw % 3 == 0 && tags.count < count {
-                tags.append(TimeTag(channel: UInt16(1 + (draw >> 8) & 1), picoseconds: sync + 300 + (draw >> 16) % 2000))
+                let channel = UInt16(1 + (draw >> 8) & 1)
+                tags.append(TimeTag(channel: channel, picoseconds: sync + 300 + (draw >> 16) % 2000))
             }
         }
         return tags

@@ -206,7 +206,8 @@ public final class PackedClickReader: ClickSource {
                 }
                 let value = (bytes[index] >> UInt8(6 - 2 * phase)) & 3
                 if value != 0 {
-                    events.append(ClickEvent(pulseOffset: UInt32(offset + done), outcome: ClickOutcome(rawValue: value)!))
+                    let outcome = ClickOutcome(rawValue: value)!
+                    events.append(ClickEvent(pulseOffset: UInt32(offset + done), outcome: outcome))
                 }
                 done += 1
                 phase += 1

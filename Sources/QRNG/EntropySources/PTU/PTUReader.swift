@@ -54,7 +54,8 @@ public final class PTUReader: TimeTagReader {
     /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
     /// fuzzing.
     public convenience init(
-        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max, options: TimeTagReadOptions = TimeTagReadOptions()
+        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max,
+        options: TimeTagReadOptions = TimeTagReadOptions()
     ) throws(QRNGError) {
         precondition(pieceSize > 0, "pieces of at least one byte")
         let input = ByteInput(.memory(bytes, chunk: pieceSize), name: name, capacity: options.bufferBytes)

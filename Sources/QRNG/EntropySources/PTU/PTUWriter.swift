@@ -69,7 +69,8 @@ public final class PTUWriter {
             }
             guard tag.picoseconds % resolutionPicoseconds == 0 else {
                 throw .invalidArgument(
-                    "timestamp", "\(tag.picoseconds) ps is not a multiple of the resolution \(resolutionPicoseconds) ps")
+                    "timestamp",
+                    "\(tag.picoseconds) ps is not a multiple of the resolution \(resolutionPicoseconds) ps")
             }
             let field: UInt32
             switch layout {

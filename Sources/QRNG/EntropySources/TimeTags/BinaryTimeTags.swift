@@ -82,7 +82,8 @@ public final class BinaryTimeTagReader: TimeTagReader {
     /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
     /// fuzzing.
     public convenience init(
-        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max, options: TimeTagReadOptions = TimeTagReadOptions()
+        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max,
+        options: TimeTagReadOptions = TimeTagReadOptions()
     ) throws(QRNGError) {
         precondition(pieceSize > 0, "pieces of at least one byte")
         let input = ByteInput(.memory(bytes, chunk: pieceSize), name: name, capacity: options.bufferBytes)
@@ -244,7 +245,8 @@ public final class BinaryTimeTagReader: TimeTagReader {
             let remainder = input.availableCount
             if remainder > 0 {
                 let error = QRNGError.input(
-                    "truncated record: the input ends \(remainder) bytes into a \(BinaryTimeTagHeader.recordSize)-byte record",
+                    "truncated record: the input ends \(remainder) bytes into a "
+                        + "\(BinaryTimeTagHeader.recordSize)-byte record",
                     file: input.name, offset: input.offset, field: "record")
                 input.consume(remainder)
                 guard errors.report(error) else { return false }
@@ -299,7 +301,8 @@ public final class BinaryTimeTagWriter {
                 throw .invalidArgument("timestamp", "\(tag.picoseconds) ps is before the previous \(lastTimestamp) ps")
             }
             guard header.channelCount == 0 || tag.channel < header.channelCount else {
-                throw .invalidArgument("channel", "\(tag.channel) is not below the channel count \(header.channelCount)")
+                throw .invalidArgument(
+                    "channel", "\(tag.channel) is not below the channel count \(header.channelCount)")
             }
             pending.appendLittleEndian(tag.picoseconds)
             pending.appendLittleEndian(tag.channel)

@@ -95,10 +95,13 @@ extension TimeTagReader {
     public func read(into tags: inout [TimeTag], maximumCount: Int) throws(QRNGError) -> Bool {
         precondition(maximumCount > 0, "read at least one tag")
         if tags.count < maximumCount {
-            tags.append(contentsOf: repeatElement(TimeTag(channel: 0, picoseconds: 0), count: maximumCount - tags.count))
+            let zero = TimeTag(channel: 0, picoseconds: 0)
+            tags.append(contentsOf: repeatElement(zero, count: maximumCount - tags.count))
         }
         let outcome = tags.withUnsafeMutableBufferPointer { buffer in
-            Result { () throws(QRNGError) in try read(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<maximumCount])) }
+            Result { () throws(QRNGError) in
+                try read(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<maximumCount]))
+            }
         }
         let count: Int
         do {

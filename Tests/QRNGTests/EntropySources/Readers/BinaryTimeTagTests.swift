@@ -99,7 +99,8 @@ import Testing
         expectInputError(offset: 12, field: "record size") { _ = try BinaryTimeTagReader(bytes: bytes) }
         bytes = Self.raw([], header: BinaryTimeTagHeader(resolutionPicoseconds: 0))
         expectInputError(offset: 16, field: "resolution") { _ = try BinaryTimeTagReader(bytes: bytes) }
-        expectInputError(offset: 20, field: "header") { _ = try BinaryTimeTagReader(bytes: Array(Self.raw([])[0..<20])) }
+        let short = Array(Self.raw([])[0..<20])
+        expectInputError(offset: 20, field: "header") { _ = try BinaryTimeTagReader(bytes: short) }
         expectInputError(offset: 0, field: "header") { _ = try BinaryTimeTagReader(bytes: []) }
     }
 

@@ -18,7 +18,8 @@ import Testing
     }
 
     @Test func acceptsCommentsBlanksSpacesCRLFAndAMissingLastLineEnd() throws {
-        let text = "# recorded by hand\n\n Channel , TIMESTAMP_PS \r\n1,5\n  # indented comment\n\t2 ,\t7 \r\n\n3,18446744073709551615"
+        let text = "# recorded by hand\n\n Channel , TIMESTAMP_PS \r\n1,5\n  # indented comment\n"
+            + "\t2 ,\t7 \r\n\n3,18446744073709551615"
         for piece in [1, 2, 3, .max] {
             #expect(try Self.reader(text, piece: piece).readAll(chunk: 2) == [
                 TimeTag(channel: 1, picoseconds: 5), TimeTag(channel: 2, picoseconds: 7),
