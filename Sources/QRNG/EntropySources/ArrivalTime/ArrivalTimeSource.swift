@@ -49,6 +49,7 @@ public struct ArrivalTimeSource: EntropySource {
     private var tags: [TimeTag] = []
     private var tagIndex = 0
     private var ended = false
+    private var lastTime: UInt64 = 0
 
     /// Creates an arrival-time source.
     ///
@@ -105,6 +106,13 @@ public struct ArrivalTimeSource: EntropySource {
             }
             let tag = tags[tagIndex]
             tagIndex += 1
+            // qrng's readers never go back in time; a reader from elsewhere might, and Δ must not underflow.
+            guard tag.picoseconds >= lastTime else {
+                throw QRNGError(
+                    .invalidInput, "timestamp \(tag.picoseconds) ps goes backwards (previous \(lastTime) ps)",
+                    context: .init(file: reader.path, field: "timestamp"))
+            }
+            lastTime = tag.picoseconds
             switch mode {
             case .afterSync(let sync, let detectors):
                 if tag.channel == sync {

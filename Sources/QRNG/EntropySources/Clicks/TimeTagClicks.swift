@@ -105,6 +105,8 @@ public struct TimeTagClickSource: ClickSource {
     private var continuous = ContinuousState()
     /// Pulses handed out so far.
     private var emitted: UInt64 = 0
+    /// The latest timestamp read.
+    private var lastTime: UInt64 = 0
     private static let tagChunk = 8192
     /// Pending pulses at most: a delay longer than this many sync periods is refused.
     private static let maximumPending = 1 << 16
@@ -136,6 +138,7 @@ public struct TimeTagClickSource: ClickSource {
                 tagIndex = 0
                 tagsEnded = try !reader.read(into: &tags, maximumCount: Self.tagChunk)
                 counts.tags += UInt64(tags.count)
+                try checkOrder()
                 continue
             }
             let progressed: Bool
@@ -146,6 +149,19 @@ public struct TimeTagClickSource: ClickSource {
             if !progressed { break }
         }
         return output.count > 0
+    }
+
+    /// Checks that the tags just read do not go back in time. qrng's readers guarantee it; a reader from
+    /// elsewhere might not, and the rules' arithmetic relies on it.
+    private mutating func checkOrder() throws(QRNGError) {
+        for tag in tags {
+            guard tag.picoseconds >= lastTime else {
+                throw QRNGError(
+                    .invalidInput, "timestamp \(tag.picoseconds) ps goes backwards (previous \(lastTime) ps)",
+                    context: .init(file: reader.path, field: "timestamp"))
+            }
+            lastTime = tag.picoseconds
+        }
     }
 
     /// Processes the next tag (or the end of the stream); `false` when there is nothing left to do.

@@ -1,4 +1,5 @@
 import QRNG
+import Synchronization
 import Testing
 
 @Suite struct PackedClickTests {
@@ -176,6 +177,42 @@ enum ReplayedClicksBuffer {
         }
         #expect(throws: QRNGError.self) {
             try Self.source([], .continuous(CoincidenceClickRule(d0Channel: 1, d1Channel: 2, window: 0)))
+        }
+    }
+}
+
+/// A reader from elsewhere that breaks the promise of non-decreasing timestamps.
+final class BackwardsReader: TimeTagReader {
+    private let done = Mutex(false)
+    var provenance: Provenance { Provenance(kind: .file, detail: "backwards") }
+    var path: String { "backwards" }
+    var resolutionPicoseconds: Double? { nil }
+    var skipped: SkippedRecords { SkippedRecords() }
+
+    func read(into buffer: UnsafeMutableBufferPointer<TimeTag>) throws(QRNGError) -> Int {
+        guard !done.withLock({ $0 }), buffer.count >= 3 else { return 0 }
+        done.withLock { $0 = true }
+        buffer[0] = TimeTag(channel: 1, picoseconds: 10)
+        buffer[1] = TimeTag(channel: 2, picoseconds: 20)
+        buffer[2] = TimeTag(channel: 1, picoseconds: 5)
+        return 3
+    }
+}
+
+@Suite struct ForeignReaderTests {
+    @Test func sourcesRefuseTimestampsGoingBackwards() throws {
+        var clicks = try TimeTagClickSource(
+            reader: BackwardsReader(), rule: .continuous(CoincidenceClickRule(d0Channel: 1, d1Channel: 2, window: 4)))
+        var buffer = ClickBuffer()
+        expectInputError(offset: 0, field: "timestamp", file: "backwards", requireOffset: false) {
+            _ = try clicks.nextPulses(100, into: &buffer)
+        }
+        var times = try ArrivalTimeSource(
+            reader: BackwardsReader(), mode: .interval(detectors: [1, 2]), binWidth: 1, bitsPerSample: 4,
+            minEntropy: .claimed(1))
+        var samples = SampleBuffer(bitsPerSample: 4)
+        expectInputError(offset: 0, field: "timestamp", file: "backwards", requireOffset: false) {
+            _ = try times.read(approximately: 100, into: &samples)
         }
     }
 }
