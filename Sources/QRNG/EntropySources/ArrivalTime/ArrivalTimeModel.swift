@@ -67,13 +67,15 @@ public enum ArrivalTimeModel: Sendable, Hashable {
         guard sigma >= 0 && sigma.isFinite else { throw .invalidArgument("jitter", "must be 0 or more") }
         guard delay.isFinite else { throw .invalidArgument("delay", "must be finite") }
         guard period > 0 && period.isFinite else { throw .invalidArgument("sync period", "must be positive") }
-        let bins = Int((period / w).rounded(.up))
+        let binCount = (period / w).rounded(.up)
         // Periods over which the distribution has mass: 12σ either side, 50τ of tail (e^−50 is negligible).
-        let first = Int(((delay - 12 * sigma) / period).rounded(.down)) - 1
-        let last = Int(((delay + 12 * sigma + 50 * tau) / period).rounded(.up)) + 1
-        guard Double(bins) * Double(last - first + 1) <= 5e7 else {
+        let firstPeriod = ((delay - 12 * sigma) / period).rounded(.down) - 1
+        let lastPeriod = ((delay + 12 * sigma + 50 * tau) / period).rounded(.up) + 1
+        // Checked in floating point first, so that absurd parameters are an error rather than an Int overflow.
+        guard binCount * (lastPeriod - firstPeriod + 1) <= 5e7, abs(firstPeriod) < 1e9, abs(lastPeriod) < 1e9 else {
             throw .invalidArgument("bin width", "the model needs too many evaluations: use wider bins")
         }
+        let (bins, first, last) = (Int(binCount), Int(firstPeriod), Int(lastPeriod))
         func cdf(_ x: Double) -> Double { decayDistribution(at: x - delay, lifetime: tau, jitter: sigma) }
         /// P(Δ < x) for x in [0, period].
         func wrapped(_ x: Double) -> Double {

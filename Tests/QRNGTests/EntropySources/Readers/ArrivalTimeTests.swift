@@ -97,6 +97,19 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ArrivalTimeModel.emissionDecay(lifetime: 300, jitter: 20, delay: 1e300, syncPeriod: 1),
+        .emissionDecay(lifetime: 1e300, jitter: 0, delay: 0, syncPeriod: 12_500),
+        .emissionDecay(lifetime: 300, jitter: 20, delay: 0, syncPeriod: 1e300),
+        .emissionDecay(lifetime: 300, jitter: .nan, delay: 0, syncPeriod: 12_500),
+        .emissionDecay(lifetime: 0, jitter: 1, delay: 0, syncPeriod: 12_500),
+        .exponentialIntervals(ratePerSecond: 0, deadTime: 0),
+        .exponentialIntervals(ratePerSecond: 1e6, deadTime: -1),
+    ])
+    func absurdModelsAreErrorsNotTraps(model: ArrivalTimeModel) {
+        #expect(throws: QRNGError.self) { try model.minEntropy(binWidth: 10, bits: 8) }
+    }
+
     @Test func theModelMustMatchTheModeAndClaimsMustFit() throws {
         let decay = ArrivalTimeModel.emissionDecay(lifetime: 300, jitter: 20, delay: 0, syncPeriod: 12_500)
         #expect(throws: QRNGError.self) {
