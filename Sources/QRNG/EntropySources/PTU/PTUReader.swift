@@ -227,6 +227,51 @@ struct T2Decoder {
     // overflow, the resolution is whole picoseconds and no channel filter is set, a timestamp is one multiply
     // with no checks; otherwise `checked` does the careful conversion.
 
+    /// Decodes ordinary PicoHarp records (channels 0 to 4) in the fast case, stopping before the first special or
+    /// bad record or step back; returns how many it wrote. Few live values, so the loop stays in registers.
+    @inline(never)
+    private static func picoHarpRun(
+        _ bytes: UnsafeRawPointer, count: Int, into out: UnsafeMutablePointer<TimeTag>, base: UInt64, unit: UInt64,
+        last: inout UInt64
+    ) -> Int {
+        var previous = last
+        var index = 0
+        while index < count {
+            let record = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self))
+            if record >= 0x5000_0000 { break }
+            let picoseconds = (base &+ UInt64(record & 0x0FFF_FFFF)) &* unit
+            if picoseconds < previous { break }
+            out[index] = TimeTag(channel: UInt16(truncatingIfNeeded: record >> 28), picoseconds: picoseconds)
+            previous = picoseconds
+            index &+= 1
+        }
+        last = previous
+        return index
+    }
+
+    /// Decodes ordinary HydraHarp-style records (sync and inputs) in the fast case, stopping before the first
+    /// other special record or step back; returns how many it wrote.
+    @inline(never)
+    private static func hydraHarpRun(
+        _ bytes: UnsafeRawPointer, count: Int, into out: UnsafeMutablePointer<TimeTag>, base: UInt64, unit: UInt64,
+        last: inout UInt64
+    ) -> Int {
+        var previous = last
+        var index = 0
+        while index < count {
+            let record = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self))
+            if record >= 0x8200_0000 { break }
+            let channel = (((record >> 25) & 0x3F) &+ 1) & ((record >> 31) &- 1)
+            let picoseconds = (base &+ UInt64(record & 0x01FF_FFFF)) &* unit
+            if picoseconds < previous { break }
+            out[index] = TimeTag(channel: UInt16(truncatingIfNeeded: channel), picoseconds: picoseconds)
+            previous = picoseconds
+            index &+= 1
+        }
+        last = previous
+        return index
+    }
+
     /// Whether every timestamp from `base` plus a `timeBits`-bit time field converts with one unchecked multiply.
     private func isFast(base: UInt64, timeBits: Int, filter: ChannelSet?) -> Bool {
         guard unitPicoseconds != 0, filter == nil else { return false }
@@ -260,6 +305,14 @@ struct T2Decoder {
             counts.tags += UInt64(written)
         }
         while index < records && written < capacity {
+            if fast {
+                let run = Self.picoHarpRun(
+                    bytes + index &* 4, count: min(records - index, capacity - written), into: out + written,
+                    base: base, unit: unit, last: &last)
+                index &+= run
+                written &+= run
+                if index == records || written == capacity { break }
+            }
             let record = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self))
             let channel = record >> 28
             let time = UInt64(record & 0x0FFF_FFFF)
@@ -317,6 +370,14 @@ struct T2Decoder {
             counts.tags += UInt64(written)
         }
         while index < records && written < capacity {
+            if fast {
+                let run = Self.hydraHarpRun(
+                    bytes + index &* 4, count: min(records - index, capacity - written), into: out + written,
+                    base: base, unit: unit, last: &last)
+                index &+= run
+                written &+= run
+                if index == records || written == capacity { break }
+            }
             let record = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index &* 4, as: UInt32.self))
             let special = record >> 31
             let field = (record >> 25) & 0x3F
