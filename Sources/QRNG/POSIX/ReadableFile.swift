@@ -48,6 +48,19 @@ public final class ReadableFile {
         return filled
     }
 
+    /// Reads what one `read(2)` gives, at most `buffer.count` bytes; returns the count, 0 only at the end.
+    ///
+    /// On a pipe or terminal this returns what is there now and waits only when nothing is, so that a streaming
+    /// reader can hand on the records it has instead of waiting for a whole buffer.
+    public func readSome(into buffer: UnsafeMutableRawBufferPointer) throws(QRNGError) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        let count = try retryingSyscall("read", path: path) {
+            Glibc.read(descriptor, buffer.baseAddress!, buffer.count)
+        }
+        offset += UInt64(count)
+        return count
+    }
+
     /// Reads up to `array.count` bytes into `array`; returns the count, 0 at the end.
     public func read(into array: inout [UInt8]) throws(QRNGError) -> Int {
         // `withUnsafeMutableBytes` rethrows untyped errors, so the typed error travels in a `Result`.

@@ -7,7 +7,7 @@ import Glibc
 /// Every benchmark `qrng bench` knows, in pipeline order, each with the baseline it is compared with.
 enum Benchmarks {
     static func all() -> [Benchmark] {
-        baselines() + sources() + health() + extractors() + pool() + endToEnd()
+        baselines() + readers() + sources() + health() + extractors() + pool() + endToEnd()
     }
 
     static let megabyte = 1 << 20
@@ -54,6 +54,80 @@ enum Benchmarks {
                 }
             },
         ]
+    }
+
+    /// Reading time tags from a file in the page cache. Set-up writes the file, keeps a descriptor on it and
+    /// removes its name (so nothing is left behind); each run opens it afresh through /proc/self/fd and reads it
+    /// all, a tag buffer at a time, into a checksum of the tags.
+    static func readers() -> [Benchmark] {
+        let tags = benchmarkTags(1 << 22)
+        // HydraHarp v2 at 1 ps: the header qrng writes (9 tags, one 8-byte string) and one overflow record per
+        // 2²⁵ ps, since no gap is that long. The set-up checks the file against these sizes.
+        let ptuSize = 16 + 9 * 48 + 8 + 4 * (tags.count + Int(tags.last!.picoseconds >> 25))
+        let binarySize = BinaryTimeTagHeader.size + BinaryTimeTagHeader.recordSize * tags.count
+        func readerBenchmark(
+            _ name: String, size: Int, write: @escaping (WritableFile) throws -> Void,
+            open: @escaping (String) throws -> any TimeTagReader
+        ) -> Benchmark {
+            Benchmark(name: name, unit: .bytes, workPerRun: Double(size), baseline: "baseline/urandom") {
+                let path = "/tmp/qrng-bench-\(getpid())-\(name.split(separator: "/").joined(separator: "-"))"
+                try write(try WritableFile(path: path))
+                let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+                unlink(path)
+                var status = stat()
+                guard descriptor >= 0, fstat(descriptor, &status) == 0, Int(status.st_size) == size else {
+                    throw QRNGError(
+                        .invalidInput, "benchmark file missing or of the wrong size", context: .init(file: path))
+                }
+                let reopen = "/proc/self/fd/\(descriptor)"
+                return {
+                    let reader = try open(reopen)
+                    var buffer: [TimeTag] = []
+                    var checksum: UInt64 = 0
+                    while try reader.read(into: &buffer, maximumCount: 1 << 14) {
+                        for tag in buffer { checksum = checksum &+ (tag.picoseconds ^ UInt64(tag.channel)) }
+                    }
+                    return checksum
+                }
+            }
+        }
+        return [
+            readerBenchmark(
+                "read/timetags-binary", size: binarySize,
+                write: { file in
+                    let writer = try BinaryTimeTagWriter(sink: file, channelCount: 3, resolutionPicoseconds: 1)
+                    try writer.write(tags)
+                    try writer.finish()
+                },
+                open: { try BinaryTimeTagReader(path: $0) }),
+            readerBenchmark(
+                "read/ptu-t2", size: ptuSize,
+                write: { file in
+                    let writer = try PTUWriter(sink: file, recordType: .hydraHarpV2T2, resolutionPicoseconds: 1)
+                    try writer.write(tags)
+                    try writer.finish()
+                },
+                open: { try PTUReader(path: $0) }),
+        ]
+    }
+
+    /// A sync every 12.5 ns on channel 0 and, after one in three, a detection on channel 1 or 2 some 0.3–2.3 ns
+    /// later.
+    static func benchmarkTags(_ count: Int) -> [TimeTag] {
+        var generator = Xoshiro256StarStar(seed: 7)
+        var tags: [TimeTag] = []
+        tags.reserveCapacity(count)
+        var sync: UInt64 = 0
+        while tags.count < count {
+            sync += 12_500
+            tags.append(TimeTag(channel: 0, picoseconds: sync))
+            let draw = generator.next()
+            if draw % 3 == 0 && tags.count < count {
+                let channel = UInt16(1 + (draw >> 8) & 1)
+                tags.append(TimeTag(channel: channel, picoseconds: sync + 300 + (draw >> 16) % 2000))
+            }
+        }
+        return tags
     }
 
     static func sources() -> [Benchmark] {

@@ -1,0 +1,115 @@
+/// The bytes a format reader parses: a fixed-size window onto a file, pipe or standard input, or onto bytes in
+/// memory, refilled as the reader consumes it. Memory use is the window, whatever the length of the input.
+///
+/// Readers parse straight out of ``bytes`` and ``consume(_:)`` what they have parsed; ``offset`` is then the file
+/// offset of the first unparsed byte, which is what error messages report.
+final class ByteInput {
+    /// Where the bytes come from.
+    enum Source {
+        case file(ReadableFile)
+        /// Bytes in memory, handed out at most `chunk` at a time, as a pipe would (tests and fuzzing use a small
+        /// chunk to exercise every split of a record).
+        case memory([UInt8], chunk: Int)
+    }
+
+    /// The file's path, or a name for bytes in memory; used in error messages.
+    let name: String
+    private var source: Source
+    private var memoryPosition = 0
+    private let storage: UnsafeMutableRawBufferPointer
+    private var start = 0
+    private var end = 0
+    /// The file offset of the first unconsumed byte.
+    private(set) var offset: UInt64 = 0
+    /// Whether the source has reported its end.
+    private(set) var reachedEnd = false
+
+    /// The smallest window: the largest fixed-size structure a reader needs in one piece is a 48-byte PTU tag.
+    static let minimumCapacity = 64
+
+    init(_ source: Source, name: String, capacity: Int) {
+        self.source = source
+        self.name = name
+        self.storage = .allocate(byteCount: max(capacity, Self.minimumCapacity), alignment: 16)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Bytes read and not yet consumed.
+    var availableCount: Int { end - start }
+
+    /// The unconsumed bytes; valid until the next ``refill()``.
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: storage[start..<end]) }
+
+    /// Marks the first `count` available bytes as parsed.
+    func consume(_ count: Int) {
+        precondition(count >= 0 && count <= availableCount, "consumed more than is available")
+        start += count
+        offset += UInt64(count)
+    }
+
+    /// Moves the unconsumed bytes to the front of the window and reads more after them.
+    ///
+    /// - Returns: `false` at the end of the input, when nothing more came.
+    func refill() throws(QRNGError) -> Bool {
+        if reachedEnd { return false }
+        if start > 0 {
+            let count = availableCount
+            if count > 0 { storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: count) }
+            start = 0
+            end = count
+        }
+        precondition(end < storage.count, "refill with a full window")
+        let free = UnsafeMutableRawBufferPointer(rebasing: storage[end...])
+        let count: Int
+        switch source {
+        case .file(let file):
+            count = try file.readSome(into: free)
+        case .memory(let data, let chunk):
+            count = min(free.count, chunk, data.count - memoryPosition)
+            if count > 0 {
+                data.withUnsafeBytes { all in
+                    free.baseAddress!.copyMemory(from: all.baseAddress! + memoryPosition, byteCount: count)
+                }
+            }
+            memoryPosition += count
+        }
+        if count == 0 {
+            reachedEnd = true
+            return false
+        }
+        end += count
+        return true
+    }
+
+    /// Reads until at least `count` bytes are available (`count` at most the window's size).
+    ///
+    /// - Returns: `false` when the input ended first; what there was is still available.
+    func require(_ count: Int) throws(QRNGError) -> Bool {
+        precondition(count <= storage.count, "asked for more than the window holds")
+        while availableCount < count {
+            if try !refill() { return false }
+        }
+        return true
+    }
+
+    /// Reads and drops `count` bytes, without holding more than the window.
+    ///
+    /// - Returns: how many were dropped: fewer than `count` only at the end of the input.
+    func skip(_ count: UInt64) throws(QRNGError) -> UInt64 {
+        var remaining = count
+        while remaining > 0 {
+            if availableCount == 0, try !refill() { break }
+            let step = Int(min(UInt64(availableCount), remaining))
+            consume(step)
+            remaining -= UInt64(step)
+        }
+        return count - remaining
+    }
+
+    /// Whether there is no byte left at all, reading to find out if need be.
+    func isAtEnd() throws(QRNGError) -> Bool {
+        if availableCount > 0 { return false }
+        return try !refill()
+    }
+}

@@ -1,0 +1,353 @@
+import Synchronization
+
+/// The header of qrng's binary time-tag format: a 32-byte header, then 10-byte little-endian records.
+///
+/// | Offset | Size | Field | Value |
+/// |---|---|---|---|
+/// | 0 | 8 | magic | `QRNGTAGS` (ASCII) |
+/// | 8 | 2 | version | 1 |
+/// | 10 | 2 | header size | 32 |
+/// | 12 | 2 | record size | 10 |
+/// | 14 | 2 | channel count | channels are `0..<count`; 0 allows every channel |
+/// | 16 | 8 | resolution | the instrument's timing resolution in ps, at least 1 |
+/// | 24 | 8 | record count | the number of records, or `0xFFFF_FFFF_FFFF_FFFF` when unknown (a stream) |
+///
+/// Each record is a timestamp in picoseconds (`UInt64`) and a channel (`UInt16`), both little-endian, packed with
+/// no padding. Timestamps never decrease. All integers in the header are little-endian.
+public struct BinaryTimeTagHeader: Sendable, Hashable {
+    /// The eight bytes every file starts with.
+    public static let magic: [UInt8] = Array("QRNGTAGS".utf8)
+    /// The format version this library reads and writes.
+    public static let version: UInt16 = 1
+    /// The size of the header in bytes.
+    public static let size = 32
+    /// The size of one record in bytes.
+    public static let recordSize = 10
+    /// The record count written when the count is not known.
+    static let unknownCount = UInt64.max
+
+    /// Channels are `0..<channelCount`; 0 allows every channel.
+    public var channelCount: UInt16
+    /// The instrument's timing resolution in picoseconds, at least 1 (timestamps are in picoseconds whatever it is).
+    public var resolutionPicoseconds: UInt64
+    /// The number of records, or `nil` when it was not known when the header was written.
+    public var recordCount: UInt64?
+
+    public init(channelCount: UInt16 = 0, resolutionPicoseconds: UInt64 = 1, recordCount: UInt64? = nil) {
+        self.channelCount = channelCount
+        self.resolutionPicoseconds = resolutionPicoseconds
+        self.recordCount = recordCount
+    }
+
+    /// The 32 header bytes.
+    public var encoded: [UInt8] {
+        var bytes = Self.magic
+        bytes.appendLittleEndian(Self.version)
+        bytes.appendLittleEndian(UInt16(Self.size))
+        bytes.appendLittleEndian(UInt16(Self.recordSize))
+        bytes.appendLittleEndian(channelCount)
+        bytes.appendLittleEndian(resolutionPicoseconds)
+        bytes.appendLittleEndian(recordCount ?? Self.unknownCount)
+        return bytes
+    }
+}
+
+/// Reads qrng's binary time-tag format (see ``BinaryTimeTagHeader``) from a file, pipe or standard input.
+///
+/// The header is read and checked when the reader is created, so a wrong magic, an unsupported version or an
+/// out-of-range header value is thrown by the initialiser. Record errors follow the ``ErrorPolicy``: a channel
+/// outside the header's channel count (or the options' channel set), a timestamp before the previous one, a
+/// truncated last record, and a record count that disagrees with the header.
+public final class BinaryTimeTagReader: TimeTagReader {
+    public let path: String
+    public let provenance: Provenance
+    /// The file's header.
+    public let header: BinaryTimeTagHeader
+    private let state: Mutex<State>
+
+    /// Opens `path` (`nil` or `-` for standard input) and reads the header.
+    public convenience init(path: String?, options: TimeTagReadOptions = TimeTagReadOptions()) throws(QRNGError) {
+        let file = try ReadableFile(path: path)
+        try self.init(file: file, options: options)
+    }
+
+    /// Reads from an open file and reads the header.
+    public convenience init(file: sending ReadableFile, options: TimeTagReadOptions = TimeTagReadOptions())
+        throws(QRNGError)
+    {
+        let name = file.path
+        try self.init(input: ByteInput(.file(file), name: name, capacity: options.bufferBytes), options: options)
+    }
+
+    /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
+    /// fuzzing.
+    public convenience init(
+        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max,
+        options: TimeTagReadOptions = TimeTagReadOptions()
+    ) throws(QRNGError) {
+        precondition(pieceSize > 0, "pieces of at least one byte")
+        let input = ByteInput(.memory(bytes, chunk: pieceSize), name: name, capacity: options.bufferBytes)
+        try self.init(input: input, options: options)
+    }
+
+    init(input: sending ByteInput, options: TimeTagReadOptions) throws(QRNGError) {
+        path = input.name
+        provenance = .recording(input.name)
+        let header = try Self.readHeader(input)
+        self.header = header
+        state = Mutex(State(input: input, header: header, options: options))
+    }
+
+    public var resolutionPicoseconds: Double? { Double(header.resolutionPicoseconds) }
+
+    public var skipped: SkippedRecords { state.withLock { $0.errors.skipped } }
+
+    public func read(into buffer: UnsafeMutableBufferPointer<TimeTag>) throws(QRNGError) -> Int {
+        let lent = LentTags(buffer)
+        return try state.withLock { state throws(QRNGError) in try state.read(into: lent.buffer) }
+    }
+
+    private static func readHeader(_ input: ByteInput) throws(QRNGError) -> BinaryTimeTagHeader {
+        let file = input.name
+        guard try input.require(BinaryTimeTagHeader.size) else {
+            throw .input(
+                "the input ends after \(input.availableCount) of the \(BinaryTimeTagHeader.size) header bytes",
+                file: file, offset: UInt64(input.availableCount), field: "header")
+        }
+        let bytes = input.bytes
+        guard bytes.prefix(8).elementsEqual(BinaryTimeTagHeader.magic) else {
+            throw .input("wrong magic: not a qrng binary time-tag file (expected \"QRNGTAGS\")",
+                file: file, offset: 0, field: "magic")
+        }
+        let version = bytes.littleEndian(UInt16.self, at: 8)
+        guard version == BinaryTimeTagHeader.version else {
+            throw .input("unsupported version \(version) (this reader knows version \(BinaryTimeTagHeader.version))",
+                file: file, offset: 8, field: "version")
+        }
+        let headerSize = bytes.littleEndian(UInt16.self, at: 10)
+        guard headerSize == BinaryTimeTagHeader.size else {
+            throw .input("header size \(headerSize) out of range (version 1 has \(BinaryTimeTagHeader.size))",
+                file: file, offset: 10, field: "header size")
+        }
+        let recordSize = bytes.littleEndian(UInt16.self, at: 12)
+        guard recordSize == BinaryTimeTagHeader.recordSize else {
+            throw .input("record size \(recordSize) out of range (version 1 has \(BinaryTimeTagHeader.recordSize))",
+                file: file, offset: 12, field: "record size")
+        }
+        let resolution = bytes.littleEndian(UInt64.self, at: 16)
+        guard resolution >= 1 else {
+            throw .input("resolution 0 ps out of range (at least 1)", file: file, offset: 16, field: "resolution")
+        }
+        let count = bytes.littleEndian(UInt64.self, at: 24)
+        let header = BinaryTimeTagHeader(
+            channelCount: bytes.littleEndian(UInt16.self, at: 14), resolutionPicoseconds: resolution,
+            recordCount: count == BinaryTimeTagHeader.unknownCount ? nil : count)
+        input.consume(BinaryTimeTagHeader.size)
+        return header
+    }
+
+    private struct State {
+        let input: ByteInput
+        let header: BinaryTimeTagHeader
+        let filter: ChannelSet?
+        /// Channels must be below this: the header's count, or 2¹⁶ when it allows every channel.
+        let channelLimit: UInt32
+        var errors: RecordErrors
+        var lastTimestamp: UInt64 = 0
+        /// Whole records consumed, good or skipped.
+        var records: UInt64 = 0
+        var finished = false
+
+        init(input: ByteInput, header: BinaryTimeTagHeader, options: TimeTagReadOptions) {
+            self.input = input
+            self.header = header
+            self.filter = options.channels
+            self.channelLimit = header.channelCount == 0 ? 1 << 16 : UInt32(header.channelCount)
+            self.errors = RecordErrors(policy: options.errorPolicy)
+        }
+
+        mutating func read(into buffer: UnsafeMutableBufferPointer<TimeTag>) throws(QRNGError) -> Int {
+            try errors.check()
+            let size = BinaryTimeTagHeader.recordSize
+            var produced = 0
+            while produced < buffer.count && !finished {
+                if input.availableCount < size {
+                    // Hand on what we have rather than wait on a pipe for more.
+                    if produced > 0 { break }
+                    if try !input.refill() {
+                        guard try finish() else { break }
+                        continue
+                    }
+                    continue
+                }
+                let records = min(input.availableCount / size, buffer.count - produced)
+                let (parsed, bad) = Self.parse(
+                    input.bytes.baseAddress!, records: records, into: buffer.baseAddress! + produced,
+                    last: &lastTimestamp, channelLimit: channelLimit, filter: filter)
+                produced += parsed
+                self.records += UInt64(parsed)
+                input.consume(parsed * size)
+                guard bad else { continue }
+                let error = recordError()
+                guard errors.report(error) else { break }
+                self.records += 1
+                input.consume(size)
+            }
+            if produced == 0 { try errors.check() }
+            return produced
+        }
+
+        /// Parses `records` whole records into `out`, until one is bad.
+        ///
+        /// - Returns: how many good records were parsed (and tags written), and whether the next one is bad.
+        private static func parse(
+            _ bytes: UnsafeRawPointer, records: Int, into out: UnsafeMutablePointer<TimeTag>, last: inout UInt64,
+            channelLimit: UInt32, filter: ChannelSet?
+        ) -> (parsed: Int, bad: Bool) {
+            var previous = last
+            defer { last = previous }
+            for index in 0..<records {
+                let record = bytes + index &* BinaryTimeTagHeader.recordSize
+                let time = UInt64(littleEndian: record.loadUnaligned(as: UInt64.self))
+                let channel = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+                if time < previous || UInt32(channel) >= channelLimit || !(filter?.contains(channel) ?? true) {
+                    return (index, true)
+                }
+                out[index] = TimeTag(channel: channel, picoseconds: time)
+                previous = time
+            }
+            return (records, false)
+        }
+
+        /// The error for the bad record at the front of the input.
+        private func recordError() -> QRNGError {
+            let bytes = input.bytes
+            let offset = input.offset
+            let time = bytes.littleEndian(UInt64.self, at: 0)
+            let channel = bytes.littleEndian(UInt16.self, at: 8)
+            if UInt32(channel) >= channelLimit {
+                return .input("unknown channel \(channel): the header allows channels 0..<\(channelLimit)",
+                    file: input.name, offset: offset + 8, field: "channel")
+            }
+            if !(filter?.contains(channel) ?? true) {
+                return .input("unknown channel \(channel): not among the channels accepted",
+                    file: input.name, offset: offset + 8, field: "channel")
+            }
+            return .input("timestamp \(time) ps goes backwards (previous \(lastTimestamp) ps)",
+                file: input.name, offset: offset, field: "timestamp")
+        }
+
+        /// Handles the end of the input: a truncated last record and the record count.
+        ///
+        /// - Returns: whether to go on (a defect was skipped); `finished` is set either way.
+        private mutating func finish() throws(QRNGError) -> Bool {
+            finished = true
+            let remainder = input.availableCount
+            if remainder > 0 {
+                let error = QRNGError.input(
+                    "truncated record: the input ends \(remainder) bytes into a "
+                        + "\(BinaryTimeTagHeader.recordSize)-byte record",
+                    file: input.name, offset: input.offset, field: "record")
+                input.consume(remainder)
+                guard errors.report(error) else { return false }
+            }
+            if let declared = header.recordCount, declared != records {
+                let error = QRNGError.input(
+                    "the header declares \(declared) records but the input holds \(records)",
+                    file: input.name, offset: input.offset, field: "record count")
+                guard errors.report(error) else { return false }
+            }
+            return true
+        }
+    }
+}
+
+/// Writes qrng's binary time-tag format (see ``BinaryTimeTagHeader``).
+///
+/// Tags are checked as they are written (timestamps must not decrease, channels must be below the channel
+/// count), so a file this writer produces always reads back. When the record count is not given up front and the
+/// sink can seek, ``finish()`` fills it in; on a pipe it stays "unknown".
+public final class BinaryTimeTagWriter {
+    /// The header as written (its record count as declared, `nil` when left to ``finish()``).
+    public let header: BinaryTimeTagHeader
+    private let sink: ByteSink
+    private var pending: [UInt8] = []
+    private var written: UInt64 = 0
+    private var lastTimestamp: UInt64 = 0
+    private static let flushSize = 1 << 16
+
+    /// Writes the header.
+    ///
+    /// - Parameters:
+    ///   - sink: Where the bytes go.
+    ///   - channelCount: Channels are `0..<channelCount`; 0 allows every channel.
+    ///   - resolutionPicoseconds: The instrument's timing resolution, at least 1 ps.
+    ///   - recordCount: The number of tags that will be written, if known.
+    public init(
+        sink: ByteSink, channelCount: UInt16 = 0, resolutionPicoseconds: UInt64 = 1, recordCount: UInt64? = nil
+    ) throws(QRNGError) {
+        guard resolutionPicoseconds >= 1 else { throw .invalidArgument("resolution", "must be at least 1 ps") }
+        header = BinaryTimeTagHeader(
+            channelCount: channelCount, resolutionPicoseconds: resolutionPicoseconds, recordCount: recordCount)
+        self.sink = sink
+        pending.reserveCapacity(Self.flushSize + BinaryTimeTagHeader.recordSize)
+        try sink.write(header.encoded)
+    }
+
+    /// Appends `tags`.
+    public func write(_ tags: some Sequence<TimeTag>) throws(QRNGError) {
+        for tag in tags {
+            guard tag.picoseconds >= lastTimestamp else {
+                throw .invalidArgument("timestamp", "\(tag.picoseconds) ps is before the previous \(lastTimestamp) ps")
+            }
+            guard header.channelCount == 0 || tag.channel < header.channelCount else {
+                throw .invalidArgument(
+                    "channel", "\(tag.channel) is not below the channel count \(header.channelCount)")
+            }
+            pending.appendLittleEndian(tag.picoseconds)
+            pending.appendLittleEndian(tag.channel)
+            lastTimestamp = tag.picoseconds
+            written += 1
+            if pending.count >= Self.flushSize { try flush() }
+        }
+    }
+
+    /// Writes what is buffered and settles the record count: checks it against a declared count, or fills it in
+    /// when the sink can seek.
+    public func finish() throws(QRNGError) {
+        try flush()
+        if let declared = header.recordCount {
+            guard declared == written else {
+                throw .invalidArgument("record count", "declared \(declared) records but \(written) were written")
+            }
+        } else if sink.isSeekable {
+            var count: [UInt8] = []
+            count.appendLittleEndian(written)
+            let outcome = count.withUnsafeBytes { bytes in
+                Result { () throws(QRNGError) in try sink.overwrite(at: 24, with: bytes) }
+            }
+            try outcome.get()
+        }
+    }
+
+    private func flush() throws(QRNGError) {
+        guard !pending.isEmpty else { return }
+        try sink.write(pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends `value` in little-endian byte order.
+    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        var little = value.littleEndian
+        Swift.withUnsafeBytes(of: &little) { append(contentsOf: $0) }
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// The little-endian integer at byte `offset`.
+    func littleEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
+        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
