@@ -36,7 +36,8 @@ public final class FIFOServer {
     public struct Statistics: Sendable, Hashable {
         /// Bytes written into the pipe.
         public var bytesServed: UInt64 = 0
-        /// Readers that attached.
+        /// Reader sessions: times a reader attached while none was. A reader that attaches just as another
+        /// leaves, before the server has seen it leave, continues the same session.
         public var readers = 0
         /// Bytes taken from the pool but dropped because their reader left.
         public var bytesDropped: UInt64 = 0
@@ -88,7 +89,7 @@ public final class FIFOServer {
             lastStatus = clock.now
             let elapsed: Double = max(1e-9, Double((clock.now - started).components.seconds))
             let rate: Double = Double(statistics.bytesServed) / elapsed / 1e6
-            var line = "qrng serve: \(statistics.bytesServed) bytes served to \(statistics.readers) readers, "
+            var line = "qrng serve: \(statistics.bytesServed) bytes served in \(statistics.readers) reader sessions, "
             line += "\((rate * 100).rounded() / 100) MB/s"
             if let health = healthState() { line += ", health \(health.healthState) (\(health.failureCount) failures)" }
             if configuration.simulated { line += " [SIMULATED output: pseudo-random, not quantum]" }
