@@ -1,0 +1,338 @@
+/// The permutation tests of SP 800-90B §5.1: nineteen statistics (the eleven tests, periodicity and covariance at
+/// lags 1, 2, 8, 16 and 32) on the samples and on up to 10,000 random shuffles of them.
+///
+/// A statistic fails when the original value ranks among the 5 highest or the 5 lowest of the 10,001 values: with
+/// C0 = shuffles above it, C1 = equal and C2 = below, it fails when C0 + C1 ≤ 5 or C1 + C2 ≤ 5. As the reference
+/// tool does, a statistic stops being computed as soon as both sums exceed 5 (its outcome can no longer change),
+/// and the shuffling stops when every statistic is settled, so IID data needs only a few dozen shuffles. Which
+/// generator shuffles does not matter for agreement with the tool: the test is a rank test whose outcome on IID
+/// data is random either way (the tool seeds from /dev/urandom).
+///
+/// Inputs follow the tool: the statistics run on the translated samples, except the excursion, the covariances of
+/// non-binary data and the compression, which use the raw values; binary data is first converted (§5.1:
+/// Conversion I, the number of ones in each 8-bit block, for the directional runs, periodicity and covariance;
+/// Conversion II, the 8-bit blocks as bytes, for the collision statistics), and its median is taken as 0.5.
+enum PermutationTests {
+    static let names = [
+        "excursion", "numDirectionalRuns", "lenDirectionalRuns", "numIncreasesDecreases", "numRunsMedian",
+        "lenRunsMedian", "avgCollision", "maxCollision", "periodicity(1)", "periodicity(2)", "periodicity(8)",
+        "periodicity(16)", "periodicity(32)", "covariance(1)", "covariance(2)", "covariance(8)", "covariance(16)",
+        "covariance(32)", "compression",
+    ]
+    static let lags = [1, 2, 8, 16, 32]
+    static let maximumShuffles = 10_000
+
+    static func run<G: RandomNumberGenerator>(
+        symbols: [UInt16], raw: [UInt16], alphabetSize k: Int, maximumShuffles: Int = maximumShuffles,
+        using generator: inout G
+    ) -> (results: [IIDTestResults.Permutation], shuffles: Int) {
+        let n = symbols.count
+        var rawMean = 0.0
+        var total = 0
+        for value in raw { total += Int(value) }
+        rawMean = Double(total) / Double(n)
+        let median: Double
+        if k == 2 {
+            median = 0.5
+        } else {
+            var sorted = symbols
+            sorted.sort()
+            median = n & 1 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2]) + Double(sorted[n / 2 - 1])) / 2.0
+        }
+        let context = StatisticContext(alphabetSize: k, rawMean: rawMean, median: median)
+        let compressionAvailable = Bzip2.isAvailable
+        var active = [Bool](repeating: true, count: names.count)
+        if !compressionAvailable { active[18] = false }
+        let original = context.statistics(symbols, raw, active: active)
+        var above = [Int](repeating: 0, count: names.count)
+        var equal = [Int](repeating: 0, count: names.count)
+        var below = [Int](repeating: 0, count: names.count)
+
+        let sameArrays = symbols == raw
+        var shuffledSymbols = symbols
+        var shuffledRaw = sameArrays ? [] : raw
+        var shuffles = 0
+        while shuffles < maximumShuffles && active.contains(true) {
+            if sameArrays {
+                shuffle(&shuffledSymbols, using: &generator)
+            } else {
+                shuffle(&shuffledSymbols, &shuffledRaw, using: &generator)
+            }
+            shuffles += 1
+            let values = context.statistics(shuffledSymbols, sameArrays ? shuffledSymbols : shuffledRaw, active: active)
+            for j in 0..<names.count where active[j] {
+                if values[j] > original[j] {
+                    above[j] += 1
+                } else if values[j] == original[j] {
+                    equal[j] += 1
+                } else {
+                    below[j] += 1
+                }
+                if above[j] + equal[j] > 5 && equal[j] + below[j] > 5 { active[j] = false }
+            }
+        }
+        let results = names.indices.map { j in
+            let computed = j != 18 || compressionAvailable
+            return IIDTestResults.Permutation(
+                name: names[j], original: computed ? original[j] : nil, above: above[j], equal: equal[j],
+                below: below[j], passed: computed ? !(above[j] + equal[j] <= 5 || equal[j] + below[j] <= 5) : nil)
+        }
+        return (results, shuffles)
+    }
+
+    /// Fisher–Yates from the end, with Lemire's unbiased bounded integers; below 2^32 each 64-bit output of the
+    /// generator gives two of them, which halves the cost (the shuffle is bound by the generator, not by memory).
+    static func shuffle<G: RandomNumberGenerator>(_ a: inout [UInt16], using generator: inout G) {
+        a.withUnsafeMutableBufferPointer { a in
+            var i = a.count - 1
+            var spare: UInt32 = 0
+            var haveSpare = false
+            while i > 0 {
+                let r = i < 1 << 31 ? bounded32(i, spare: &spare, haveSpare: &haveSpare, using: &generator)
+                    : bounded(i, using: &generator)
+                a.swapAt(i, r)
+                i -= 1
+            }
+        }
+    }
+
+    static func shuffle<G: RandomNumberGenerator>(_ a: inout [UInt16], _ b: inout [UInt16], using generator: inout G) {
+        a.withUnsafeMutableBufferPointer { a in
+            b.withUnsafeMutableBufferPointer { b in
+                var i = a.count - 1
+                var spare: UInt32 = 0
+                var haveSpare = false
+                while i > 0 {
+                    let r = i < 1 << 31 ? bounded32(i, spare: &spare, haveSpare: &haveSpare, using: &generator)
+                        : bounded(i, using: &generator)
+                    a.swapAt(i, r)
+                    b.swapAt(i, r)
+                    i -= 1
+                }
+            }
+        }
+    }
+
+    /// A uniform integer in 0...upper (upper < 2^31) from 32 random bits, Lemire's method with rejection.
+    @inline(__always)
+    static func bounded32<G: RandomNumberGenerator>(
+        _ upper: Int, spare: inout UInt32, haveSpare: inout Bool, using generator: inout G
+    ) -> Int {
+        let range = UInt32(upper) + 1
+        @inline(__always) func next32() -> UInt32 {
+            if haveSpare {
+                haveSpare = false
+                return spare
+            }
+            let word = generator.next()
+            spare = UInt32(truncatingIfNeeded: word >> 32)
+            haveSpare = true
+            return UInt32(truncatingIfNeeded: word)
+        }
+        var product = next32().multipliedFullWidth(by: range)
+        if product.low < range {
+            let threshold = (0 &- range) % range
+            while product.low < threshold { product = next32().multipliedFullWidth(by: range) }
+        }
+        return Int(product.high)
+    }
+
+    /// A uniform integer in 0...upper.
+    @inline(__always)
+    static func bounded<G: RandomNumberGenerator>(_ upper: Int, using generator: inout G) -> Int {
+        let range = UInt64(upper) + 1
+        var product = generator.next().multipliedFullWidth(by: range)
+        if product.low < range {
+            let threshold = (0 &- range) % range
+            while product.low < threshold { product = generator.next().multipliedFullWidth(by: range) }
+        }
+        return Int(product.high)
+    }
+}
+
+/// Computes the nineteen statistics of one arrangement of the samples.
+struct StatisticContext {
+    let alphabetSize: Int
+    let rawMean: Double
+    let median: Double
+
+    func statistics(_ symbols: [UInt16], _ raw: [UInt16], active: [Bool]) -> [Double] {
+        var values = [Double](repeating: -1, count: PermutationTests.names.count)
+        let binary = alphabetSize == 2
+        symbols.withUnsafeBufferPointer { data in
+            raw.withUnsafeBufferPointer { raw in
+                if active[0] { values[0] = excursion(raw) }
+                // Conversions for binary data (§5.1): ones per 8-bit block, and the blocks as bytes.
+                var ones: [UInt16] = []
+                var bytes: [UInt16] = []
+                if binary {
+                    let blocks = (data.count + 7) / 8
+                    ones = [UInt16](repeating: 0, count: blocks)
+                    bytes = [UInt16](repeating: 0, count: blocks)
+                    for i in 0..<data.count {
+                        ones[i >> 3] += data[i]
+                        bytes[i >> 3] |= data[i] << UInt16(7 - (i & 7))
+                    }
+                }
+                ones.withUnsafeBufferPointer { ones in
+                    bytes.withUnsafeBufferPointer { bytes in
+                        let counted = binary ? ones : data
+                        if active[1] || active[2] || active[3] {
+                            let (runs, longest, most) = directionalRuns(counted)
+                            values[1] = Double(runs)
+                            values[2] = Double(longest)
+                            values[3] = Double(most)
+                        }
+                        if active[4] || active[5] {
+                            let (runs, longest) = medianRuns(data)
+                            values[4] = Double(runs)
+                            values[5] = Double(longest)
+                        }
+                        if active[6] || active[7] {
+                            let (average, maximum) = collisions(
+                                binary ? bytes : data, alphabet: binary ? 256 : alphabetSize)
+                            values[6] = average
+                            values[7] = Double(maximum)
+                        }
+                        for (index, lag) in PermutationTests.lags.enumerated() {
+                            if active[8 + index] { values[8 + index] = Double(periodicity(counted, lag: lag)) }
+                            if active[13 + index] {
+                                values[13 + index] = Double(covariance(binary ? ones : raw, lag: lag))
+                            }
+                        }
+                    }
+                }
+                if active[18] { values[18] = Double(compression(raw) ?? 0) }
+            }
+        }
+        return values
+    }
+
+    func excursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {
+        var sum = 0.0
+        var largest = 0.0
+        for i in 0..<raw.count {
+            sum += Double(raw[i])
+            let deviation = abs(sum - Double(i + 1) * rawMean)
+            if deviation > largest { largest = deviation }
+        }
+        return largest
+    }
+
+    /// Runs of the sequence of comparisons s[i] > s[i+1] (−1) or ≤ (+1): their number, the longest, and the larger
+    /// of the numbers of +1 and −1.
+    func directionalRuns(_ s: UnsafeBufferPointer<UInt16>) -> (Int, Int, Int) {
+        let count = s.count - 1
+        guard count > 0 else { return (0, 0, 0) }
+        var runs = 1
+        var longest = 0
+        var run = 1
+        var ups = 0
+        var previous = s[0] > s[1]
+        if !previous { ups += 1 }
+        for i in 1..<count {
+            let down = s[i] > s[i + 1]
+            ups += down ? 0 : 1
+            let same = down == previous
+            runs += same ? 0 : 1
+            longest = same ? longest : max(longest, run)
+            run = same ? run + 1 : 1
+            previous = down
+        }
+        longest = max(longest, run)
+        return (runs, longest, max(ups, count - ups))
+    }
+
+    /// Runs of the sequence s[i] < median (−1) or ≥ median (+1): their number and the longest.
+    func medianRuns(_ s: UnsafeBufferPointer<UInt16>) -> (Int, Int) {
+        guard !s.isEmpty else { return (0, 0) }
+        // For whole-number samples, s < median exactly when s < ⌈median⌉.
+        let threshold = UInt16(clamping: Int(median.rounded(.up)))
+        var runs = 1
+        var longest = 0
+        var run = 1
+        var previous = s[0] < threshold
+        for i in 1..<s.count {
+            let low = s[i] < threshold
+            let same = low == previous
+            runs += same ? 0 : 1
+            longest = same ? longest : max(longest, run)
+            run = same ? run + 1 : 1
+            previous = low
+        }
+        return (runs, max(longest, run))
+    }
+
+    /// §5.1.7/§5.1.8: from the start, the number of samples read until one repeats; then again after it.
+    func collisions(_ s: UnsafeBufferPointer<UInt16>, alphabet: Int) -> (Double, Int) {
+        var seen = [Int32](repeating: -1, count: alphabet)
+        var window: Int32 = 0
+        var sum = 0
+        var count = 0
+        var maximum = 0
+        var start = 0
+        seen.withUnsafeMutableBufferPointer { seen in
+            var i = 0
+            while i < s.count {
+                let symbol = Int(s[i])
+                if seen[symbol] == window {
+                    let length = i - start + 1
+                    sum += length
+                    count += 1
+                    maximum = max(maximum, length)
+                    window += 1
+                    start = i + 1
+                } else {
+                    seen[symbol] = window
+                }
+                i += 1
+            }
+        }
+        return (Double(sum) / Double(count), maximum)
+    }
+
+    func periodicity(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> Int {
+        guard s.count > lag else { return 0 }
+        var matches = 0
+        for i in 0..<(s.count - lag) where s[i] == s[i + lag] { matches += 1 }
+        return matches
+    }
+
+    func covariance(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> UInt64 {
+        guard s.count > lag else { return 0 }
+        var sum: UInt64 = 0
+        for i in 0..<(s.count - lag) { sum &+= UInt64(s[i]) * UInt64(s[i + lag]) }
+        return sum
+    }
+
+    /// §5.1.11: the samples written as decimal numbers separated by spaces, compressed with bzip2.
+    func compression(_ raw: UnsafeBufferPointer<UInt16>) -> Int? {
+        var text = [UInt8](repeating: 0, count: raw.count * 6)
+        var length = 0
+        text.withUnsafeMutableBufferPointer { text in
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
+            for value in raw {
+                var v = Int(value)
+                var count = 0
+                withUnsafeMutableBytes(of: &digits) { digits in
+                    repeat {
+                        digits[count] = UInt8(48 + v % 10)
+                        v /= 10
+                        count += 1
+                    } while v > 0
+                    while count > 0 {
+                        count -= 1
+                        text[length] = digits[count]
+                        length += 1
+                    }
+                }
+                text[length] = 32
+                length += 1
+            }
+        }
+        if length > 0 { length -= 1 }
+        return text.withUnsafeMutableBufferPointer { text in
+            Bzip2.compressedLength(UnsafeMutableBufferPointer(rebasing: text[0..<length]))
+        }
+    }
+}
