@@ -24,16 +24,24 @@ struct Generate: ParsableCommand {
     @Option(help: "Output file (default: standard output).")
     var out: String?
 
+    @Option(help: "What the source's data become: beam-splitter bits or arrival-time samples.")
+    var mode: SourceOptions.Mode = .beamSplitter
+
     @OptionGroup var pipeline: PipelineOptions
 
     func run() throws {
         let output = try OutputFile(path: out)
         defer { output.close() }
-        let report = try GenerateJob(configuration: try pipeline.configuration(), byteCount: bytes).run { chunk in
+        let report = try GenerateJob(configuration: try pipeline.configuration(mode: mode), byteCount: bytes).run { chunk in
             try writeAll(chunk, to: output.descriptor, path: out)
         }
         printToStandardError(report.summary)
-        if let failure = report.failure { throw failure }
+        if var failure = report.failure {
+            if failure.code == .endOfInput {
+                failure.message = "the entropy source ended after \(report.bytesWritten) of the \(bytes) bytes asked for"
+            }
+            throw failure
+        }
     }
 }
 
@@ -53,10 +61,14 @@ struct GenerateJob {
             let s = statistics.source
             let origin = statistics.provenance.isSimulated ? "SIMULATED source (pseudo-random, not quantum)" :
                 statistics.provenance.description
-            var line = "qrng: \(origin): pulses \(s.pulses), clicks \(s.clickedPulses) "
-                + "(D0 \(s.singleClicksD0), D1 \(s.singleClicksD1)), double clicks \(s.doubleClicks), "
-                + "raw bits \(s.samples), output bits \(bytesWritten * 8) via \(statistics.extractorName), "
-                + "health \(statistics.healthState) (\(statistics.failureCount) failures)"
+            var line = "qrng: \(origin): "
+            if s.pulses > 0 { line += "pulses \(s.pulses), " }
+            if s.clickedPulses > 0 {
+                line += "clicks \(s.clickedPulses) (D0 \(s.singleClicksD0), D1 \(s.singleClicksD1)), "
+                    + "double clicks \(s.doubleClicks), "
+            }
+            line += "raw samples \(s.samples), output bits \(bytesWritten * 8) via \(statistics.extractorName), "
+                + "\(statistics.minEntropyOrigin), health \(statistics.healthState) (\(statistics.failureCount) failures)"
             if statistics.provenance.isSimulated { line += " [SIMULATED]" }
             return line
         }
@@ -75,13 +87,17 @@ struct GenerateJob {
         }
         do {
             while written < byteCount {
+                // Whatever the pool holds is written at once, so that bytes already produced are never lost when
+                // the source ends or fails.
                 let size = min(chunk.count, byteCount - written)
-                try chunk.withUnsafeMutableBytes { buffer in
-                    let piece = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size])
-                    try pool.read(into: piece)
-                    try write(UnsafeRawBufferPointer(piece))
+                let outcome = chunk.withUnsafeMutableBytes { buffer in
+                    Result { () throws(QRNGError) in
+                        try pool.readSome(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))
+                    }
                 }
-                written += size
+                let count = try outcome.get()
+                try chunk.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+                written += count
             }
         } catch let error as QRNGError where error.code == .healthTestFailure || error.code == .endOfInput {
             failure = error

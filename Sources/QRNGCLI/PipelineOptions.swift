@@ -19,8 +19,12 @@ struct PipelineOptions: ParsableArguments {
     var extractor: ExtractorName = .toeplitz
 
     @Option(name: .customLong("min-entropy"),
-            help: "Claimed min-entropy per sample in bits (default: the source model's).")
+            help: "Claimed min-entropy per sample in bits (default: the source model's; required for recordings unless --assess).")
     var minEntropy: Double?
+
+    @OptionGroup(title: "Source") var sourceOptions: SourceOptions
+
+    @OptionGroup(title: "Simulated physics (--source simulated)") var simulation: SimulationOptions
 
     @Option(help: "Health tests' false-positive probability α, e.g. 2^-30.",
             transform: { try parseProbability($0, option: "--alpha") })
@@ -40,8 +44,8 @@ struct PipelineOptions: ParsableArguments {
     var epsilon: ErrorProbability = .defaultEpsilon
 
     func validate() throws {
-        if let minEntropy, !(minEntropy > 0 && minEntropy <= 1) {
-            throw ValidationError("--min-entropy must be in (0, 1] bits for one-bit samples, got \(minEntropy)")
+        if let minEntropy, !(minEntropy > 0 && minEntropy <= 16) {
+            throw ValidationError("--min-entropy must be positive and at most the sample width, got \(minEntropy)")
         }
         if let blockBits, blockBits < 64 { throw ValidationError("--block-bits must be at least 64, got \(blockBits)") }
         if let blockBits, blockBits > 1 << 24 {
@@ -56,8 +60,9 @@ struct PipelineOptions: ParsableArguments {
         if let seedRotation, seedRotation < 1 { throw ValidationError("--seed-rotation must be at least 1 block") }
     }
 
-    /// The pipeline these options describe; reads the Toeplitz seed file if one was given.
-    func configuration() throws -> PipelineConfiguration {
+    /// The pipeline these options describe, the source's data used as `mode` says (each command names that
+    /// option itself: `qrng serve`'s `--mode` is the FIFO's permissions); reads the Toeplitz seed file if given.
+    func configuration(mode: SourceOptions.Mode = .beamSplitter) throws -> PipelineConfiguration {
         let extractorChoice: PipelineConfiguration.Extractor
         switch extractor {
         case .toeplitz:
@@ -75,8 +80,9 @@ struct PipelineOptions: ParsableArguments {
         case .sha256: extractorChoice = .sha256(blockBits: blockBits ?? 512)
         }
         return PipelineConfiguration(
-            source: .simulatedBeamSplitter(EmitterConfiguration(), seed: seed),
+            source: try sourceOptions.configuredSource(simulation: simulation, seed: seed, mode: mode),
             claimedMinEntropy: minEntropy,
+            assessment: sourceOptions.assess ? .nonIID(samples: sourceOptions.assessSamples) : nil,
             alpha: alpha,
             extractor: extractorChoice)
     }

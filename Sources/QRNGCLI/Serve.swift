@@ -38,6 +38,9 @@ struct Serve: ParsableCommand {
             transform: parseByteCount)
     var poolBytes: Int = 1 << 20
 
+    @Option(help: "What the source's data become: beam-splitter bits or arrival-time samples.")
+    var sourceMode: SourceOptions.Mode = .beamSplitter
+
     @OptionGroup var pipeline: PipelineOptions
 
     func validate() throws {
@@ -46,7 +49,7 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
-        let configuration = try pipeline.configuration()
+        let configuration = try pipeline.configuration(mode: sourceMode)
         let pipelineToRun = try Pipeline(configuration: configuration)
         let provenance = pipelineToRun.source.provenance
         guard !provenance.isSimulated || allowSimulated else {

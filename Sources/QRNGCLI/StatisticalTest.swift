@@ -27,15 +27,8 @@ struct RunStatisticalTests: ParsableCommand {
         case binary, ascii
     }
 
-    enum Source: String, ExpressibleByArgument, CaseIterable {
-        case simulated
-    }
-
     @Argument(help: "The file to test; - for standard input.")
     var file: String?
-
-    @Option(help: "Test a fresh stream from the pipeline instead of a file: simulated.")
-    var source: Source?
 
     @Option(name: .customLong("sequences"),
             help: "How many sequences to test (default: every whole sequence in the input; 1 for --source).")
@@ -92,7 +85,13 @@ struct RunStatisticalTests: ParsableCommand {
     @Flag(help: "Print each test's mean time per sequence on standard error.")
     var timings = false
 
-    @OptionGroup(title: "Simulated source (with --source simulated)") var pipeline: PipelineOptions
+    @Option(help: "With --source: what the source's data become, beam-splitter bits or arrival-time samples.")
+    var mode: SourceOptions.Mode = .beamSplitter
+
+    @OptionGroup(title: "Pipeline (with --source: a fresh stream instead of a FILE)") var pipeline: PipelineOptions
+
+    /// The pipeline source to test instead of a file, if any (`--source`).
+    var source: String? { pipeline.sourceOptions.source }
 
     func validate() throws {
         if file != nil && source != nil { throw ValidationError("give either FILE or --source, not both") }
@@ -131,7 +130,7 @@ struct RunStatisticalTests: ParsableCommand {
     func run() throws {
         let input: StatisticalTestJob.Input
         if source != nil {
-            input = .pipeline(try pipeline.configuration())
+            input = .pipeline(try pipeline.configuration(mode: mode))
         } else {
             input = .file(file!, format: format)
         }
@@ -291,7 +290,8 @@ struct StatisticalTestJob {
                 failure = error
             }
             producer.stop()
-            return Outcome(generator: "qrng --source simulated", provenance: pool.provenance,
+            return Outcome(generator: "qrng --source \(pool.provenance.isSimulated ? "simulated" : pool.provenance.detail)",
+                           provenance: pool.provenance,
                            battery: battery, results: results, leftoverBits: 0, timings: timings, failure: failure)
         }
     }

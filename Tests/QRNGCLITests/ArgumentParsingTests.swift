@@ -35,7 +35,7 @@ import Testing
         #expect(Self.parseError(["generate", "--bytes", "10"]) == nil)
         #expect(Self.parseError(["generate", "--bytes", "-5"])?.contains("negative") == true)
         #expect(Self.parseError(["generate"])?.contains("--bytes") == true)
-        #expect(Self.parseError(["generate", "--bytes", "1", "--min-entropy", "1.5"])?.contains("min-entropy") == true)
+        #expect(Self.parseError(["generate", "--bytes", "1", "--min-entropy", "17"])?.contains("min-entropy") == true)
         #expect(Self.parseError(["generate", "--bytes", "1", "--min-entropy", "0"])?.contains("min-entropy") == true)
         #expect(Self.parseError(["generate", "--bytes", "1", "--seed", "-3"])?.contains("seed") == true)
         #expect(Self.parseError(["generate", "--bytes", "1", "--alpha", "2^3"])?.contains("--alpha") == true)

@@ -10,7 +10,7 @@ import Testing
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("qrng-battery-\(getpid()).bin")
         let command = try! Generate.parse(["--bytes", "1000000", "--seed", "7"])
         var bytes: [UInt8] = []
-        _ = try! GenerateJob(configuration: try! command.pipeline.configuration(), byteCount: 1_000_000).run { bytes += $0 }
+        _ = try! GenerateJob(configuration: try! command.pipeline.configuration(mode: command.mode), byteCount: 1_000_000).run { bytes += $0 }
         try! Data(bytes).write(to: url)
         return url
     }()

@@ -8,7 +8,7 @@ import Testing
         let arguments = ["--bytes", String(bytes), "--seed", String(seed), "--extractor", extractor]
         let command = try Generate.parse(arguments)
         var output: [UInt8] = []
-        let report = try GenerateJob(configuration: try command.pipeline.configuration(), byteCount: bytes).run { chunk in
+        let report = try GenerateJob(configuration: try command.pipeline.configuration(mode: command.mode), byteCount: bytes).run { chunk in
             output += chunk
         }
         #expect(report.failure == nil)
@@ -23,7 +23,7 @@ import Testing
         #expect(first == again)
         let (other, _) = try Self.generate(bytes: 100_000, seed: 8)
         #expect(Array(first.prefix(100_000)) != other)
-        for word in ["SIMULATED", "pulses", "clicks", "double clicks", "raw bits", "output bits 8000000", "health"] {
+        for word in ["SIMULATED", "pulses", "clicks", "double clicks", "raw samples", "output bits 8000000", "health"] {
             #expect(summary.contains(word), "summary lacks '\(word)': \(summary)")
         }
     }

@@ -22,7 +22,7 @@ import Testing
     static func job(_ arguments: [String]) throws -> StatisticalTestJob {
         let command = try RunStatisticalTests.parse(arguments)
         let input: StatisticalTestJob.Input = command.source != nil
-            ? .pipeline(try command.pipeline.configuration()) : .file(command.file!, format: command.format)
+            ? .pipeline(try command.pipeline.configuration(mode: command.mode)) : .file(command.file!, format: command.format)
         return StatisticalTestJob(input: input, length: command.length, sequenceCount: command.sequenceCount,
                                   parameters: command.parameters)
     }

@@ -21,6 +21,11 @@ public struct Pipeline: Sendable {
 
     /// Seeds drawn so far for the Toeplitz extractor (one at start-up, then one per rotation).
     public private(set) var seedsDrawn = 0
+    /// The min-entropy per sample the health tests and the extractor assume, in bits.
+    public internal(set) var minEntropyPerSample: Double
+    /// Where ``minEntropyPerSample`` comes from: a claim, the source's model, or an assessment.
+    public internal(set) var minEntropyOrigin: String
+
     /// The min-entropy each output bit is credited with: 1 for seeded extraction sized by the leftover hash
     /// lemma and for the von Neumann family on independent samples; a SHA-256 conditioner's output entropy
     /// (SP 800-90B §3.1.5.1.2) over its 256 bits.
@@ -46,6 +51,8 @@ public struct Pipeline: Sendable {
         self.extractor = extractor
         self.samplesPerStep = samplesPerStep
         self.samples = SampleBuffer(bitsPerSample: source.bitsPerSample)
+        self.minEntropyPerSample = health.cutoffs.minEntropy
+        self.minEntropyOrigin = "health tests' H = \(health.cutoffs.minEntropy)"
     }
 
     /// Runs every stage once and appends the extracted bits to `output`.
@@ -141,7 +148,8 @@ public struct Pipeline: Sendable {
             provenance: source.provenance, source: source.counters, healthState: health.state,
             samplesTested: health.samplesTested, samplesReleased: health.samplesReleased,
             samplesDiscarded: health.samplesDiscarded, failureCount: health.failureCount,
-            lastFailure: health.lastFailure, extractorName: extractor.name, outputBits: outputBits)
+            lastFailure: health.lastFailure, extractorName: extractor.name, outputBits: outputBits,
+            minEntropyOrigin: minEntropyOrigin)
     }
 }
 
@@ -183,4 +191,6 @@ public struct PipelineStatistics: Sendable, Hashable {
     public var extractorName: String
     /// Bits the extractor output.
     public var outputBits: UInt64
+    /// Where the min-entropy the pipeline assumes comes from.
+    public var minEntropyOrigin: String
 }

@@ -1,11 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Everything needed to build a ``Pipeline``: which source, what min-entropy to claim, the health tests'
 /// false-positive probability and failure policy, and which extractor.
 public struct PipelineConfiguration: Sendable, Hashable {
     /// The entropy source.
     public enum Source: Sendable, Hashable {
-        /// The simulated beam-splitter QRNG (pseudo-random): the model and the generator's seed, or `nil` to seed
-        /// from the operating system.
+        /// The simulated beam-splitter QRNG at the level of pulses (pseudo-random): independent pulses, no
+        /// detector dead time; fast. The model and the generator's seed, or `nil` to seed from the system.
         case simulatedBeamSplitter(EmitterConfiguration, seed: UInt64?)
+        /// The simulated QRNG down to its time tagger (pseudo-random): jitter, dead time, afterpulses, drifts
+        /// and faults, read like a recorded time-tag stream.
+        case simulatedTimeTags(SimulationConfiguration, seed: UInt64?, use: TimeTagUse)
+        /// A recorded click stream: per-pulse outcomes packed two bits per pulse.
+        case recordedClicks(path: String, errorPolicy: ErrorPolicy)
+        /// Recorded time tags in `format`, from a file, a named pipe or standard input (`-`).
+        case recordedTimeTags(path: String, format: TimeTagFormat, use: TimeTagUse, errorPolicy: ErrorPolicy)
+
+        /// Whether the source is a simulation.
+        public var isSimulated: Bool {
+            switch self {
+            case .simulatedBeamSplitter, .simulatedTimeTags: true
+            case .recordedClicks, .recordedTimeTags: false
+            }
+        }
+    }
+
+    /// What samples time tags become.
+    public enum TimeTagUse: Sendable, Hashable {
+        /// Beam-splitter bits from clicks derived by `rule`: D0 → 0, D1 → 1.
+        case beamSplitter(TimeTagClickSource.Rule)
+        /// Arrival-time samples of `bitsPerSample` bits, binned by `binWidth` picoseconds.
+        case arrivalTime(ArrivalTimeSource.Mode, binWidth: UInt64, bitsPerSample: Int)
+    }
+
+    /// How the min-entropy per sample is found when it is not claimed.
+    public enum Assessment: Sendable, Hashable {
+        /// SP 800-90B's non-IID track over the first `samples` samples, which are then discarded.
+        case nonIID(samples: Int)
     }
 
     /// The extractor.
@@ -55,8 +88,10 @@ public struct PipelineConfiguration: Sendable, Hashable {
 
     /// The entropy source.
     public var source: Source
-    /// The min-entropy per sample to claim, or `nil` for the source's own model.
+    /// The min-entropy per sample to claim, or `nil` for the source's own model (or the assessment).
     public var claimedMinEntropy: Double?
+    /// An assessment that sets the min-entropy instead of a claim or a model; it wins over both.
+    public var assessment: Assessment?
     /// The health tests' false-positive probability.
     public var alpha: ErrorProbability
     /// When health-test failures become permanent.
@@ -69,12 +104,14 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public init(
         source: Source = .simulatedBeamSplitter(EmitterConfiguration(), seed: nil),
         claimedMinEntropy: Double? = nil,
+        assessment: Assessment? = nil,
         alpha: ErrorProbability = .defaultAlpha,
         failurePolicy: FailurePolicy = FailurePolicy(),
         extractor: Extractor = .toeplitz(blockBits: 4096, epsilon: .defaultEpsilon)
     ) {
         self.source = source
         self.claimedMinEntropy = claimedMinEntropy
+        self.assessment = assessment
         self.alpha = alpha
         self.failurePolicy = failurePolicy
         self.extractor = extractor
@@ -87,17 +124,34 @@ extension Pipeline {
     /// - Throws: ``QRNGError/Code/invalidArgument`` naming the first parameter out of range; a health failure
     ///   while the seed is drawn.
     public init(configuration: PipelineConfiguration) throws(QRNGError) {
-        let source: any EntropySource
-        switch configuration.source {
-        case .simulatedBeamSplitter(let emitterConfiguration, let seed):
-            let emitter = try SimulatedQuantumDotEmitter(configuration: emitterConfiguration, seed: seed)
-            let minEntropy = configuration.claimedMinEntropy ?? emitter.probabilities.minEntropyPerBit
-            source = try BeamSplitterSource(clicks: emitter, claimedMinEntropy: minEntropy)
+        var (source, modelMinEntropy) = try Self.makeSource(configuration)
+        var minEntropy: Double
+        var origin: String
+        if case .nonIID(let count) = configuration.assessment {
+            let report = try Self.assess(&source, samples: count)
+            minEntropy = min(report.minEntropy, Double(source.bitsPerSample))
+            origin = "assessed: SP 800-90B non-IID over \(count) samples, H = \(report.minEntropy)"
+        } else if let claimed = configuration.claimedMinEntropy {
+            minEntropy = claimed
+            origin = "claimed: H = \(claimed)"
+        } else if let modelMinEntropy {
+            minEntropy = modelMinEntropy
+            origin = "source model: H = \(modelMinEntropy)"
+        } else {
+            throw .invalidArgument(
+                "min-entropy",
+                "a recorded source has no model of its min-entropy: claim one (--min-entropy) or assess it (--assess)")
+        }
+        guard minEntropy > 0 && minEntropy <= Double(source.bitsPerSample) else {
+            throw .invalidArgument(
+                "min-entropy", "H must be in (0, \(source.bitsPerSample)] bits per sample, got \(minEntropy) (\(origin))")
         }
         let cutoffs = try HealthCutoffs(
-            bitsPerSample: source.bitsPerSample, minEntropy: source.claimedMinEntropy, alpha: configuration.alpha)
+            bitsPerSample: source.bitsPerSample, minEntropy: minEntropy, alpha: configuration.alpha)
         let health = try HealthMonitor(cutoffs: cutoffs, policy: configuration.failurePolicy)
         self.init(source: source, health: health, extractor: VonNeumannExtractor())
+        self.minEntropyPerSample = minEntropy
+        self.minEntropyOrigin = origin
 
         switch configuration.extractor {
         case .vonNeumann:
@@ -106,10 +160,10 @@ extension Pipeline {
             replaceExtractor(try PeresExtractor(blockBits: blockBits, depth: depth))
         case .sha256(let blockBits):
             replaceExtractor(try SHA256Conditioner(inputBits: blockBits))
-            let inputEntropy = source.claimedMinEntropy / Double(source.bitsPerSample) * Double(blockBits)
+            let inputEntropy = minEntropy / Double(source.bitsPerSample) * Double(blockBits)
             outputEntropyPerBit = SHA256Conditioner.outputEntropy(inputBits: blockBits, inputEntropy: inputEntropy) / 256
         case .toeplitz(let settings):
-            let minEntropyPerBit = source.claimedMinEntropy / Double(source.bitsPerSample)
+            let minEntropyPerBit = minEntropy / Double(source.bitsPerSample)
             let outputBits = try leftoverHashOutputLength(
                 inputBits: settings.blockBits, minEntropyPerBit: minEntropyPerBit, epsilon: settings.epsilon)
             if let seed = settings.seed {
@@ -125,6 +179,105 @@ extension Pipeline {
                     inputBits: settings.blockBits, outputBits: outputBits, blocks: settings.rotationBlocks)
                 try drawToeplitzSeed()
             }
+        }
+    }
+}
+
+extension Pipeline {
+    /// The source a configuration names, and the min-entropy per sample its model gives (`nil` for a recording).
+    static func makeSource(_ configuration: PipelineConfiguration) throws(QRNGError) -> (any EntropySource, Double?) {
+        // A placeholder claim for sources whose H the pipeline decides; the health tests and the extractor use
+        // the pipeline's H, not the source's.
+        let undecided = 1.0
+        switch configuration.source {
+        case .simulatedBeamSplitter(let emitterConfiguration, let seed):
+            let emitter = try SimulatedQuantumDotEmitter(configuration: emitterConfiguration, seed: seed)
+            let model = emitter.probabilities.minEntropyPerBit
+            return (try BeamSplitterSource(clicks: emitter, claimedMinEntropy: model), model)
+        case .simulatedTimeTags(let simulation, let seed, let use):
+            let tagger = try SimulatedTimeTagger(configuration: simulation, seed: seed)
+            return try timeTagSource(tagger, use: use, model: TimeTagModel(configuration: simulation))
+        case .recordedClicks(let path, let errorPolicy):
+            let clicks = try PackedClickReader(path: path, errorPolicy: errorPolicy)
+            return (try BeamSplitterSource(clicks: clicks, claimedMinEntropy: undecided), nil)
+        case .recordedTimeTags(let path, let format, let use, let errorPolicy):
+            let reader = try format.openReader(path: path, options: TimeTagReadOptions(errorPolicy: errorPolicy))
+            return try timeTagSource(reader, use: use, model: nil)
+        }
+    }
+
+    private static func timeTagSource(_ reader: any TimeTagReader, use: PipelineConfiguration.TimeTagUse,
+                                      model: TimeTagModel?) throws(QRNGError) -> (any EntropySource, Double?) {
+        switch use {
+        case .beamSplitter(let rule):
+            let clicks = try TimeTagClickSource(reader: reader, rule: rule)
+            let h = model?.beamSplitterMinEntropy
+            return (try BeamSplitterSource(clicks: clicks, claimedMinEntropy: h ?? 1), h)
+        case .arrivalTime(let mode, let binWidth, let bits):
+            if let arrival = model?.arrivalTime(mode) {
+                let source = try ArrivalTimeSource(
+                    reader: reader, mode: mode, binWidth: binWidth, bitsPerSample: bits, minEntropy: .model(arrival))
+                return (source, source.claimedMinEntropy)
+            }
+            let source = try ArrivalTimeSource(
+                reader: reader, mode: mode, binWidth: binWidth, bitsPerSample: bits, minEntropy: .claimed(Double(bits)))
+            return (source, nil)
+        }
+    }
+
+    /// Reads `count` samples from the source and assesses them; the samples are used for nothing else.
+    private static func assess(_ source: inout any EntropySource, samples count: Int) throws(QRNGError)
+        -> MinEntropyAssessment.Report
+    {
+        guard count >= 1000 else {
+            throw .invalidArgument("assess samples", "an assessment needs at least 1000 samples, got \(count)")
+        }
+        var collected: [UInt16] = []
+        collected.reserveCapacity(count)
+        var buffer = SampleBuffer(bitsPerSample: source.bitsPerSample)
+        while collected.count < count {
+            buffer.removeAll()
+            guard try source.read(approximately: min(1 << 16, count - collected.count), into: &buffer) else {
+                throw QRNGError(.endOfInput, "the source ended after \(collected.count) of the \(count) samples to assess")
+            }
+            for index in 0..<min(buffer.count, count - collected.count) { collected.append(buffer[index]) }
+        }
+        do {
+            return try MinEntropyAssessment.nonIID(samples: collected, bitsPerSample: source.bitsPerSample)
+        } catch let error as QRNGError {
+            throw error
+        } catch {
+            throw QRNGError(.invalidInput, "the assessment failed: \(error)")
+        }
+    }
+}
+
+/// What a simulation's physics says about the min-entropy of what it produces.
+struct TimeTagModel {
+    let configuration: SimulationConfiguration
+
+    /// −log2 max(p0, 1 − p0) with p0 = T·η0 / (T·η0 + (1 − T)·η1): photons only, as the pulse-level model.
+    var beamSplitterMinEntropy: Double {
+        let t = configuration.beamSplitterTransmission
+        let a = t * configuration.detector0.efficiency
+        let b = (1 - t) * configuration.detector1.efficiency
+        guard a + b > 0 else { return 0 }
+        let p0 = a / (a + b)
+        return -log2(max(p0, 1 - p0))
+    }
+
+    /// The arrival-time model for `mode`, where the physics gives one.
+    func arrivalTime(_ mode: ArrivalTimeSource.Mode) -> ArrivalTimeModel? {
+        let detector = configuration.detector0
+        switch (mode, configuration.excitation, configuration.light) {
+        case (.afterSync, .pulsed(let rate), .quantumDot(_, _, let tau)):
+            return .emissionDecay(lifetime: tau * 1e12, jitter: detector.jitter * 1e12, delay: 0, syncPeriod: 1e12 / rate)
+        case (.interval, .continuous(let rate), _):
+            let t = configuration.beamSplitterTransmission
+            let detected = rate * (t * configuration.detector0.efficiency + (1 - t) * configuration.detector1.efficiency)
+            return .exponentialIntervals(ratePerSecond: detected, deadTime: detector.deadTime * 1e12)
+        default:
+            return nil
         }
     }
 }

@@ -185,6 +185,20 @@ public final class EntropyPool: Sendable {
         }
     }
 
+    /// Waits until the pool holds at least a byte, then fills as much of `destination` as it holds whole bytes
+    /// for, like `read(2)`.
+    ///
+    /// - Returns: The number of bytes written, at least 1 (unless `destination` is empty).
+    /// - Throws: The pool's closing reason, when it is closed and holds less than a byte.
+    public func readSome(into destination: UnsafeMutableRawBufferPointer) throws(QRNGError) -> Int {
+        guard destination.count > 0 else { return 0 }
+        while true {
+            let count = try readAvailable(into: destination)
+            if count > 0 { return count }
+            try wait { $0.ring.count >= 8 }
+        }
+    }
+
     /// Fills as much of `destination` as the pool holds whole bytes for, without waiting.
     ///
     /// - Returns: The number of bytes written, 0 when the pool holds less than a byte.

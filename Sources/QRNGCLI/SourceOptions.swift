@@ -1,0 +1,248 @@
+import ArgumentParser
+import QRNG
+
+/// The physics of the simulated source, shared by `qrng simulate` and every command that can run the simulator.
+struct SimulationOptions: ParsableArguments {
+    enum LightName: String, ExpressibleByArgument, CaseIterable {
+        case qd
+        case laser
+    }
+
+    @Option(help: "Light source: qd (quantum dot) or laser (attenuated, Poissonian).")
+    var light: LightName = .qd
+
+    @Option(help: "Brightness μ: mean photons per pulse.")
+    var mu: Double = 0.3
+
+    @Option(help: "Quantum dot's g2(0).")
+    var g2: Double = 0.01
+
+    @Option(help: "Quantum dot's radiative lifetime τ in ns.")
+    var lifetimeNs: Double = 0.5
+
+    @Option(help: "Pulsed excitation clock rate in MHz.")
+    var clockMhz: Double = 80
+
+    @Option(help: "Continuous-wave excitation instead of pulses: emitted photons per second.")
+    var cwRate: Double?
+
+    @Option(help: "Beam splitter transmission T (probability of going to D0).")
+    var transmission: Double = 0.5
+
+    @Option(help: "Detector efficiencies η0,η1.", transform: { try parsePair($0, option: "--efficiency") })
+    var efficiency: [Double] = [0.90, 0.89]
+
+    @Option(help: "Dark-count rates of D0,D1 per second.", transform: { try parsePair($0, option: "--dark-rate") })
+    var darkRate: [Double] = [100, 100]
+
+    @Option(help: "Detector timing jitter (Gaussian σ) in ps.")
+    var jitterPs: Double = 20
+
+    @Option(help: "Detector dead time in ns.")
+    var deadTimeNs: Double = 30
+
+    @Option(help: "Afterpulse probability per click.")
+    var afterpulse: Double = 0
+
+    @Option(help: "Mean afterpulse delay after the dead time, in ns.")
+    var afterpulseDelayNs: Double = 100
+
+    @Option(help: "Emitter blinking: mean on and off times in ms, e.g. 5,1.", transform: { try parsePair($0, option: "--blinking") })
+    var blinking: [Double]?
+
+    @Option(help: "Relative brightness change per second.")
+    var brightnessDrift: Double = 0
+
+    @Option(help: "Change of T per second.")
+    var transmissionDrift: Double = 0
+
+    @Option(help: "A fault to inject, NAME@TIME:STRENGTH (e.g. dead-detector@0.5:1); repeatable.",
+            transform: parseFault)
+    var fault: [SimulatedFault] = []
+
+    /// Whether any option needs the time-domain simulator rather than the pulse-level one.
+    var needsTimeTags: Bool {
+        cwRate != nil || !fault.isEmpty || afterpulse > 0 || blinking != nil || brightnessDrift != 0
+            || transmissionDrift != 0
+    }
+
+    func simulation(duration: Double?) -> SimulationConfiguration {
+        let lightModel: SimulationConfiguration.Light =
+            light == .qd ? .quantumDot(brightness: mu, g2: g2, lifetime: lifetimeNs * 1e-9)
+            : .attenuatedLaser(meanPhotonNumber: mu)
+        func detector(_ index: Int) -> SimulationConfiguration.Detector {
+            .init(efficiency: efficiency[index], darkCountRate: darkRate[index], jitter: jitterPs * 1e-12,
+                  deadTime: deadTimeNs * 1e-9, afterpulseProbability: afterpulse,
+                  afterpulseDelay: afterpulseDelayNs * 1e-9)
+        }
+        return SimulationConfiguration(
+            excitation: cwRate.map { .continuous(photonRate: $0) } ?? .pulsed(clockRate: clockMhz * 1e6),
+            light: lightModel, beamSplitterTransmission: transmission, detector0: detector(0), detector1: detector(1),
+            blinking: blinking.map { .init(meanOn: $0[0] * 1e-3, meanOff: $0[1] * 1e-3) },
+            brightnessDrift: brightnessDrift, transmissionDrift: transmissionDrift, faults: fault, duration: duration)
+    }
+
+    /// The pulse-level model of the same physics (independent pulses, dark counts per pulse, no dead time).
+    var pulseModel: EmitterConfiguration {
+        let clock = clockMhz * 1e6
+        return EmitterConfiguration(
+            clockRate: clock,
+            light: light == .qd ? .quantumDot(brightness: mu, g2: g2) : .attenuatedLaser(meanPhotonNumber: mu),
+            beamSplitterTransmission: transmission,
+            detector0: .init(efficiency: efficiency[0], darkCountProbability: min(1, darkRate[0] / clock)),
+            detector1: .init(efficiency: efficiency[1], darkCountProbability: min(1, darkRate[1] / clock)))
+    }
+}
+
+/// Which source feeds the pipeline, and how its data become samples.
+struct SourceOptions: ParsableArguments {
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case beamSplitter = "beam-splitter"
+        case arrivalTime = "arrival-time"
+    }
+
+    enum Arrival: String, ExpressibleByArgument, CaseIterable {
+        case afterSync = "after-sync"
+        case interval
+    }
+
+    enum Simulator: String, ExpressibleByArgument, CaseIterable {
+        case pulses
+        case timeTags = "time-tags"
+    }
+
+    @Option(help: """
+        The source: simulated, clicks:FILE (packed clicks), timetags:FILE (qrng's binary time tags), csv:FILE, \
+        ptu:FILE (PicoQuant T2). FILE may be - for standard input or a named pipe. Default: simulated.
+        """)
+    var source: String?
+
+    /// The source named, `simulated` when none is.
+    var sourceName: String { source ?? "simulated" }
+
+    @Option(help: """
+        Simulator level: pulses (fast, independent pulses) or time-tags (jitter, dead time, afterpulses, faults). \
+        Default: time-tags whenever the chosen physics or mode needs it.
+        """)
+    var simulator: Simulator?
+
+    @Option(help: "Sync channel of the time tags.")
+    var syncChannel: UInt16 = 0
+
+    @Option(help: "Channel of detector D0 (bit 0).")
+    var d0Channel: UInt16 = 1
+
+    @Option(help: "Channel of detector D1 (bit 1).")
+    var d1Channel: UInt16 = 2
+
+    @Option(help: "Pulsed clicks: a detection counts for a pulse up to this many ps after its sync (default: until the next sync).")
+    var windowPs: UInt64?
+
+    @Option(help: "Pulsed clicks: detections count from this many ps after the sync.")
+    var delayPs: UInt64 = 0
+
+    @Flag(help: "Recorded time tags are continuous-wave: clicks are coincidence-window bins, no sync.")
+    var cw = false
+
+    @Option(help: "Continuous-wave clicks: D0 and D1 within this many ps are a double click.")
+    var coincidenceWindowPs: UInt64 = 1000
+
+    @Option(help: "Arrival-time samples: time after the sync, or interval between detections.")
+    var arrival: Arrival = .afterSync
+
+    @Option(help: "Arrival-time bin width in ps.")
+    var binWidthPs: UInt64 = 10
+
+    @Option(help: "Arrival-time sample width k in bits (1 to 16).")
+    var bitsPerSample: Int = 8
+
+    @Option(help: "Bad records in a recorded source: stop (the default) or skip and count them.")
+    var onError: ErrorPolicy = .stop
+
+    @Flag(help: "Set the min-entropy from an SP 800-90B non-IID assessment of the first samples instead of a claim or model.")
+    var assess = false
+
+    @Option(help: "Samples to assess with --assess.")
+    var assessSamples: Int = 1_000_000
+
+    func validate() throws {
+        guard (1...16).contains(bitsPerSample) else { throw ValidationError("--bits-per-sample must be 1 to 16") }
+        guard binWidthPs >= 1 else { throw ValidationError("--bin-width-ps must be at least 1") }
+        guard sourceName == "simulated" || sourceName.contains(":") else {
+            throw ValidationError("--source is simulated or KIND:FILE (clicks, timetags, csv, ptu), got '\(sourceName)'")
+        }
+    }
+
+    func configuredSource(simulation: SimulationOptions, seed: UInt64?, mode: Mode) throws -> PipelineConfiguration.Source {
+        let source = sourceName
+        if source == "simulated" {
+            let timeTags = simulator.map { $0 == .timeTags } ?? (simulation.needsTimeTags || mode == .arrivalTime)
+            guard timeTags else {
+                if simulation.cwRate != nil { throw ValidationError("--simulator pulses cannot run continuous-wave excitation") }
+                return .simulatedBeamSplitter(simulation.pulseModel, seed: seed)
+            }
+            let configuration = simulation.simulation(duration: nil)
+            var rule = clickRule(continuous: simulation.cwRate != nil)
+            if case .pulsed(var pulsed) = rule, windowPs == nil {
+                pulsed.window = UInt64((1e6 / simulation.clockMhz).rounded())  // one clock period
+                rule = .pulsed(pulsed)
+            }
+            return .simulatedTimeTags(configuration, seed: seed, use: use(rule, mode: mode))
+        }
+        let colon = source.firstIndex(of: ":")!
+        let kind = String(source[..<colon])
+        let path = String(source[source.index(after: colon)...])
+        guard !path.isEmpty else { throw ValidationError("--source \(kind): needs a file path (or - for standard input)") }
+        switch kind {
+        case "clicks":
+            guard mode == .beamSplitter else { throw ValidationError("a click stream gives beam-splitter bits only") }
+            return .recordedClicks(path: path, errorPolicy: onError)
+        case "timetags", "csv", "ptu":
+            let format: TimeTagFormat = kind == "timetags" ? .binary : kind == "csv" ? .csv : .ptu
+            return .recordedTimeTags(
+                path: path, format: format, use: use(clickRule(continuous: cw), mode: mode), errorPolicy: onError)
+        default:
+            throw ValidationError("unknown source kind '\(kind)'; use clicks, timetags, csv or ptu")
+        }
+    }
+
+    private func clickRule(continuous: Bool) -> TimeTagClickSource.Rule {
+        if continuous {
+            return .continuous(CoincidenceClickRule(d0Channel: d0Channel, d1Channel: d1Channel, window: coincidenceWindowPs))
+        }
+        return .pulsed(PulsedClickRule(
+            syncChannel: syncChannel, d0Channel: d0Channel, d1Channel: d1Channel, delay: delayPs,
+            window: windowPs ?? UInt64(1) << 62))
+    }
+
+    private func use(_ rule: TimeTagClickSource.Rule, mode: Mode) -> PipelineConfiguration.TimeTagUse {
+        switch mode {
+        case .beamSplitter:
+            return .beamSplitter(rule)
+        case .arrivalTime:
+            let detectors = ChannelSet([d0Channel, d1Channel])
+            let arrivalMode: ArrivalTimeSource.Mode =
+                arrival == .afterSync ? .afterSync(syncChannel: syncChannel, detectors: detectors)
+                : .interval(detectors: detectors)
+            return .arrivalTime(arrivalMode, binWidth: binWidthPs, bitsPerSample: bitsPerSample)
+        }
+    }
+}
+
+extension ErrorPolicy: ExpressibleByArgument {}
+
+func parsePair(_ text: String, option: String) throws -> [Double] {
+    let values = text.split(separator: ",").map { Double($0.trimmingWhitespace()) }
+    guard values.count == 2, let first = values[0], let second = values[1] else {
+        throw ValidationError("\(option) takes two numbers separated by a comma, got '\(text)'")
+    }
+    return [first, second]
+}
+
+func parseFault(_ text: String) throws -> SimulatedFault {
+    do {
+        return try SimulatedFault(parsing: text)
+    } catch {
+        throw ValidationError("--fault: \(error.message)")
+    }
+}

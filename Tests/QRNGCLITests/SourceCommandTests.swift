@@ -1,0 +1,100 @@
+import Foundation
+import QRNG
+@testable import QRNGCLI
+import Testing
+
+/// `qrng simulate` writes every hardware format, and every source, simulated or recorded, runs the same pipeline.
+@Suite(.serialized) struct SourceCommandTests {
+    static func path(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("qrng-\(getpid())-\(name)").path
+    }
+
+    static func generate(_ arguments: [String], bytes: Int) throws -> ([UInt8], GenerateJob.Report) {
+        let command = try Generate.parse(["--bytes", String(bytes)] + arguments)
+        var output: [UInt8] = []
+        let report = try GenerateJob(configuration: try command.pipeline.configuration(mode: command.mode), byteCount: bytes).run { output += $0 }
+        return (output, report)
+    }
+
+    @Test(arguments: ["timetags", "csv", "ptu", "clicks"])
+    func simulatedFilesReadBackAndFeedThePipeline(format: String) throws {
+        let file = Self.path("sim.\(format)")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Simulate.parse(["--format", format, "--duration", "0.004", "--seed", "4", "--out", file]).run()
+
+        if format == "clicks" {
+            let clicks = try PackedClickReader(path: file)
+            var buffer = ClickBuffer()
+            var pulses = 0
+            while try clicks.nextPulses(1 << 16, into: &buffer) { pulses += buffer.pulseCount }
+            #expect(pulses == 320_000, "80 MHz for 4 ms")
+        } else {
+            let reader = try (format == "timetags" ? TimeTagFormat.binary : format == "csv" ? .csv : .ptu)
+                .openReader(path: file)
+            let tags = try reader.readAll()
+            let expected = try SimulatedTimeTagger(
+                configuration: SimulationOptions.parse([]).simulation(duration: 0.004), seed: 4).readAll()
+            #expect(tags == expected, "the file holds exactly the simulated tags")
+        }
+        let kind = format == "timetags" ? "timetags" : format
+        let (output, report) = try Self.generate(
+            ["--source", "\(kind):\(file)", "--min-entropy", "0.9", "--extractor", "von-neumann"], bytes: 2000)
+        #expect(output.count == 2000)
+        #expect(!report.statistics.provenance.isSimulated, "a file is a recording, whatever wrote it")
+        #expect(report.statistics.minEntropyOrigin.contains("claimed"))
+    }
+
+    @Test func aRecordingNeedsAClaimOrAnAssessment() throws {
+        let file = Self.path("noclaim.ptu")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Simulate.parse(["--format", "ptu", "--duration", "0.001", "--seed", "1", "--out", file]).run()
+        #expect {
+            _ = try Self.generate(["--source", "ptu:\(file)"], bytes: 10)
+        } throws: { error in
+            guard let error = error as? QRNGError else { return false }
+            return error.context.field == "min-entropy" && error.message.contains("--assess")
+        }
+    }
+
+    /// The real PicoHarp recording (two detectors on channels 0 and 1, no sync), as a continuous-wave beam
+    /// splitter: the pipeline runs on a file qrng never wrote.
+    @Test func theRealPicoHarpFileFeedsThePipeline() throws {
+        let file = TestPaths.repository.appendingPathComponent("testvectors/ptu/picoharp_v30_t2.ptu").path
+        let (output, report) = try Self.generate(
+            ["--source", "ptu:\(file)", "--cw", "--d0-channel", "0", "--d1-channel", "1", "--min-entropy", "0.5",
+             "--extractor", "von-neumann"], bytes: 4096)
+        #expect(output.count == 4096)
+        #expect(report.statistics.provenance.description.contains("picoharp_v30_t2.ptu"))
+        #expect(report.statistics.source.singleClicksD0 > 0 && report.statistics.source.singleClicksD1 > 0)
+    }
+
+    @Test func assessmentSetsTheMinEntropyAndSaysSo() throws {
+        let (output, report) = try Self.generate(
+            ["--seed", "9", "--mode", "arrival-time", "--assess", "--assess-samples", "20000", "--extractor", "von-neumann"],
+            bytes: 1000)
+        #expect(output.count == 1000)
+        #expect(report.statistics.minEntropyOrigin.hasPrefix("assessed: SP 800-90B non-IID over 20000 samples"))
+    }
+
+    @Test func aClaimAboveTheSampleWidthIsAnError() throws {
+        #expect {
+            _ = try Self.generate(["--seed", "1", "--min-entropy", "1.5"], bytes: 10)
+        } throws: { ($0 as? QRNGError)?.context.field == "min-entropy" }
+    }
+
+    @Test func simulatedFaultsReachThePipeline() throws {
+        #expect {
+            _ = try Self.generate(["--seed", "2", "--fault", "dead-detector@0.001:1"], bytes: 1 << 16)
+        } throws: { ($0 as? QRNGError)?.code == .healthTestFailure }
+    }
+}
+
+enum TestPaths {
+    static let repository: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }()
+}
