@@ -144,7 +144,22 @@ enum Benchmarks {
                     }
                     return checksum
                 }
-            }
+            },
+            // The time-tag simulator: a sync tag per pulse plus every click, dead time, jitter and sorting.
+            Benchmark(name: "source/simulator-timetags", unit: .items("pulses"), workPerRun: 8e5, baseline: nil) {
+                let tagger = try SimulatedTimeTagger(configuration: SimulationConfiguration(), seed: 1)
+                var tags: [TimeTag] = []
+                return {
+                    var checksum: UInt64 = 0
+                    var pulses = 0
+                    while pulses < 800_000 {
+                        _ = try tagger.read(into: &tags, maximumCount: 1 << 14)
+                        pulses += tags.count { $0.channel == SimulatedTimeTagger.syncChannel }
+                        checksum &+= tags.last?.picoseconds ?? 0
+                    }
+                    return checksum
+                }
+            },
         ]
     }
 

@@ -97,7 +97,9 @@ private struct Engine: Sendable {
     // Continuous excitation.
     var nextEmission = 0.0
 
-    var queue = CandidateHeap()
+    /// This segment's candidates, appended in any order and sorted once; later events (afterpulses, photons
+    /// emitted past the segment's end) wait in `future`.
+    var queue = CandidateQueue()
     var nextDark: [Double]
     var lastClick: [Double] = [-.infinity, -.infinity]
     var emitterOn = true
@@ -312,8 +314,8 @@ private struct Engine: Sendable {
     /// Applies the dead time in time order and registers clicks, with jitter; clicks may add afterpulses.
     mutating func registerClicks(until segmentEnd: Double, _ parameters: SegmentParameters, into tags: inout [TimeTag]) {
         let detectors = [configuration.detector0, configuration.detector1]
-        while let next = queue.peek(), next.time < segmentEnd {
-            _ = queue.pop()
+        queue.prepare()
+        while let next = queue.popFirst(before: segmentEnd) {
             let detector = detectors[next.detector]
             let dead = detector.deadTime * 1e12
             guard next.time >= lastClick[next.detector] + dead else {
@@ -427,6 +429,52 @@ private struct Engine: Sendable {
         result += a[i...]
         result += b[j...]
         return result
+    }
+}
+
+/// Candidates in time order: a batch sorted once per segment, merged with a heap of the later ones (afterpulses
+/// and photons emitted past the segment's end), which are few. Sorting a batch costs far less than a heap
+/// operation per candidate.
+private struct CandidateQueue: Sendable {
+    private var batch: [Candidate] = []
+    private var position = 0
+    private var future = CandidateHeap()
+
+    private var draining = false
+
+    /// Adds a candidate to this segment's batch (or, once the batch is being drained, to the later ones).
+    mutating func push(_ candidate: Candidate) {
+        if draining { future.push(candidate) } else { batch.append(candidate) }
+    }
+
+    /// Sorts the batch; from now on pushes go to the later ones.
+    mutating func prepare() {
+        batch.sort { $0.time < $1.time }
+        position = 0
+        draining = true
+    }
+
+    /// The earliest candidate before `end`; at the end of the segment, what remains of the batch joins the later
+    /// ones and the next segment's batch starts empty.
+    mutating func popFirst(before end: Double) -> Candidate? {
+        let fromBatch = position < batch.count ? batch[position] : nil
+        let fromFuture = future.peek()
+        let next: Candidate?
+        if let b = fromBatch, fromFuture.map({ b.time <= $0.time }) ?? true {
+            next = b.time < end ? b : nil
+            if next != nil { position += 1 }
+        } else if let f = fromFuture, f.time < end {
+            next = future.pop()
+        } else {
+            next = nil
+        }
+        if next == nil {
+            for leftover in batch[position...] { future.push(leftover) }
+            batch.removeAll(keepingCapacity: true)
+            position = 0
+            draining = false
+        }
+        return next
     }
 }
 
