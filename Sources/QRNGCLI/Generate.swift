@@ -69,6 +69,9 @@ struct GenerateJob {
             }
             line += "raw samples \(s.samples), output bits \(bytesWritten * 8) via \(statistics.extractorName), "
                 + "\(statistics.minEntropyOrigin), health \(statistics.healthState) (\(statistics.failureCount) failures)"
+            if s.skipped.count > 0 {
+                line += ", skipped \(s.skipped.count) bad records (first: \(s.skipped.first.map { "\($0)" } ?? "?"))"
+            }
             if statistics.provenance.isSimulated { line += " [SIMULATED]" }
             return line
         }
@@ -99,7 +102,9 @@ struct GenerateJob {
                 try chunk.withUnsafeBytes { try write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
                 written += count
             }
-        } catch let error as QRNGError where error.code == .healthTestFailure || error.code == .endOfInput {
+        } catch let error as QRNGError {
+            // The pool closed: a health failure, the end of the source, bad input, or a failed write. The bytes
+            // written so far stay written; the summary and the error say what happened.
             failure = error
         }
         producer.stop()

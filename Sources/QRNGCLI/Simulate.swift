@@ -50,6 +50,11 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         let configuration = simulation.simulation(duration: duration)
+        let backwards = configuration.faults.contains { $0.kind == .timestampsBackwards }
+        if backwards && (format == .ptu || format == .clicks) {
+            throw ValidationError(
+                "\(format.rawValue) cannot record timestamps going backwards; use --format timetags or csv")
+        }
         let tagger = try SimulatedTimeTagger(configuration: configuration, seed: seed)
         let sink = try WritableFile(path: out)
         var written: UInt64 = 0
@@ -71,10 +76,10 @@ struct Simulate: ParsableCommand {
             let finish: () throws(QRNGError) -> Void
             switch format {
             case .timetags:
-                let writer = try BinaryTimeTagWriter(sink: sink, channelCount: 3)
+                let writer = try BinaryTimeTagWriter(sink: sink, channelCount: 3, allowsTimestampsGoingBackwards: backwards)
                 (write, finish) = ({ (tags) throws(QRNGError) in try writer.write(tags) }, { () throws(QRNGError) in try writer.finish() })
             case .csv:
-                let writer = try CSVTimeTagWriter(sink: sink)
+                let writer = try CSVTimeTagWriter(sink: sink, allowsTimestampsGoingBackwards: backwards)
                 (write, finish) = ({ (tags) throws(QRNGError) in try writer.write(tags) }, { () throws(QRNGError) in try writer.finish() })
             default:
                 let (type, resolution): (PTURecordType, UInt64) = ptuType == .picoharp ? (.picoHarpT2, 4) : (.hydraHarpV2T2, 1)

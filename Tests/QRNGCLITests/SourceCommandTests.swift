@@ -76,6 +76,28 @@ import Testing
         #expect(report.statistics.minEntropyOrigin.hasPrefix("assessed: SP 800-90B non-IID over 20000 samples"))
     }
 
+    /// A time tagger whose clock jumps back: the bad records stop the source (after what came before them is
+    /// used), or are skipped, counted and reported.
+    @Test func badRecordsStopTheSourceOrAreSkippedAndReported() throws {
+        let file = Self.path("backwards.tt")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try Simulate.parse([
+            "--format", "timetags", "--duration", "0.004", "--seed", "5", "--out", file,
+            "--fault", "timestamps-backwards@0.002:0.001",
+        ]).run()
+        let arguments = ["--source", "timetags:\(file)", "--min-entropy", "0.9", "--extractor", "von-neumann"]
+        let (stopped, stoppedReport) = try Self.generate(arguments, bytes: 100_000)
+        let failure = try #require(stoppedReport.failure)
+        #expect(failure.code == .invalidInput && failure.context.file == file && failure.context.field == "timestamp")
+        #expect(failure.context.byteOffset != nil)
+        #expect(!stopped.isEmpty && stopped.count < 100_000, "what came before the bad record is output")
+
+        let (_, skippedReport) = try Self.generate(arguments + ["--on-error", "skip"], bytes: 100_000)
+        #expect(skippedReport.statistics.source.skipped.count > 100)
+        #expect(skippedReport.summary.contains("skipped"))
+        #expect(skippedReport.failure?.code == .endOfInput)
+    }
+
     @Test func aClaimAboveTheSampleWidthIsAnError() throws {
         #expect {
             _ = try Self.generate(["--seed", "1", "--min-entropy", "1.5"], bytes: 10)

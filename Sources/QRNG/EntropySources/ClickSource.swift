@@ -56,4 +56,11 @@ public protocol ClickSource: Sendable {
     ///
     /// - Returns: `false` when the stream has ended and no pulse was read.
     mutating func nextPulses(_ pulses: Int, into buffer: inout ClickBuffer) throws(QRNGError) -> Bool
+
+    /// Bad records skipped so far under ``ErrorPolicy/skip``; none for a source that cannot skip.
+    var skipped: SkippedRecords { get }
+}
+
+extension ClickSource {
+    public var skipped: SkippedRecords { SkippedRecords() }
 }

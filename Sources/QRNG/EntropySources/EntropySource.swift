@@ -33,6 +33,8 @@ public struct SourceCounters: Sendable, Hashable {
     public var doubleClicks: UInt64 = 0
     /// Samples handed out.
     public var samples: UInt64 = 0
+    /// Bad records a recorded source skipped under ``ErrorPolicy/skip``.
+    public var skipped = SkippedRecords()
 
     public init() {}
 

@@ -101,7 +101,13 @@ public struct ArrivalTimeSource: EntropySource {
             if tagIndex == tags.count {
                 if ended { break }
                 tagIndex = 0
-                ended = try !reader.read(into: &tags, maximumCount: 8192)
+                do {
+                    ended = try !reader.read(into: &tags, maximumCount: 8192)
+                } catch {
+                    // Samples made before the reader failed are delivered; the reader throws again next time.
+                    if values.isEmpty { throw error }
+                    break
+                }
                 continue
             }
             let tag = tags[tagIndex]
@@ -137,6 +143,7 @@ public struct ArrivalTimeSource: EntropySource {
         }
         guard !values.isEmpty else { return false }
         counters.samples += UInt64(values.count)
+        counters.skipped = reader.skipped
         if bitsPerSample == 1 {
             var bits: BitBuffer
             if case .binary(let existing) = buffer.storage { bits = existing } else { bits = BitBuffer() }

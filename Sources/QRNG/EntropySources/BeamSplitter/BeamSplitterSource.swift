@@ -74,6 +74,7 @@ public struct BeamSplitterSource<Clicks: ClickSource>: EntropySource {
         counters.doubleClicks += doubles
         counters.emptyPulses += pulseCount - UInt64(clickBuffer.events.count)
         counters.samples += singles0 + singles1
+        counters.skipped = clicks.skipped
         if counters.pulses > 0 {
             singleClickFraction = max(1e-6, Double(counters.singleClicksD0 + counters.singleClicksD1)
                 / Double(counters.pulses))

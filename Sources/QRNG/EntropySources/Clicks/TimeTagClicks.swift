@@ -94,6 +94,8 @@ public struct TimeTagClickSource: ClickSource {
     public let rule: Rule
     /// The time tags.
     public let reader: any TimeTagReader
+
+    public var skipped: SkippedRecords { reader.skipped }
     public var provenance: Provenance { reader.provenance }
     /// What has been seen so far.
     public private(set) var counts = TimeTagClickCounts()
@@ -136,7 +138,13 @@ public struct TimeTagClickSource: ClickSource {
         while !output.isFull {
             if tagIndex == tags.count && !tagsEnded {
                 tagIndex = 0
-                tagsEnded = try !reader.read(into: &tags, maximumCount: Self.tagChunk)
+                do {
+                    tagsEnded = try !reader.read(into: &tags, maximumCount: Self.tagChunk)
+                } catch {
+                    // Pulses made before the reader failed are delivered; the reader throws again next time.
+                    if output.count == 0 { throw error }
+                    break
+                }
                 counts.tags += UInt64(tags.count)
                 try checkOrder()
                 continue

@@ -265,7 +265,8 @@ public final class BinaryTimeTagReader: TimeTagReader {
 /// Writes qrng's binary time-tag format (see ``BinaryTimeTagHeader``).
 ///
 /// Tags are checked as they are written (timestamps must not decrease, channels must be below the channel
-/// count), so a file this writer produces always reads back. When the record count is not given up front and the
+/// count), so a file this writer produces always reads back — unless it was told to let timestamps go backwards,
+/// which only a simulated faulty time tagger wants. When the record count is not given up front and the
 /// sink can seek, ``finish()`` fills it in; on a pipe it stays "unknown".
 public final class BinaryTimeTagWriter {
     /// The header as written (its record count as declared, `nil` when left to ``finish()``).
@@ -274,6 +275,7 @@ public final class BinaryTimeTagWriter {
     private var pending: [UInt8] = []
     private var written: UInt64 = 0
     private var lastTimestamp: UInt64 = 0
+    private let allowsBackwards: Bool
     private static let flushSize = 1 << 16
 
     /// Writes the header.
@@ -283,9 +285,13 @@ public final class BinaryTimeTagWriter {
     ///   - channelCount: Channels are `0..<channelCount`; 0 allows every channel.
     ///   - resolutionPicoseconds: The instrument's timing resolution, at least 1 ps.
     ///   - recordCount: The number of tags that will be written, if known.
+    ///   - allowsTimestampsGoingBackwards: Write decreasing timestamps as given (to simulate a faulty time
+    ///     tagger) instead of refusing them; readers then report them as bad records.
     public init(
-        sink: ByteSink, channelCount: UInt16 = 0, resolutionPicoseconds: UInt64 = 1, recordCount: UInt64? = nil
+        sink: ByteSink, channelCount: UInt16 = 0, resolutionPicoseconds: UInt64 = 1, recordCount: UInt64? = nil,
+        allowsTimestampsGoingBackwards: Bool = false
     ) throws(QRNGError) {
+        self.allowsBackwards = allowsTimestampsGoingBackwards
         guard resolutionPicoseconds >= 1 else { throw .invalidArgument("resolution", "must be at least 1 ps") }
         header = BinaryTimeTagHeader(
             channelCount: channelCount, resolutionPicoseconds: resolutionPicoseconds, recordCount: recordCount)
@@ -297,7 +303,7 @@ public final class BinaryTimeTagWriter {
     /// Appends `tags`.
     public func write(_ tags: some Sequence<TimeTag>) throws(QRNGError) {
         for tag in tags {
-            guard tag.picoseconds >= lastTimestamp else {
+            guard tag.picoseconds >= lastTimestamp || allowsBackwards else {
                 throw .invalidArgument("timestamp", "\(tag.picoseconds) ps is before the previous \(lastTimestamp) ps")
             }
             guard header.channelCount == 0 || tag.channel < header.channelCount else {

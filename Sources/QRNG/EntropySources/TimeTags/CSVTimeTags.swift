@@ -216,18 +216,23 @@ public final class CSVTimeTagWriter {
     private let sink: ByteSink
     private var pending: [UInt8] = []
     private var lastTimestamp: UInt64 = 0
+    private let allowsBackwards: Bool
     private static let flushSize = 1 << 16
 
     /// Writes the header line.
-    public init(sink: ByteSink) throws(QRNGError) {
+    ///
+    /// - Parameter allowsTimestampsGoingBackwards: Write decreasing timestamps as given (to simulate a faulty time
+    ///   tagger) instead of refusing them; readers then report them as bad records.
+    public init(sink: ByteSink, allowsTimestampsGoingBackwards: Bool = false) throws(QRNGError) {
         self.sink = sink
+        self.allowsBackwards = allowsTimestampsGoingBackwards
         try sink.write(Array("channel,timestamp_ps\n".utf8))
     }
 
     /// Appends `tags`; timestamps must not decrease.
     public func write(_ tags: some Sequence<TimeTag>) throws(QRNGError) {
         for tag in tags {
-            guard tag.picoseconds >= lastTimestamp else {
+            guard tag.picoseconds >= lastTimestamp || allowsBackwards else {
                 throw .invalidArgument("timestamp", "\(tag.picoseconds) ps is before the previous \(lastTimestamp) ps")
             }
             pending += "\(tag.channel),\(tag.picoseconds)\n".utf8
