@@ -63,6 +63,9 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public var failurePolicy: FailurePolicy
     /// The extractor.
     public var extractor: Extractor
+    /// The photon monitors that run beside the health tests, or `nil` for none. A click-rate monitor without an
+    /// expected rate gets the simulator's model rate.
+    public var monitors: PhotonMonitorSettings?
 
     /// A configuration; by default the simulated QD beam splitter, α = 2⁻³⁰, Toeplitz hashing of 4096-bit blocks
     /// with ε = 2⁻¹⁰⁰.
@@ -71,13 +74,15 @@ public struct PipelineConfiguration: Sendable, Hashable {
         claimedMinEntropy: Double? = nil,
         alpha: ErrorProbability = .defaultAlpha,
         failurePolicy: FailurePolicy = FailurePolicy(),
-        extractor: Extractor = .toeplitz(blockBits: 4096, epsilon: .defaultEpsilon)
+        extractor: Extractor = .toeplitz(blockBits: 4096, epsilon: .defaultEpsilon),
+        monitors: PhotonMonitorSettings? = PhotonMonitorSettings()
     ) {
         self.source = source
         self.claimedMinEntropy = claimedMinEntropy
         self.alpha = alpha
         self.failurePolicy = failurePolicy
         self.extractor = extractor
+        self.monitors = monitors
     }
 }
 
@@ -88,15 +93,19 @@ extension Pipeline {
     ///   while the seed is drawn.
     public init(configuration: PipelineConfiguration) throws(QRNGError) {
         let source: any EntropySource
+        var monitors = configuration.monitors
         switch configuration.source {
         case .simulatedBeamSplitter(let emitterConfiguration, let seed):
             let emitter = try SimulatedQuantumDotEmitter(configuration: emitterConfiguration, seed: seed)
             let minEntropy = configuration.claimedMinEntropy ?? emitter.probabilities.minEntropyPerBit
             source = try BeamSplitterSource(clicks: emitter, claimedMinEntropy: minEntropy)
+            if monitors?.clickRate != nil && monitors?.clickRate?.expected == nil {
+                monitors?.clickRate?.expected = 1 - emitter.probabilities.none
+            }
         }
         let cutoffs = try HealthCutoffs(
             bitsPerSample: source.bitsPerSample, minEntropy: source.claimedMinEntropy, alpha: configuration.alpha)
-        let health = try HealthMonitor(cutoffs: cutoffs, policy: configuration.failurePolicy)
+        let health = try HealthMonitor(cutoffs: cutoffs, policy: configuration.failurePolicy, monitors: monitors)
         self.init(source: source, health: health, extractor: VonNeumannExtractor())
 
         switch configuration.extractor {
