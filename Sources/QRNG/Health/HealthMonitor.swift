@@ -276,12 +276,22 @@ public struct HealthMonitor: Sendable {
             }
             let alarms = running.takeAlarms()
             monitors = running
-            for alarm in alarms {
-                // A monitor's alarm covers its whole window: everything held and kept so far goes.
+            if let alarm = alarms.first {
+                // A monitor's alarm covers its whole window: everything held and kept so far goes. Alarms of
+                // several monitors at once are one failure under the policy, each reported.
                 let failure = recordFailure(
                     alarm.monitor, at: alarm.sampleOffset, value: alarm.value, threshold: alarm.threshold,
                     pulseOffset: alarm.pulseOffset, detail: alarm.detail, restartAt: samplesTested)
                 failures.append(failure)
+                for other in alarms.dropFirst() {
+                    let companion = HealthFailure(
+                        test: other.monitor, sampleOffset: other.sampleOffset, pulseOffset: other.pulseOffset,
+                        value: other.value, threshold: other.threshold, detail: other.detail,
+                        duringStartup: failure.duringStartup, permanent: failure.permanent)
+                    failures.append(companion)
+                    failureCount += 1
+                    lastFailure = companion
+                }
                 keptFrom = nil
                 if failure.permanent { return failures }
             }
@@ -392,7 +402,8 @@ public struct HealthMonitor: Sendable {
     ) -> HealthFailure {
         let duringStartup = state != .healthy
         recentFailureOffsets.append(offset)
-        recentFailureOffsets.removeAll { offset - $0 >= policy.permanentFailureWindow }
+        // A monitor's alarm names the end of its window, so offsets need not arrive in order.
+        recentFailureOffsets.removeAll { $0 < offset && offset - $0 >= policy.permanentFailureWindow }
         let permanent = recentFailureOffsets.count >= policy.permanentFailureCount
         restart(at: restartAt, resettingMonitors: true)
         if permanent { state = .failedPermanently }
