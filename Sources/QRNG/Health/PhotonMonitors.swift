@@ -371,7 +371,7 @@ private struct CounterWindow: Sendable {
 /// One-bit samples are collected into whole 64-bit words; for a word w and the word before it p, the samples
 /// `lag` earlier are (w >> lag) | (p << (64 − lag)), so the products x_i·x_{i−lag} summed over a word are one AND
 /// and one population count. Pairs that would reach back before the window's first sample are left out.
-private struct AutocorrelationWindow: Sendable {
+struct AutocorrelationWindow: Sendable {
     let maxLag: Int
     let windowSamples: Int
     let bitsPerSample: Int
@@ -389,6 +389,8 @@ private struct AutocorrelationWindow: Sendable {
     var pending: UInt64 = 0
     var pendingCount = 0
     var previousWord: UInt64 = 0
+    /// Whole words collected but not yet added to the sums.
+    var words: [UInt64] = []
     // Wide samples: the last k values of the window, newest last.
     var history: [UInt16] = []
 
@@ -413,6 +415,7 @@ private struct AutocorrelationWindow: Sendable {
         sum = 0
         sumOfSquares = 0
         previousWord = 0
+        words.removeAll(keepingCapacity: true)
         history.removeAll(keepingCapacity: true)
     }
 
@@ -438,17 +441,40 @@ private struct AutocorrelationWindow: Sendable {
         }
     }
 
+    /// The window's sums so far: Σ x and Σ x_i·x_{i−lag} per lag (for the tests' reference computation).
+    mutating func sums() -> (sum: UInt64, products: [UInt64]) {
+        flushWords()
+        return (sum, products)
+    }
+
     private mutating func add(word: UInt64) {
-        let ones = UInt64(word.nonzeroBitCount)
-        sum += ones
-        sumOfSquares += ones
-        let previous = previousWord
-        for lag in 1...maxLag {
-            let earlier = (word >> UInt64(lag)) | (previous << UInt64(64 - lag))
-            products[lag - 1] += UInt64((word & earlier).nonzeroBitCount)
-        }
-        previousWord = word
+        words.append(word)
         seen += 64
+        if words.count == 1024 { flushWords() }
+    }
+
+    /// Adds the collected words to the sums, one lag at a time over all of them: with the shift the same for the
+    /// whole loop, the optimiser vectorises the AND and the population count.
+    private mutating func flushWords() {
+        guard !words.isEmpty else { return }
+        words.withUnsafeBufferPointer { words in
+            let count = words.count
+            var ones = 0
+            for word in words { ones &+= word.nonzeroBitCount }
+            sum += UInt64(ones)
+            sumOfSquares += UInt64(ones)
+            for lag in 1...maxLag {
+                let right = UInt64(lag)
+                let left = UInt64(64 - lag)
+                var total = (words[0] & (words[0] >> right | previousWord << left)).nonzeroBitCount
+                for index in 1..<count {
+                    total &+= (words[index] & (words[index] >> right | words[index &- 1] << left)).nonzeroBitCount
+                }
+                products[lag - 1] += UInt64(total)
+            }
+            previousWord = words[count - 1]
+        }
+        words.removeAll(keepingCapacity: true)
     }
 
     mutating func feed(values: UnsafeBufferPointer<UInt16>, offset: UInt64, alarms: inout [MonitorAlarm]) {
@@ -478,8 +504,7 @@ private struct AutocorrelationWindow: Sendable {
                 total += UInt64(values[index]) * UInt64(history[history.count - (lag - index)])
             }
             if count > lag {
-                let base = values.baseAddress!
-                for index in lag..<count { total &+= UInt64(base[index]) &* UInt64(base[index - lag]) }
+                total &+= Self.laggedProducts(values.baseAddress!, count: count, lag: lag, narrow: bitsPerSample <= 8)
             }
             products[lag - 1] += total
         }
@@ -488,7 +513,35 @@ private struct AutocorrelationWindow: Sendable {
         seen += count
     }
 
+    /// Σ x[i]·x[i − lag] for i in lag..<count.
+    ///
+    /// Samples of up to 8 bits have products below 2¹⁶, so eight of them are formed in one SIMD multiply of 16-bit
+    /// lanes and summed in 32-bit lanes, which cannot overflow within a block of 8192 samples.
+    static func laggedProducts(_ base: UnsafePointer<UInt16>, count: Int, lag: Int, narrow: Bool) -> UInt64 {
+        var total: UInt64 = 0
+        var index = lag
+        if narrow {
+            while index &+ 8 <= count {
+                let blockEnd = min(count, index &+ 8192)
+                var lanes = SIMD8<UInt32>()
+                while index &+ 8 <= blockEnd {
+                    let current = UnsafeRawPointer(base + index).loadUnaligned(as: SIMD8<UInt16>.self)
+                    let earlier = UnsafeRawPointer(base + (index &- lag)).loadUnaligned(as: SIMD8<UInt16>.self)
+                    lanes &+= SIMD8<UInt32>(truncatingIfNeeded: current &* earlier)
+                    index &+= 8
+                }
+                for lane in 0..<8 { total &+= UInt64(lanes[lane]) }
+            }
+        }
+        while index < count {
+            total &+= UInt64(base[index]) &* UInt64(base[index &- lag])
+            index &+= 1
+        }
+        return total
+    }
+
     private mutating func evaluate(lastSample: UInt64, next: UInt64, alarms: inout [MonitorAlarm]) {
+        flushWords()
         let n = Double(seen)
         let mean = Double(sum) / n
         let variance = Double(sumOfSquares) / n - mean * mean

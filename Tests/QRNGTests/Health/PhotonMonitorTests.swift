@@ -309,3 +309,43 @@ struct SwitchingClicks: ClickSource {
         #expect(pipeline.health.state == .startingUp(remainingSamples: 1024))
     }
 }
+
+/// The autocorrelation monitor's word and SIMD sums against a plain sum over the samples.
+@Suite struct AutocorrelationSumTests {
+    static func reference(_ samples: [UInt16], maxLag: Int) -> (UInt64, [UInt64]) {
+        let sum = samples.reduce(UInt64(0)) { $0 + UInt64($1) }
+        let products = (1...maxLag).map { lag in
+            (lag..<samples.count).reduce(UInt64(0)) { $0 + UInt64(samples[$1]) * UInt64(samples[$1 - lag]) }
+        }
+        return (sum, products)
+    }
+
+    @Test(arguments: [1, 8, 12, 16])
+    func sumsMatchThePlainComputation(bitsPerSample: Int) throws {
+        var generator = Xoshiro256StarStar(seed: UInt64(bitsPerSample))
+        let mask = UInt64((1 << bitsPerSample) - 1)
+        // Whole words only for bits: the monitor adds bits a word at a time.
+        let samples = (0..<(64 * 150)).map { _ in UInt16(generator.next() & mask) }
+        var window = AutocorrelationWindow(
+            maxLag: 9, windowSamples: 1 << 20, bitsPerSample: bitsPerSample, alpha: .defaultAlpha)
+        var alarms: [MonitorAlarm] = []
+        var position = 0
+        while position < samples.count {
+            let size = min(samples.count - position, Int(generator.next() % 900) + 1)
+            let piece = Array(samples[position..<position + size])
+            if bitsPerSample == 1 {
+                var bits = BitBuffer()
+                for sample in piece { bits.append(sample == 1) }
+                window.feed(bits: bits, range: 0..<size, offset: UInt64(position), alarms: &alarms)
+            } else {
+                piece.withUnsafeBufferPointer { window.feed(values: $0, offset: UInt64(position), alarms: &alarms) }
+            }
+            position += size
+        }
+        let (sum, products) = window.sums()
+        let expected = Self.reference(samples, maxLag: 9)
+        #expect(sum == expected.0)
+        #expect(products == expected.1)
+        #expect(alarms.isEmpty)
+    }
+}
