@@ -46,7 +46,7 @@ struct HealthCommand: ParsableCommand {
     var noMonitors = false
 
     @Option(name: .customLong("monitor-window"),
-            help: "Samples per monitor window (default: 2^20 for 1-bit samples, 2^16 otherwise).")
+            help: "Samples per monitor window (default: 2^16).")
     var monitorWindow: Int?
 
     @Option(name: .customLong("max-lag"), help: "The autocorrelation monitor's largest lag, 1 to 63.")
@@ -149,7 +149,7 @@ struct HealthFileReport {
         if let monitors {
             var names: [String] = []
             if let autocorrelation = monitors.autocorrelation {
-                let window = autocorrelation.windowSamples ?? (cutoffs.bitsPerSample == 1 ? 1 << 20 : 1 << 16)
+                let window = autocorrelation.windowSamples ?? 1 << 16
                 names.append("autocorrelation (lags 1–\(autocorrelation.maxLag), windows of \(window))")
             }
             if let histogram = monitors.histogramDrift, cutoffs.bitsPerSample > 1 {

@@ -6,14 +6,15 @@ import Glibc
 /// beam-splitter or arrival-time source (PHYSICS.md §3–§5).
 ///
 /// Three monitors read the detector counters a source reports (``SourceCounters``), over windows of
-/// ``pulseWindow`` pulses; two read the samples themselves:
+/// ``pulseWindow`` pulses (2¹⁸ by default, 3.3 ms at 80 MHz); two read the samples themselves. The windows are
+/// short because output waits for two of them (see ``HealthMonitor``); longer windows detect smaller drifts.
 ///
 /// | Monitor | Statistic | Alarm when | Default |
 /// |---|---|---|---|
 /// | click rate | clicked pulses / pulses | outside the Chernoff interval around the expected band | band ±25 % |
 /// | g2(0) | N_both·N / (N_D0·N_D1) | its lower confidence limit (Poisson on N_both) exceeds the threshold | 0.5 |
 /// | D0/D1 bias | D0-only / single clicks | outside the Chernoff interval around the band of p0 | the claimed H's band |
-/// | autocorrelation | Pearson r at lags 1…k, z = r·√n | max \|z\| over the lags exceeds Φ⁻¹(1 − α/2k) | k = 8 |
+/// | autocorrelation | Pearson r at lags 1…k, z = r·√n | max \|z\| over the lags exceeds Φ⁻¹(1 − α/2k) | k = 8, 2¹⁶ samples |
 /// | histogram drift | χ² of a window's histogram against the reference | P-value below α | 2¹⁶ samples |
 ///
 /// **False alarms.** Each monitor alarms on a healthy source with probability at most ``alpha`` per window:
@@ -63,7 +64,7 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
     public struct Autocorrelation: Sendable, Hashable {
         /// The largest lag, 1 to 63.
         public var maxLag: Int
-        /// Samples per window; `nil` is 2²⁰ for one-bit samples and 2¹⁶ for wider ones.
+        /// Samples per window; `nil` is 2¹⁶.
         public var windowSamples: Int?
 
         public init(maxLag: Int = 8, windowSamples: Int? = nil) {
@@ -99,7 +100,7 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
 
     /// Monitors with the given settings; every monitor is on by default, with the documented defaults.
     public init(
-        alpha: ErrorProbability = .defaultAlpha, pulseWindow: UInt64 = 1 << 20,
+        alpha: ErrorProbability = .defaultAlpha, pulseWindow: UInt64 = 1 << 18,
         clickRate: ClickRate? = ClickRate(), secondOrderCoherence: SecondOrderCoherence? = SecondOrderCoherence(),
         detectorBias: DetectorBias? = DetectorBias(), autocorrelation: Autocorrelation? = Autocorrelation(),
         histogramDrift: HistogramDrift? = HistogramDrift()
@@ -201,7 +202,7 @@ struct PhotonMonitors: Sendable {
         if let autocorrelation = settings.autocorrelation {
             self.autocorrelation = AutocorrelationWindow(
                 maxLag: autocorrelation.maxLag,
-                windowSamples: autocorrelation.windowSamples ?? (bitsPerSample == 1 ? 1 << 20 : 1 << 16),
+                windowSamples: autocorrelation.windowSamples ?? 1 << 16,
                 bitsPerSample: bitsPerSample, alpha: settings.alpha)
         }
         if let histogramDrift = settings.histogramDrift, bitsPerSample > 1 {

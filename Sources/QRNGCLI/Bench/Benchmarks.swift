@@ -309,8 +309,9 @@ enum Benchmarks {
 /// counts α predicts.
 ///
 /// The simulated quantum-dot beam splitter (default model, claimed min-entropy = the model's own, −log2 max(p0,
-/// p1)) runs through two health monitors at once, at α = 2⁻³⁰ (the default) and α = 2⁻²⁰ (where the RCT's
-/// expected count is large enough to check the rate), each with every monitor the pipeline runs. It is opt-in,
+/// p1)) runs through three health monitors at once, each with every monitor the pipeline runs: at α = 2⁻³⁰ (the
+/// default), at α = 2⁻²⁰ (where the RCT's expected count is large enough to check the rate), and with the
+/// monitors at α = 2⁻⁸ per window (where the approximate autocorrelation threshold shows its rate). It is opt-in,
 /// run only when named, since 10⁹ samples take a minute or so; it is not a timed benchmark.
 ///
 /// Expected counts: the RCT fails at a sample when it is the C-th of a run, so N·Σᵥ (1 − pᵥ)·pᵥᶜ; the APT fails in a
@@ -353,12 +354,19 @@ enum FalseAlarmBenchmark {
         let minEntropy = probabilities.minEntropyPerBit
         let p0 = probabilities.probabilityOfZero
         var source = try BeamSplitterSource(clicks: emitter, claimedMinEntropy: minEntropy)
-        let alphas = [ErrorProbability.defaultAlpha, try ErrorProbability(log2: -20)]
-        var monitors = try alphas.map { alpha in
+        // (tests' α, monitors' α): the default, a larger α where the RCT's count is large, and a large monitor
+        // α where the approximate thresholds (autocorrelation) can be seen at work.
+        let alphas = [
+            (ErrorProbability.defaultAlpha, ErrorProbability.defaultAlpha),
+            (try ErrorProbability(log2: -20), try ErrorProbability(log2: -20)),
+            (try ErrorProbability(log2: -20), try ErrorProbability(log2: -8)),
+        ]
+        var monitors = try alphas.map { testsAlpha, monitorsAlpha in
             try HealthMonitor(
-                cutoffs: try HealthCutoffs(bitsPerSample: 1, minEntropy: minEntropy, alpha: alpha),
+                cutoffs: try HealthCutoffs(bitsPerSample: 1, minEntropy: minEntropy, alpha: testsAlpha),
                 policy: FailurePolicy(permanentFailureCount: .max),
-                monitors: PhotonMonitorSettings(alpha: alpha, clickRate: .init(expected: 1 - probabilities.none)))
+                monitors: PhotonMonitorSettings(
+                    alpha: monitorsAlpha, clickRate: .init(expected: 1 - probabilities.none)))
         }
         var failures = Array(repeating: [HealthTestKind: Int](), count: alphas.count)
         var samples = SampleBuffer(bitsPerSample: 1)
@@ -386,14 +394,14 @@ enum FalseAlarmBenchmark {
                 + "(seed \(seed)), \(pulses) pulses, \(String(format3: seconds)) s",
             "model p0 = \(p0), claimed min-entropy H = \(minEntropy) bits per sample (the model's own)",
         ]
-        for (index, alpha) in alphas.enumerated() {
+        for (index, (testsAlpha, alpha)) in alphas.enumerated() {
             let cutoffs = monitors[index].cutoffs
             let c = cutoffs.repetitionCountCutoff
             let w = cutoffs.adaptiveProportionWindow
             let aptC = cutoffs.adaptiveProportionCutoff
             let settings = monitors[index].monitorSettings!
             let pulseWindows = Double(pulses / settings.pulseWindow)
-            let sampleWindows = (n / Double(1 << 20)).rounded(.down)
+            let sampleWindows = (n / Double(1 << 16)).rounded(.down)
             let rows = [
                 Row(test: HealthTestKind.repetitionCount.rawValue, observed: failures[index][.repetitionCount] ?? 0,
                     expected: n * ((1 - p0) * pow(p0, Double(c)) + p0 * pow(1 - p0, Double(c))), isBound: false),
@@ -413,8 +421,8 @@ enum FalseAlarmBenchmark {
             ]
             text.append("")
             text.append(
-                "α = \(alpha): RCT cutoff \(c), APT window \(w) cutoff \(aptC); monitors over \(Int(pulseWindows)) "
-                    + "pulse windows and \(Int(sampleWindows)) sample windows")
+                "α = \(testsAlpha) (tests), \(alpha) (monitors, per window): RCT cutoff \(c), APT window \(w) cutoff "
+                    + "\(aptC); monitors over \(Int(pulseWindows)) pulse windows and \(Int(sampleWindows)) sample windows")
             let header = ["test", "failures", "expected", "Poisson P-value"]
             var table = [header]
             for row in rows {
