@@ -42,7 +42,8 @@ struct HealthCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    @Flag(name: .customLong("no-monitors"), help: "Run only the RCT and APT, not the autocorrelation and histogram monitors.")
+    @Flag(name: .customLong("no-monitors"),
+          help: "Run only the RCT and APT, not the autocorrelation and histogram monitors.")
     var noMonitors = false
 
     @Option(name: .customLong("monitor-window"),
@@ -53,7 +54,10 @@ struct HealthCommand: ParsableCommand {
     var maxLag: Int = 8
 
     @Option(name: .customLong("permanent-after"),
-            help: "Stop at a permanent failure: this many failures within --permanent-window samples (default: never stop).")
+            help: """
+                Stop at a permanent failure: this many failures within --permanent-window samples (default: never \
+                stop).
+                """)
     var permanentAfter: Int?
 
     @Option(name: .customLong("permanent-window"), help: "The span in samples for --permanent-after.")
@@ -69,7 +73,8 @@ struct HealthCommand: ParsableCommand {
             throw ValidationError("--bits-per-sample must be 1 to 16, got \(bitsPerSample)")
         }
         guard minEntropy > 0 && minEntropy <= Double(bitsPerSample) else {
-            throw ValidationError("--min-entropy must be in (0, \(bitsPerSample)] bits for \(bitsPerSample)-bit samples")
+            throw ValidationError(
+                "--min-entropy must be in (0, \(bitsPerSample)] bits for \(bitsPerSample)-bit samples")
         }
         if packed && format != .bytes && format != .packed {
             throw ValidationError("--packed cannot be combined with --format \(format.rawValue)")
@@ -144,7 +149,8 @@ struct HealthFileReport {
             "Samples: \(samples) of \(cutoffs.bitsPerSample) bits, claimed min-entropy \(cutoffs.minEntropy) bits, "
                 + "α = \(cutoffs.alpha)",
             "Repetition Count Test: cutoff \(cutoffs.repetitionCountCutoff); Adaptive Proportion Test: window "
-                + "\(cutoffs.adaptiveProportionWindow), cutoff \(cutoffs.adaptiveProportionCutoff); start-up 1024 samples",
+                + "\(cutoffs.adaptiveProportionWindow), cutoff \(cutoffs.adaptiveProportionCutoff); "
+                + "start-up 1024 samples",
         ]
         if let monitors {
             var names: [String] = []

@@ -39,6 +39,10 @@ struct PipelineOptions: ParsableArguments {
             transform: { try parseProbability($0, option: "--epsilon") })
     var epsilon: ErrorProbability = .defaultEpsilon
 
+    @Flag(name: .customLong("no-monitors"),
+          help: "Run only the SP 800-90B health tests, without the photon monitors (click rate, g2(0), bias, …).")
+    var noMonitors = false
+
     func validate() throws {
         if let minEntropy, !(minEntropy > 0 && minEntropy <= 1) {
             throw ValidationError("--min-entropy must be in (0, 1] bits for one-bit samples, got \(minEntropy)")
@@ -78,6 +82,7 @@ struct PipelineOptions: ParsableArguments {
             source: .simulatedBeamSplitter(EmitterConfiguration(), seed: seed),
             claimedMinEntropy: minEntropy,
             alpha: alpha,
-            extractor: extractorChoice)
+            extractor: extractorChoice,
+            monitors: noMonitors ? nil : PhotonMonitorSettings(alpha: alpha))
     }
 }

@@ -11,7 +11,8 @@ public struct QRNGCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Generate.self, Serve.self, Extract.self, RunStatisticalTests.self, Assess.self, HealthCommand.self, Bench.self,
+            Generate.self, Serve.self, Extract.self, RunStatisticalTests.self, Assess.self, HealthCommand.self,
+            Bench.self,
         ]
     )
 

@@ -70,8 +70,9 @@ import Testing
             #expect(first.test == (expected == "rct_fail" ? .repetitionCount : .adaptiveProportion))
             #expect(first.sampleOffset == UInt64(record["failure_offset"]!)!)
             let cutoff = expected == "rct_fail" ? record["rct_cutoff"]! : record["apt_cutoff"]!
-            #expect(report.text.contains(
-                "FAIL \(first.test.rawValue) at sample \(record["failure_offset"]!): value \(cutoff), threshold \(cutoff)"))
+            let line = "FAIL \(first.test.rawValue) at sample \(record["failure_offset"]!): "
+                + "value \(cutoff), threshold \(cutoff)"
+            #expect(report.text.contains(line))
             #expect(report.text.hasSuffix("Result: FAIL"))
             #expect(throws: (any Error).self) { try command.run() }
         }
@@ -129,16 +130,19 @@ import Testing
         let wide = try Self.temporaryFile([1, 0, 0xFF, 0x0F, 5], name: "wide")
         defer { try? FileManager.default.removeItem(atPath: wide) }
         #expect {
-            try HealthCommand.parse([wide, "--bits-per-sample", "11", "--min-entropy", "5", "--format", "u16le"]).report()
+            try HealthCommand.parse([wide, "--bits-per-sample", "11", "--min-entropy", "5", "--format", "u16le"])
+                .report()
         } throws: { error in
             (error as? QRNGError)?.context.byteOffset == 2
         }
     }
 
     @Test func argumentsAreChecked() {
-        #expect(throws: (any Error).self) { try HealthCommand.parse(["f", "--bits-per-sample", "17", "--min-entropy", "1"]) }
-        #expect(throws: (any Error).self) { try HealthCommand.parse(["f", "--bits-per-sample", "4", "--min-entropy", "5"]) }
-        #expect(throws: (any Error).self) { try HealthCommand.parse(["f", "--bits-per-sample", "12", "--min-entropy", "5"]) }
+        for (bits, minEntropy) in [("17", "1"), ("4", "5"), ("12", "5")] {
+            #expect(throws: (any Error).self) {
+                try HealthCommand.parse(["f", "--bits-per-sample", bits, "--min-entropy", minEntropy])
+            }
+        }
         #expect(throws: (any Error).self) {
             try HealthCommand.parse(["f", "--bits-per-sample", "8", "--min-entropy", "5", "--alpha", "2"])
         }
@@ -158,7 +162,8 @@ import Testing
         // An expected click rate far from the model's 0.27: every pulse window alarms.
         let configuration = PipelineConfiguration(
             source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 4), extractor: .vonNeumann,
-            monitors: PhotonMonitorSettings(pulseWindow: 1 << 16, clickRate: .init(expected: 0.6, relativeTolerance: 0.1)))
+            monitors: PhotonMonitorSettings(
+                pulseWindow: 1 << 16, clickRate: .init(expected: 0.6, relativeTolerance: 0.1)))
         var job = GenerateJob(configuration: configuration, byteCount: 1 << 20)
         job.reportFailure = { failure in collected.failures.withLock { $0.append(failure) } }
         let report = try job.run { _ in }

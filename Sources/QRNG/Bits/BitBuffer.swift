@@ -195,7 +195,8 @@ public struct BitBuffer: Sendable, Hashable {
                 // Raw stores: the words are bound to UInt64, so no typed UInt8 or UInt16 pointer may alias them.
                 if width == 8 {
                     for index in 0..<wholeWords * 8 {
-                        raw.storeBytes(of: UInt8(truncatingIfNeeded: source[index]), toByteOffset: index, as: UInt8.self)
+                        let byte = UInt8(truncatingIfNeeded: source[index])
+                        raw.storeBytes(of: byte, toByteOffset: index, as: UInt8.self)
                     }
                 } else {
                     for index in 0..<wholeWords * 4 {

@@ -378,7 +378,8 @@ public struct HealthMonitor: Sendable {
                 heldBits.removeFirst(heldFront)
             } else {
                 heldValues.withUnsafeMutableBufferPointer { values in
-                    secureZero(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: values[..<heldFront])))
+                    let released = UnsafeMutableBufferPointer(rebasing: values[..<heldFront])
+                    secureZero(UnsafeMutableRawBufferPointer(released))
                 }
                 heldValues.removeFirst(heldFront)
             }

@@ -13,8 +13,8 @@ import Glibc
 /// |---|---|---|---|
 /// | click rate | clicked pulses / pulses | outside the Chernoff interval around the expected band | band ±25 % |
 /// | g2(0) | N_both·N / (N_D0·N_D1) | its lower confidence limit (Poisson on N_both) exceeds the threshold | 0.5 |
-/// | D0/D1 bias | D0-only / single clicks | outside the Chernoff interval around the band of p0 | the claimed H's band |
-/// | autocorrelation | Pearson r at lags 1…k, z = r·√n | max \|z\| over the lags exceeds Φ⁻¹(1 − α/2k) | k = 8, 2¹⁶ samples |
+/// | D0/D1 bias | D0-only / single clicks | outside the Chernoff interval around the band of p0 | claimed H's band |
+/// | autocorrelation | Pearson r at lags 1…k, z = r·√n | max \|z\| over the lags exceeds Φ⁻¹(1 − α/2k) | k = 8 |
 /// | histogram drift | χ² of a window's histogram against the reference | P-value below α | 2¹⁶ samples |
 ///
 /// **False alarms.** Each monitor alarms on a healthy source with probability at most ``alpha`` per window:
@@ -36,6 +36,7 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
         /// How far the true rate may drift, relatively, before it counts as a fault (lasers and dots drift).
         public var relativeTolerance: Double
 
+        /// A click-rate monitor expecting `expected` clicks per pulse (learned when `nil`), ±`relativeTolerance`.
         public init(expected: Double? = nil, relativeTolerance: Double = 0.25) {
             self.expected = expected
             self.relativeTolerance = relativeTolerance
@@ -48,6 +49,7 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
         /// multi-photon light (a laser, a failing dot, a bright-light attack gives g2(0) ≥ 1).
         public var threshold: Double
 
+        /// A g2(0) monitor alarming when the lower confidence limit exceeds `threshold`.
         public init(threshold: Double = 0.5) { self.threshold = threshold }
     }
 
@@ -57,6 +59,7 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
         /// monitor alarms exactly when the claim is no longer credible.
         public var expectedP0: ClosedRange<Double>?
 
+        /// A bias monitor with p0 expected in `expectedP0` (the claimed min-entropy's band when `nil`).
         public init(expectedP0: ClosedRange<Double>? = nil) { self.expectedP0 = expectedP0 }
     }
 
@@ -67,6 +70,7 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
         /// Samples per window; `nil` is 2¹⁶.
         public var windowSamples: Int?
 
+        /// An autocorrelation monitor at lags 1…`maxLag` over windows of `windowSamples` samples.
         public init(maxLag: Int = 8, windowSamples: Int? = nil) {
             self.maxLag = maxLag
             self.windowSamples = windowSamples
@@ -82,6 +86,8 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
         /// them from the first complete window.
         public var reference: [Double]?
 
+        /// A histogram-drift monitor over windows of `windowSamples` samples, against `reference` (learned when
+        /// `nil`).
         public init(windowSamples: Int = 1 << 16, reference: [Double]? = nil) {
             self.windowSamples = windowSamples
             self.reference = reference
@@ -92,10 +98,15 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
     public var alpha: ErrorProbability
     /// Pulses per window of the counter monitors (click rate, g2(0), bias).
     public var pulseWindow: UInt64
+    /// The click-rate monitor, or `nil` to turn it off.
     public var clickRate: ClickRate?
+    /// The g2(0) monitor, or `nil` to turn it off.
     public var secondOrderCoherence: SecondOrderCoherence?
+    /// The D0/D1 bias monitor, or `nil` to turn it off.
     public var detectorBias: DetectorBias?
+    /// The autocorrelation monitor, or `nil` to turn it off.
     public var autocorrelation: Autocorrelation?
+    /// The histogram-drift monitor (samples of 2 bits or more), or `nil` to turn it off.
     public var histogramDrift: HistogramDrift?
 
     /// Monitors with the given settings; every monitor is on by default, with the documented defaults.
@@ -140,7 +151,8 @@ public struct PhotonMonitorSettings: Sendable, Hashable {
             }
             if let window = autocorrelation.windowSamples, window < 1024 || (bitsPerSample == 1 && window % 64 != 0) {
                 throw .invalidArgument(
-                    "autocorrelation window", "must be at least 1024 samples (a multiple of 64 for bits), got \(window)")
+                    "autocorrelation window",
+                    "must be at least 1024 samples (a multiple of 64 for bits), got \(window)")
             }
         }
         if let histogramDrift {
@@ -290,8 +302,8 @@ struct PhotonMonitors: Sendable {
         if let clickRate = settings.clickRate {
             let observed = Double(window.clickedPulses) / pulses
             if let expected = clickRate.expected ?? learnedClickRate {
-                let band =
-                    (expected * (1 - clickRate.relativeTolerance))...min(1, expected * (1 + clickRate.relativeTolerance))
+                let tolerance = clickRate.relativeTolerance
+                let band = (expected * (1 - tolerance))...min(1, expected * (1 + tolerance))
                 let limits = MonitorStatistics.binomialLimits(band: band, trials: pulses, logBound: chernoffExponent)
                 if let lower = limits.lower, observed < lower {
                     alarm(.clickRate, observed, lower, "clicks per pulse fell below the limit; expected \(expected)")

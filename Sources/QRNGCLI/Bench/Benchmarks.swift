@@ -422,7 +422,8 @@ enum FalseAlarmBenchmark {
             text.append("")
             text.append(
                 "α = \(testsAlpha) (tests), \(alpha) (monitors, per window): RCT cutoff \(c), APT window \(w) cutoff "
-                    + "\(aptC); monitors over \(Int(pulseWindows)) pulse windows and \(Int(sampleWindows)) sample windows")
+                    + "\(aptC); monitors over \(Int(pulseWindows)) pulse windows and \(Int(sampleWindows)) sample "
+                    + "windows")
             let header = ["test", "failures", "expected", "Poisson P-value"]
             var table = [header]
             for row in rows {

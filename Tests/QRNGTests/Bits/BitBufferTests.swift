@@ -63,7 +63,8 @@ import Testing
         var generator = Xoshiro256StarStar(seed: UInt64(width))
         for prefix in [0, 1, 8, 16, 24, 63, 64, 100] {
             for count in [0, 1, 3, 4, 7, 8, 9, 31, 64, 200] {
-                let samples = (0..<count).map { _ in UInt16(truncatingIfNeeded: generator.next()) & UInt16((1 << width) - 1) }
+                let mask = UInt16((1 << width) - 1)
+                let samples = (0..<count).map { _ in UInt16(truncatingIfNeeded: generator.next()) & mask }
                 var fast = BitBuffer(words: [generator.next(), generator.next()], count: prefix)
                 var reference = fast
                 samples.withUnsafeBufferPointer { fast.append(samples: $0, width: width) }

@@ -162,7 +162,8 @@ import Testing
     ])
     func fastPathAgreesWithSampleBySample(bitsPerSample: Int, minEntropy: Double) throws {
         let seed = UInt64(bitsPerSample * 1000) + UInt64(minEntropy * 10)
-        let samples = Self.stream(bitsPerSample: bitsPerSample, length: bitsPerSample == 1 ? 200_000 : 60_000, seed: seed)
+        let length = bitsPerSample == 1 ? 200_000 : 60_000
+        let samples = Self.stream(bitsPerSample: bitsPerSample, length: length, seed: seed)
         let chunks = Self.chunks(samples, bitsPerSample: bitsPerSample, seed: seed)
         let cutoffs = try HealthCutoffs(bitsPerSample: bitsPerSample, minEntropy: minEntropy)
         var fast = try HealthMonitor(cutoffs: cutoffs, policy: FailurePolicy(permanentFailureCount: 1_000_000))

@@ -111,10 +111,21 @@ struct SwitchingClicks: ClickSource {
         try Self.expectNothingReleasedFromTheFault(run)
     }
 
+    /// A detector that stops clicking: the other one's bits are all alike, which the RCT catches at once.
+    @Test func aDeadDetectorTripsTheRepetitionCountTest() throws {
+        var dead = Self.healthy
+        dead.detector1.efficiency = 1e-4
+        let run = try Self.run(faulty: dead, pulses: 8 * Self.window)
+        let failure = try #require(run.failures.first)
+        #expect(failure.test == .repetitionCount && failure.value == failure.threshold)
+        try Self.expectNothingReleasedFromTheFault(run)
+    }
+
     @Test func repeatedAlarmsBecomePermanent() throws {
         var drifted = Self.healthy
         drifted.beamSplitterTransmission = 0.6
-        let run = try Self.run(faulty: drifted, policy: FailurePolicy(permanentFailureCount: 3, permanentFailureWindow: 1 << 22))
+        let policy = FailurePolicy(permanentFailureCount: 3, permanentFailureWindow: 1 << 22)
+        let run = try Self.run(faulty: drifted, policy: policy)
         #expect(run.failures.count == 3)
         #expect(run.failures.map(\.permanent) == [false, false, true])
         #expect(run.monitor.state == .failedPermanently)
@@ -138,7 +149,9 @@ struct SwitchingClicks: ClickSource {
     static func expectNothingReleasedFromTheFault(_ run: Run) throws {
         let faultStart = try #require(run.faultStartSample)
         #expect(run.monitor.samplesReleased > 0, "output flowed before the fault")
-        #expect(run.monitor.samplesReleased <= faultStart, "released \(run.monitor.samplesReleased) samples, fault at \(faultStart)")
+        #expect(
+            run.monitor.samplesReleased <= faultStart,
+            "released \(run.monitor.samplesReleased) samples, fault at \(faultStart)")
         #expect(run.failures.allSatisfy { $0.sampleOffset >= faultStart })
     }
 
@@ -212,7 +225,8 @@ struct SwitchingClicks: ClickSource {
         var released = BitBuffer()
         let healthy = SampleBuffer(values: Self.decay(1 << 16, scale: 40, seed: 3), bitsPerSample: 8)
         #expect(monitor.process(healthy, releasingInto: &released).isEmpty)
-        let correlated = SampleBuffer(values: Self.decay(1 << 15, scale: 40, seed: 4, correlated: true), bitsPerSample: 8)
+        let correlated = SampleBuffer(
+            values: Self.decay(1 << 15, scale: 40, seed: 4, correlated: true), bitsPerSample: 8)
         let failures = monitor.process(correlated, releasingInto: &released)
         #expect(failures.first?.test == .autocorrelation, "\(failures)")
     }
@@ -239,7 +253,8 @@ struct SwitchingClicks: ClickSource {
                 clickRate: nil, secondOrderCoherence: nil, detectorBias: nil, autocorrelation: nil,
                 histogramDrift: .init(windowSamples: 1 << 14, reference: reference)))
         var generator = Xoshiro256StarStar(seed: 8)
-        let uniform = SampleBuffer(values: (0..<(1 << 14)).map { _ in UInt16(generator.next() & 0xFF) }, bitsPerSample: 8)
+        let values = (0..<(1 << 14)).map { _ in UInt16(generator.next() & 0xFF) }
+        let uniform = SampleBuffer(values: values, bitsPerSample: 8)
         var released = BitBuffer()
         #expect(monitor.process(uniform, releasingInto: &released).first?.test == .histogramDrift)
     }
@@ -296,7 +311,9 @@ struct SwitchingClicks: ClickSource {
     }
 
     @Test func thePipelineDropsItsPartialBlockOnAnOnDemandTest() throws {
-        let source = ScriptedSource(bitsPerSample: 16, claimedMinEntropy: 8, length: 20_000) { UInt16(truncatingIfNeeded: $0) }
+        let source = ScriptedSource(bitsPerSample: 16, claimedMinEntropy: 8, length: 20_000) {
+            UInt16(truncatingIfNeeded: $0)
+        }
         var pipeline = Pipeline(
             source: source, health: try HealthMonitor(cutoffs: try HealthCutoffs(bitsPerSample: 16, minEntropy: 8)),
             extractor: BlockPassThroughExtractor(blockBits: 16 * 1000), samplesPerStep: 3000)
