@@ -50,6 +50,9 @@ struct GenerateJob {
     var configuration: PipelineConfiguration
     var byteCount: Int
     var chunkSize = 1 << 16
+    var reportFailure: @Sendable (HealthFailure) -> Void = { failure in
+        printToStandardError("qrng: health: \(failure)")
+    }
 
     struct Report {
         var statistics: PipelineStatistics
@@ -81,7 +84,8 @@ struct GenerateJob {
     func run(write: (UnsafeRawBufferPointer) throws -> Void) throws -> Report {
         let pipeline = try Pipeline(configuration: configuration)
         let pool = EntropyPool(provenance: pipeline.source.provenance)
-        let producer = EntropyProducer(pipeline: pipeline, pool: pool)
+        // Each health failure or monitor alarm is one line on standard error, as it happens.
+        let producer = EntropyProducer(pipeline: pipeline, pool: pool, onFailure: reportFailure)
         var chunk = [UInt8](repeating: 0, count: min(chunkSize, max(byteCount, 1)))
         var written = 0
         var failure: QRNGError?

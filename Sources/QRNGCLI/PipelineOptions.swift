@@ -43,6 +43,10 @@ struct PipelineOptions: ParsableArguments {
             transform: { try parseProbability($0, option: "--epsilon") })
     var epsilon: ErrorProbability = .defaultEpsilon
 
+    @Flag(name: .customLong("no-monitors"),
+          help: "Run only the SP 800-90B health tests, without the photon monitors (click rate, g2(0), bias, …).")
+    var noMonitors = false
+
     func validate() throws {
         if let minEntropy, !(minEntropy > 0 && minEntropy <= 16) {
             throw ValidationError("--min-entropy must be positive and at most the sample width, got \(minEntropy)")
@@ -84,6 +88,7 @@ struct PipelineOptions: ParsableArguments {
             claimedMinEntropy: minEntropy,
             assessment: sourceOptions.assess ? .nonIID(samples: sourceOptions.assessSamples) : nil,
             alpha: alpha,
-            extractor: extractorChoice)
+            extractor: extractorChoice,
+            monitors: noMonitors ? nil : PhotonMonitorSettings(alpha: alpha))
     }
 }

@@ -10,7 +10,10 @@ public struct QRNGCommand: ParsableCommand {
             it is for development and testing, never a substitute for quantum randomness.
             """,
         version: "0.1.0",
-        subcommands: [Generate.self, Serve.self, Simulate.self, Extract.self, RunStatisticalTests.self, Assess.self, Bench.self]
+        subcommands: [
+            Generate.self, Serve.self, Simulate.self, Extract.self, RunStatisticalTests.self, Assess.self,
+            HealthCommand.self, Bench.self,
+        ]
     )
 
     public init() {}

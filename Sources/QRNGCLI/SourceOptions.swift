@@ -38,8 +38,8 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Detector timing jitter (Gaussian σ) in ps.")
     var jitterPs: Double = 20
 
-    @Option(help: "Detector dead time in ns.")
-    var deadTimeNs: Double = 30
+    @Option(help: "Detector dead time in ns (longer than the pulse period, it correlates successive bits).")
+    var deadTimeNs: Double = 10
 
     @Option(help: "Afterpulse probability per click.")
     var afterpulse: Double = 0

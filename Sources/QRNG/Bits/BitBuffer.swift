@@ -108,28 +108,115 @@ public struct BitBuffer: Sendable, Hashable {
     /// Appends the bits of `other` in `range`.
     public mutating func append(contentsOf other: BitBuffer, range: Range<Int>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= other.count, "range out of bounds")
-        words.reserveCapacity((count + range.count + 63) >> 6)
-        var position = range.lowerBound
-        while position < range.upperBound {
-            let width = min(64, range.upperBound - position)
-            appendLeftAligned(other.word(atBit: position, width: width), width: width)
-            position += width
-        }
+        other.words.withUnsafeBufferPointer { append(words: $0, range: range) }
     }
 
     /// Appends bits `range` of the MSB-first bit string held in `words`.
+    ///
+    /// The bits are moved a whole word at a time into storage grown once, not one `append` per word: this copy
+    /// is on the path of every bit the health tests release.
     public mutating func append(words source: UnsafeBufferPointer<UInt64>, range: Range<Int>) {
         precondition(range.lowerBound >= 0 && range.upperBound <= source.count * 64, "range out of bounds")
-        words.reserveCapacity((count + range.count + 63) >> 6)
-        var position = range.lowerBound
-        while position < range.upperBound {
-            let width = min(64, range.upperBound - position)
-            let index = position >> 6
-            let shift = UInt64(position & 63)
-            var value = source[index] << shift
-            if shift != 0 && index + 1 < source.count { value |= source[index + 1] >> (64 - shift) }
-            appendLeftAligned(width == 64 ? value : value & ~(UInt64.max >> UInt64(width)), width: width)
-            position += width
+        let bitCount = range.count
+        guard bitCount > 0 else { return }
+        let used = UInt64(count & 63)
+        let firstWord = count >> 6
+        let newWordCount = (count + bitCount + 63) >> 6
+        words.append(contentsOf: repeatElement(0, count: newWordCount - words.count))
+        let chunks = (bitCount + 63) >> 6
+        let sourceWord = range.lowerBound >> 6
+        let shift = UInt64(range.lowerBound & 63)
+        let sourceEnd = source.count
+        words.withUnsafeMutableBufferPointer { destination in
+            let target = destination.baseAddress! + firstWord
+            let from = source.baseAddress! + sourceWord
+            for chunk in 0..<chunks {
+                var value = from[chunk] << shift
+                if shift != 0 && sourceWord + chunk + 1 < sourceEnd { value |= from[chunk + 1] >> (64 - shift) }
+                if used == 0 {
+                    target[chunk] = value
+                } else {
+                    target[chunk] |= value >> used
+                    if firstWord + chunk + 1 < newWordCount { target[chunk + 1] = value << (64 - used) }
+                }
+            }
+        }
+        count += bitCount
+        clearTail()
+    }
+
+    /// Appends `samples.count` samples of `width` bits each (1 to 16), most significant bit first, as the
+    /// health monitor releases wide samples.
+    ///
+    /// 8- and 16-bit samples are written a whole word at a time once the buffer ends on a word boundary: the
+    /// samples are stored in order, then each word is byte-swapped into MSB-first order. Other widths go
+    /// through a shift register.
+    public mutating func append(samples: UnsafeBufferPointer<UInt16>, width: Int) {
+        precondition((1...16).contains(width), "samples are 1 to 16 bits wide")
+        var next = 0
+        let total = samples.count
+        guard total > 0 else { return }
+        let fast = width == 8 || width == 16
+        let perWord = 64 / width
+        // A partial last word goes back into the shift register.
+        let used = count & 63
+        var register: UInt64 = 0
+        var filled = 0
+        if used != 0 {
+            register = words.removeLast()
+            filled = used
+            count -= used
+        }
+        words.reserveCapacity((count + filled + total * width + 63) >> 6)
+        // Sample by sample: every sample for other widths, and for 8 and 16 bits until a word boundary.
+        while next < total && (!fast || filled != 0) {
+            let value = UInt64(samples[next])
+            let free = 64 - filled
+            if width < free {
+                register |= value << UInt64(free - width)
+                filled += width
+            } else {
+                let spill = width - free
+                words.append(register | value >> UInt64(spill))
+                count += 64
+                register = spill == 0 ? 0 : value << UInt64(64 - spill)
+                filled = spill
+            }
+            next += 1
+        }
+        // Word-aligned 8- or 16-bit samples: whole words, then the rest through the register.
+        let wholeWords = (total - next) / perWord
+        if wholeWords > 0 {
+            let firstWord = words.count
+            words.append(contentsOf: repeatElement(0, count: wholeWords))
+            words.withUnsafeMutableBufferPointer { destination in
+                let raw = UnsafeMutableRawPointer(destination.baseAddress! + firstWord)
+                let source = samples.baseAddress! + next
+                // Raw stores: the words are bound to UInt64, so no typed UInt8 or UInt16 pointer may alias them.
+                if width == 8 {
+                    for index in 0..<wholeWords * 8 {
+                        let byte = UInt8(truncatingIfNeeded: source[index])
+                        raw.storeBytes(of: byte, toByteOffset: index, as: UInt8.self)
+                    }
+                } else {
+                    for index in 0..<wholeWords * 4 {
+                        raw.storeBytes(of: source[index].byteSwapped, toByteOffset: 2 * index, as: UInt16.self)
+                    }
+                }
+                let packed = destination.baseAddress! + firstWord
+                for index in 0..<wholeWords { packed[index] = UInt64(bigEndian: packed[index]) }
+            }
+            count += wholeWords * 64
+            next += wholeWords * perWord
+        }
+        while next < total {
+            register |= UInt64(samples[next]) << UInt64(64 - filled - width)
+            filled += width
+            next += 1
+        }
+        if filled > 0 {
+            words.append(register)
+            count += filled
         }
     }
 

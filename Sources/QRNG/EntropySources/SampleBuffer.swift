@@ -92,7 +92,9 @@ public struct SampleBuffer: Sendable, Equatable {
         case .binary(let samples):
             bits.append(contentsOf: samples, range: range)
         case .wide(let values):
-            for value in values[range] { bits.append(bits: UInt64(value), width: bitsPerSample) }
+            values.withUnsafeBufferPointer { values in
+                bits.append(samples: UnsafeBufferPointer(rebasing: values[range]), width: bitsPerSample)
+            }
         }
     }
 

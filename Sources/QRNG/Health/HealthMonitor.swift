@@ -1,34 +1,70 @@
-/// Which health test failed.
-public enum HealthTestKind: String, Sendable, Hashable {
+/// Which health test or photon monitor failed.
+public enum HealthTestKind: String, Sendable, Hashable, CaseIterable {
     /// SP 800-90B §4.4.1.
     case repetitionCount = "Repetition Count Test"
     /// SP 800-90B §4.4.2.
     case adaptiveProportion = "Adaptive Proportion Test"
+    /// The click-rate monitor: clicks per pulse against the expected rate.
+    case clickRate = "click-rate monitor"
+    /// The g2(0) monitor: the lower confidence limit of g2(0) from double clicks.
+    case secondOrderCoherence = "g2(0) monitor"
+    /// The bias monitor: the fraction of single clicks on D0.
+    case detectorBias = "D0/D1 bias monitor"
+    /// The autocorrelation monitor: the largest |z| of the correlation at lags 1…k.
+    case autocorrelation = "autocorrelation monitor"
+    /// The histogram-drift monitor: chi-square of the sample histogram against the reference.
+    case histogramDrift = "histogram drift monitor"
+
+    /// Whether this is one of SP 800-90B's two continuous tests rather than a photon monitor.
+    public var isContinuousTest: Bool { self == .repetitionCount || self == .adaptiveProportion }
 }
 
-/// One failure of a health test.
+/// One failure of a health test or alarm of a photon monitor.
 public struct HealthFailure: Sendable, Hashable, CustomStringConvertible {
-    /// The test that failed.
+    /// The test or monitor that failed.
     public var test: HealthTestKind
-    /// The offset of the sample at which it failed, counted in samples from the start of the stream.
+    /// The offset of the sample at which it failed, counted in samples from the start of the stream; for a
+    /// monitor, the last sample of the window that alarmed.
     public var sampleOffset: UInt64
-    /// The run length (RCT) or count (APT) the test reached.
-    public var value: Int
-    /// The test's cutoff.
-    public var cutoff: Int
+    /// For the counter monitors, the pulses counted up to the end of the window that alarmed.
+    public var pulseOffset: UInt64?
+    /// The run length (RCT), count (APT) or monitor statistic reached.
+    public var value: Double
+    /// The cutoff or threshold it crossed.
+    public var threshold: Double
+    /// What the value is, for a monitor.
+    public var detail: String?
     /// Whether the failure happened during start-up testing.
     public var duringStartup: Bool
     /// Whether this failure made the failure permanent under the ``FailurePolicy``.
     public var permanent: Bool
 
+    public init(
+        test: HealthTestKind, sampleOffset: UInt64, pulseOffset: UInt64? = nil, value: Double, threshold: Double,
+        detail: String? = nil, duringStartup: Bool, permanent: Bool
+    ) {
+        self.test = test
+        self.sampleOffset = sampleOffset
+        self.pulseOffset = pulseOffset
+        self.value = value
+        self.threshold = threshold
+        self.detail = detail
+        self.duringStartup = duringStartup
+        self.permanent = permanent
+    }
+
     /// The failure as an error, for consumers that were waiting for bits.
     public var error: QRNGError {
         let what = permanent ? "permanent failure, output stopped until an operator reset" : "output discarded"
-        let stage = duringStartup ? "start-up test failed" : "continuous test failed"
+        let stage =
+            test.isContinuousTest
+            ? (duringStartup ? "start-up test failed" : "continuous test failed") : "monitor alarm"
+        var message = "\(stage); \(what)"
+        if let detail { message += "; \(detail)" }
+        if let pulseOffset { message += "; pulse offset \(pulseOffset)" }
         return QRNGError(
-            .healthTestFailure, "\(stage); \(what)",
-            context: .init(
-                sampleOffset: sampleOffset, test: test.rawValue, value: Double(value), threshold: Double(cutoff)))
+            .healthTestFailure, message,
+            context: .init(sampleOffset: sampleOffset, test: test.rawValue, value: value, threshold: threshold))
     }
 
     public var description: String { error.description }
@@ -72,20 +108,34 @@ public enum HealthState: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// SP 800-90B's continuous health tests with start-up testing and output gating: the gate between the source
-/// and the extractor.
+/// SP 800-90B's continuous health tests with start-up testing, on-demand testing, the photon monitors and output
+/// gating: the gate between the source and the extractor.
 ///
 /// ## Why output is held back
 /// A test notices a failure only after it has seen the failing samples: the Repetition Count Test on the C-th
-/// repeat, the Adaptive Proportion Test somewhere in a window. A fault that begins late in one APT window may
-/// only be caught by the next, up to 2W samples later. So a sample that passed is not released at once: it is
-/// held until the tests have looked ``holdbackSamples`` = max(2W, C) samples past it. When a test fails, every
-/// sample still held is discarded with the failing one, so no sample from a failing stretch is ever released.
+/// repeat, the Adaptive Proportion Test somewhere in a window, a photon monitor at the end of its window. A fault
+/// that begins late in one window may only be caught by the next. So a sample that passed is not released at
+/// once. It is held until
+/// - the continuous tests have looked ``holdbackSamples`` = max(2W, C) samples past it (SP 800-90B §4.4), and
+/// - every photon monitor has completed the window after the one it fell in: a monitor clears the samples before
+///   the start of its most recently completed window (``PhotonMonitorSettings``), so the holdback always covers
+///   the monitors' averaging span, whatever its length in samples.
 ///
-/// ## Start-up and failures
-/// After creation, after every failure and after an operator reset, the first ``startupSamples`` samples (at
-/// least 1024, §4.3) are tested and discarded; only samples after a passed start-up can be released. A failure
-/// re-runs start-up (an intermittent failure) unless the ``FailurePolicy`` makes it permanent.
+/// When a test fails or a monitor alarms, every sample still held is discarded with the failing ones, so no
+/// sample from a failing stretch, and none produced during the window in which a monitor alarmed, is released.
+///
+/// ## Start-up, on-demand tests and failures
+/// After creation, after every failure, after an operator reset and on request (``requestOnDemandTest()``), the
+/// first ``startupSamples`` samples (at least 1024, SP 800-90B §4.3) are tested and discarded; only samples after
+/// a passed start-up can be released. A failure re-runs start-up (an intermittent failure) unless the
+/// ``FailurePolicy`` makes it permanent; a monitor alarm counts as a failure under the same policy. A monitor
+/// alarm restarts at the end of the buffer being processed, so the rest of that buffer is discarded too.
+///
+/// ## Speed
+/// Binary samples are tested 64 at a time (the run carried across words, the APT count a population count),
+/// wider samples in blocks whose equal neighbours and reference matches are counted in loops the optimiser
+/// vectorises. Only a word or block in which a test may fail is re-tested one sample at a time, so failures,
+/// their offsets and the released bits are exactly those of testing every sample in turn.
 public struct HealthMonitor: Sendable {
     /// The tests' parameters.
     public let cutoffs: HealthCutoffs
@@ -93,8 +143,10 @@ public struct HealthMonitor: Sendable {
     public let startupSamples: Int
     /// How failures are treated.
     public let policy: FailurePolicy
-    /// How far the tests look past a sample before it is released.
+    /// How far the continuous tests look past a sample before it is released.
     public let holdbackSamples: Int
+    /// The photon monitors' settings, or `nil` when none run.
+    public var monitorSettings: PhotonMonitorSettings? { monitors?.settings }
 
     /// Where the monitor stands.
     public private(set) var state: HealthState
@@ -102,19 +154,27 @@ public struct HealthMonitor: Sendable {
     public private(set) var samplesTested: UInt64 = 0
     /// Samples released to the extractor so far.
     public private(set) var samplesReleased: UInt64 = 0
-    /// Failures so far.
+    /// Failures (and monitor alarms) so far.
     public private(set) var failureCount = 0
     /// The most recent failure.
     public private(set) var lastFailure: HealthFailure?
+    /// On-demand tests requested so far.
+    public private(set) var onDemandTests = 0
+    /// Pulses the source has reported so far through ``process(_:counters:releasingInto:)``.
+    public private(set) var pulsesSeen: UInt64 = 0
 
     private var repetitionCount: RepetitionCountTest
     private var adaptiveProportion: AdaptiveProportionTest
-    /// Bits of samples that passed and wait for the tests to look far enough past them.
+    private var monitors: PhotonMonitors?
+    /// Samples that passed and wait for the tests and monitors to look far enough past them: one-bit samples
+    /// packed in `heldBits`, wider ones in `heldValues`, each from index `heldFront` on.
     private var heldBits = BitBuffer()
+    private var heldValues: [UInt16] = []
+    private var heldFront = 0
     private var heldSamples = 0
     private var recentFailureOffsets: [UInt64] = []
-    /// Whether binary samples are tested a word at a time; tests turn it off to compare with the plain path.
-    var checkBitsAtOnce = true
+    /// Tests every sample in turn instead of whole words and blocks; the tests compare the two paths with it.
+    var testsSampleBySample = false
 
     /// Creates a monitor.
     ///
@@ -122,9 +182,11 @@ public struct HealthMonitor: Sendable {
     ///   - cutoffs: The tests' parameters.
     ///   - startupSamples: Samples to test and discard at start-up; at least 1024.
     ///   - policy: When failures become permanent.
-    public init(cutoffs: HealthCutoffs, startupSamples: Int = 1024, policy: FailurePolicy = FailurePolicy())
-        throws(QRNGError)
-    {
+    ///   - monitors: The photon monitors to run as well; none by default.
+    public init(
+        cutoffs: HealthCutoffs, startupSamples: Int = 1024, policy: FailurePolicy = FailurePolicy(),
+        monitors: PhotonMonitorSettings? = nil
+    ) throws(QRNGError) {
         guard startupSamples >= 1024 else {
             throw .invalidArgument("start-up samples", "SP 800-90B §4.3 requires at least 1024, got \(startupSamples)")
         }
@@ -136,7 +198,14 @@ public struct HealthMonitor: Sendable {
         self.repetitionCount = RepetitionCountTest(cutoff: cutoffs.repetitionCountCutoff)
         self.adaptiveProportion = AdaptiveProportionTest(
             window: cutoffs.adaptiveProportionWindow, cutoff: cutoffs.adaptiveProportionCutoff)
+        if let monitors {
+            self.monitors = try PhotonMonitors(
+                settings: monitors, bitsPerSample: cutoffs.bitsPerSample, claimedMinEntropy: cutoffs.minEntropy)
+        }
     }
+
+    /// Samples held back, waiting to be released.
+    public var samplesHeld: Int { heldSamples }
 
     /// Samples tested but neither released nor held: start-up samples and samples discarded on failures.
     public var samplesDiscarded: UInt64 { samplesTested - samplesReleased - UInt64(heldSamples) }
@@ -147,126 +216,575 @@ public struct HealthMonitor: Sendable {
     ///   must also drop whatever it built from earlier released bits but has not output yet (a partial
     ///   extractor block), so that output resumes from a clean state.
     public mutating func process(_ samples: SampleBuffer, releasingInto released: inout BitBuffer) -> [HealthFailure] {
+        process(samples, counters: nil, releasingInto: &released)
+    }
+
+    /// Tests the next samples and the detector counters behind them, and appends to `released` the bits of every
+    /// sample now safe to use.
+    ///
+    /// - Parameters:
+    ///   - samples: The next samples of the stream.
+    ///   - counters: What the source counted while producing `samples` (the change in its ``SourceCounters``),
+    ///     for the counter monitors; `nil` when the source counts nothing.
+    ///   - released: Where the bits of released samples are appended.
+    /// - Returns: The failures and monitor alarms, in order of detection.
+    public mutating func process(
+        _ samples: SampleBuffer, counters: SourceCounters?, releasingInto released: inout BitBuffer
+    ) -> [HealthFailure] {
         precondition(samples.bitsPerSample == cutoffs.bitsPerSample, "sample width differs from the tests'")
         var failures: [HealthFailure] = []
         let count = samples.count
+        let first = samplesTested
+        if let counters { pulsesSeen += counters.pulses }
         guard state != .failedPermanently else {
             samplesTested += UInt64(count)
             return failures
         }
-        // Samples [keptFrom, i) passed and follow a passed start-up; they join the held samples at the end.
+        // Samples [keptFrom, count) passed and follow a passed start-up; samples from `segmentStart` on follow the
+        // last failure in this buffer, which is what the monitors see.
         var keptFrom: Int? = state == .healthy ? 0 : nil
-        var index = 0
-        func test(_ sample: UInt16) -> Bool {
-            let rctFailed = repetitionCount.feed(sample)
-            let aptFailed = adaptiveProportion.feed(sample)
-            if rctFailed || aptFailed {
-                let failure = recordFailure(
-                    rctFailed ? .repetitionCount : .adaptiveProportion, at: samplesTested + UInt64(index))
-                failures.append(failure)
-                keptFrom = nil
-                if failure.permanent { return false }
-            } else if case .startingUp(let remaining) = state {
-                if remaining == 1 {
-                    state = .healthy
-                    keptFrom = index + 1
-                } else {
-                    state = .startingUp(remainingSamples: remaining - 1)
-                }
-            }
-            index += 1
-            return true
-        }
+        var segmentStart = 0
         switch samples.storage {
         case .binary(let bits):
             bits.words.withUnsafeBufferPointer { words in
-                func bit(_ index: Int) -> UInt16 {
-                    UInt16(truncatingIfNeeded: words[index >> 6] >> UInt64(63 - (index & 63))) & 1
-                }
-                while index < count {
-                    var width = min(64, count - index)
-                    if case .startingUp(let remaining) = state { width = min(width, remaining) }
-                    if checkBitsAtOnce {
-                        // Whole words at once; only a word in which a test may fail is re-tested bit by bit.
-                        let word = bits.word(atBit: index, width: width)
-                        var rct = repetitionCount
-                        var apt = adaptiveProportion
-                        if !rct.mayFail(binaryWord: word, count: width)
-                            && !apt.mayFail(binaryWord: word, count: width)
-                        {
-                            repetitionCount = rct
-                            adaptiveProportion = apt
-                            index += width
-                            if case .startingUp(let remaining) = state {
-                                if remaining == width {
-                                    state = .healthy
-                                    keptFrom = index
-                                } else {
-                                    state = .startingUp(remainingSamples: remaining - width)
-                                }
-                            }
-                            continue
-                        }
-                    }
-                    let end = index + width
-                    while index < end {
-                        if !test(bit(index)) { return }
-                    }
-                }
+                testBinary(words, count: count, keptFrom: &keptFrom, segmentStart: &segmentStart, failures: &failures)
             }
         case .wide(let values):
             values.withUnsafeBufferPointer { values in
-                while index < count {
-                    if !test(values[index]) { break }
-                }
+                testWide(values, keptFrom: &keptFrom, segmentStart: &segmentStart, failures: &failures)
             }
         }
-        if state == .failedPermanently { index = count }
         samplesTested += UInt64(count)
-        if let keptFrom, keptFrom < count {
-            samples.appendBits(of: keptFrom..<count, to: &heldBits)
-            heldSamples += count - keptFrom
+        guard state != .failedPermanently else { return failures }
+
+        if var running = monitors {
+            monitors = nil  // no second reference while the monitors run
+            switch samples.storage {
+            case .binary(let bits):
+                running.feed(bits: bits, range: segmentStart..<count, offset: first + UInt64(segmentStart))
+            case .wide(let values):
+                values.withUnsafeBufferPointer { values in
+                    running.feed(
+                        values: UnsafeBufferPointer(rebasing: values[segmentStart...]),
+                        offset: first + UInt64(segmentStart))
+                }
+            }
+            if let counters {
+                running.feed(
+                    counters: counters, firstSample: first + UInt64(segmentStart), endSample: samplesTested,
+                    totalPulses: pulsesSeen)
+            }
+            let alarms = running.takeAlarms()
+            monitors = running
+            if let alarm = alarms.first {
+                // A monitor's alarm covers its whole window: everything held and kept so far goes. Alarms of
+                // several monitors at once are one failure under the policy, each reported.
+                let failure = recordFailure(
+                    alarm.monitor, at: alarm.sampleOffset, value: alarm.value, threshold: alarm.threshold,
+                    pulseOffset: alarm.pulseOffset, detail: alarm.detail, restartAt: samplesTested)
+                failures.append(failure)
+                for other in alarms.dropFirst() {
+                    let companion = HealthFailure(
+                        test: other.monitor, sampleOffset: other.sampleOffset, pulseOffset: other.pulseOffset,
+                        value: other.value, threshold: other.threshold, detail: other.detail,
+                        duringStartup: failure.duringStartup, permanent: failure.permanent)
+                    failures.append(companion)
+                    failureCount += 1
+                    lastFailure = companion
+                }
+                keptFrom = nil
+                if failure.permanent { return failures }
+            }
         }
-        if heldSamples > holdbackSamples {
-            let releasing = heldSamples - holdbackSamples
-            let releasingBits = releasing * cutoffs.bitsPerSample
-            released.append(contentsOf: heldBits, range: 0..<releasingBits)
-            heldBits.removeFirst(releasingBits)
-            heldSamples -= releasing
-            samplesReleased += UInt64(releasing)
-        }
+        release(samples, keptFrom: keptFrom, into: &released)
         return failures
     }
 
-    /// Clears a permanent failure, as an operator does after repairing the source; start-up testing runs again.
-    public mutating func operatorReset() {
-        recentFailureOffsets.removeAll()
-        restart()
+    /// Runs the start-up tests again on request (SP 800-90B §4.3, on-demand testing): discards every held sample
+    /// and tests ``startupSamples`` fresh samples before output resumes. Output stays gated meanwhile.
+    ///
+    /// The caller must also drop any partial extractor block, as after a failure (``Pipeline/requestOnDemandTest()``
+    /// does both). Nothing happens after a permanent failure, which only ``operatorReset()`` clears.
+    public mutating func requestOnDemandTest() {
+        guard state != .failedPermanently else { return }
+        onDemandTests += 1
+        restart(at: samplesTested, resettingMonitors: false)
     }
 
-    private mutating func recordFailure(_ test: HealthTestKind, at offset: UInt64) -> HealthFailure {
-        let value = test == .repetitionCount ? repetitionCount.currentRun : adaptiveProportion.currentCount
-        let cutoff = test == .repetitionCount ? repetitionCount.cutoff : adaptiveProportion.cutoff
+    /// Clears a permanent failure, as an operator does after repairing the source; start-up testing runs again
+    /// and the monitors forget what they learned.
+    public mutating func operatorReset() {
+        recentFailureOffsets.removeAll()
+        monitors?.forgetReferences()
+        restart(at: samplesTested, resettingMonitors: true)
+    }
+
+    // MARK: - Releasing
+
+    /// Appends the samples [keptFrom, count) of `samples` to the held ones and releases, from the front, every held
+    /// sample the tests and monitors have looked far enough past. Released samples go straight from `samples`
+    /// when they can, so that most bits are copied once.
+    private mutating func release(_ samples: SampleBuffer, keptFrom: Int?, into released: inout BitBuffer) {
+        let count = samples.count
+        let newKept = keptFrom.map { count - $0 } ?? 0
+        let total = heldSamples + newKept
+        guard total > 0 else { return }
+        let firstHeld = samplesTested - UInt64(total)
+        var limit = samplesTested >= UInt64(holdbackSamples) ? samplesTested - UInt64(holdbackSamples) : 0
+        if let monitors { limit = min(limit, monitors.clearedBefore) }
+        let releasing = limit > firstHeld ? min(total, Int(limit - firstHeld)) : 0
+        let fromHeld = min(releasing, heldSamples)
+        let fromNew = releasing - fromHeld
+        let width = cutoffs.bitsPerSample
+        if fromHeld > 0 {
+            if width == 1 {
+                released.append(contentsOf: heldBits, range: heldFront..<heldFront + fromHeld)
+            } else {
+                heldValues.withUnsafeBufferPointer { values in
+                    released.append(
+                        samples: UnsafeBufferPointer(rebasing: values[heldFront..<heldFront + fromHeld]), width: width)
+                }
+            }
+            heldFront += fromHeld
+            heldSamples -= fromHeld
+        }
+        if let keptFrom {
+            let split = keptFrom + fromNew
+            switch samples.storage {
+            case .binary(let bits):
+                if fromNew > 0 { released.append(contentsOf: bits, range: keptFrom..<split) }
+                if split < count { heldBits.append(contentsOf: bits, range: split..<count) }
+            case .wide(let values):
+                values.withUnsafeBufferPointer { values in
+                    if fromNew > 0 {
+                        released.append(samples: UnsafeBufferPointer(rebasing: values[keptFrom..<split]), width: width)
+                    }
+                    if split < count { heldValues.append(contentsOf: values[split..<count]) }
+                }
+            }
+            heldSamples += count - split
+        }
+        samplesReleased += UInt64(releasing)
+        compactHeld()
+    }
+
+    /// Drops released samples from the front of the held storage once they are the larger part of it.
+    private mutating func compactHeld() {
+        guard heldFront > 0 else { return }
+        if heldSamples == 0 {
+            discardHeld()
+        } else if heldFront >= 4096 && heldFront >= heldSamples {
+            if cutoffs.bitsPerSample == 1 {
+                heldBits.removeFirst(heldFront)
+            } else {
+                heldValues.withUnsafeMutableBufferPointer { values in
+                    let released = UnsafeMutableBufferPointer(rebasing: values[..<heldFront])
+                    secureZero(UnsafeMutableRawBufferPointer(released))
+                }
+                heldValues.removeFirst(heldFront)
+            }
+            heldFront = 0
+        }
+    }
+
+    private mutating func discardHeld() {
+        heldBits.removeAll(keepingCapacity: true)
+        heldValues.withUnsafeMutableBytes { secureZero($0) }
+        heldValues.removeAll(keepingCapacity: true)
+        heldFront = 0
+        heldSamples = 0
+    }
+
+    // MARK: - Failures
+
+    private mutating func recordFailure(
+        _ test: HealthTestKind, at offset: UInt64, value: Double, threshold: Double, pulseOffset: UInt64? = nil,
+        detail: String? = nil, restartAt: UInt64
+    ) -> HealthFailure {
         let duringStartup = state != .healthy
         recentFailureOffsets.append(offset)
-        recentFailureOffsets.removeAll { offset - $0 >= policy.permanentFailureWindow }
+        // A monitor's alarm names the end of its window, so offsets need not arrive in order.
+        recentFailureOffsets.removeAll { $0 < offset && offset - $0 >= policy.permanentFailureWindow }
         let permanent = recentFailureOffsets.count >= policy.permanentFailureCount
-        restart()
+        restart(at: restartAt, resettingMonitors: true)
         if permanent { state = .failedPermanently }
         let failure = HealthFailure(
-            test: test, sampleOffset: offset, value: value, cutoff: cutoff, duringStartup: duringStartup,
-            permanent: permanent)
+            test: test, sampleOffset: offset, pulseOffset: pulseOffset, value: value, threshold: threshold,
+            detail: detail, duringStartup: duringStartup, permanent: permanent)
         failureCount += 1
         lastFailure = failure
         return failure
     }
 
-    /// Discards every held sample and starts start-up testing afresh.
-    private mutating func restart() {
-        heldBits.removeAll(keepingCapacity: true)
-        heldSamples = 0
+    /// Records a failure of a continuous test at the sample `index` of the buffer that starts at `first`.
+    private mutating func recordTestFailure(_ rctFailed: Bool, at offset: UInt64) -> HealthFailure {
+        let test: HealthTestKind = rctFailed ? .repetitionCount : .adaptiveProportion
+        let value = rctFailed ? repetitionCount.currentRun : adaptiveProportion.currentCount
+        let cutoff = rctFailed ? repetitionCount.cutoff : adaptiveProportion.cutoff
+        return recordFailure(
+            test, at: offset, value: Double(value), threshold: Double(cutoff), restartAt: offset + 1)
+    }
+
+    /// Discards every held sample and starts start-up testing afresh with the sample at stream offset `offset`.
+    private mutating func restart(at offset: UInt64, resettingMonitors: Bool) {
+        discardHeld()
         repetitionCount.reset()
         adaptiveProportion.reset()
         state = .startingUp(remainingSamples: startupSamples)
+        if resettingMonitors { monitors?.restart(at: offset) }
+    }
+
+    // MARK: - Testing
+
+    /// Advances start-up by `passed` samples that passed; returns whether start-up has just completed.
+    @inline(__always)
+    private mutating func advanceStartup(by passed: Int) -> Bool {
+        guard case .startingUp(let remaining) = state else { return false }
+        if remaining == passed {
+            state = .healthy
+            return true
+        }
+        state = .startingUp(remainingSamples: remaining - passed)
+        return false
+    }
+
+    /// Tests one sample at `index` of the buffer that starts at stream offset `first`; returns `false` when the
+    /// failure is permanent.
+    @inline(__always)
+    private mutating func testOne(
+        _ sample: UInt16, index: Int, first: UInt64, keptFrom: inout Int?, segmentStart: inout Int,
+        failures: inout [HealthFailure]
+    ) -> Bool {
+        let rctFailed = repetitionCount.feed(sample)
+        let aptFailed = adaptiveProportion.feed(sample)
+        if rctFailed || aptFailed {
+            let failure = recordTestFailure(rctFailed, at: first + UInt64(index))
+            failures.append(failure)
+            keptFrom = nil
+            segmentStart = index + 1
+            return !failure.permanent
+        }
+        if advanceStartup(by: 1) { keptFrom = index + 1 }
+        return true
+    }
+
+    private mutating func testBinary(
+        _ words: UnsafeBufferPointer<UInt64>, count: Int, keptFrom: inout Int?, segmentStart: inout Int,
+        failures: inout [HealthFailure]
+    ) {
+        let first = samplesTested
+        var index = 0
+        while index < count {
+            var end = count
+            if case .startingUp(let remaining) = state { end = min(count, index + remaining) }
+            if !testsSampleBySample {
+                let reached = BinaryKernel.run(
+                    words, from: index, to: end, rct: &repetitionCount, apt: &adaptiveProportion)
+                if reached > index {
+                    if advanceStartup(by: reached - index) { keptFrom = reached }
+                    index = reached
+                }
+                if index == end { continue }
+            }
+            // A word in which a test fails (or the plain path): one sample at a time, to the end of that word.
+            let stop = testsSampleBySample ? end : min(end, index + 64)
+            while index < stop {
+                let bit = UInt16(truncatingIfNeeded: words[index >> 6] >> UInt64(63 - (index & 63))) & 1
+                let wasStartingUp = state != .healthy
+                guard testOne(
+                    bit, index: index, first: first, keptFrom: &keptFrom, segmentStart: &segmentStart,
+                    failures: &failures)
+                else { return }
+                index += 1
+                // A failure or the end of start-up changes the stretch: go back to the outer loop.
+                if segmentStart == index || (wasStartingUp && state == .healthy) { break }
+            }
+        }
+    }
+
+    private mutating func testWide(
+        _ values: UnsafeBufferPointer<UInt16>, keptFrom: inout Int?, segmentStart: inout Int,
+        failures: inout [HealthFailure]
+    ) {
+        let first = samplesTested
+        let count = values.count
+        var index = 0
+        while index < count {
+            var end = count
+            if case .startingUp(let remaining) = state { end = min(count, index + remaining) }
+            var stop = end
+            if !testsSampleBySample {
+                let (reached, blockEnd) = WideKernel.run(
+                    values, from: index, to: end, rct: &repetitionCount, apt: &adaptiveProportion)
+                if reached > index {
+                    if advanceStartup(by: reached - index) { keptFrom = reached }
+                    index = reached
+                }
+                if index == end { continue }
+                stop = blockEnd
+            }
+            while index < stop {
+                let wasStartingUp = state != .healthy
+                guard testOne(
+                    values[index], index: index, first: first, keptFrom: &keptFrom, segmentStart: &segmentStart,
+                    failures: &failures)
+                else { return }
+                index += 1
+                if segmentStart == index || (wasStartingUp && state == .healthy) { break }
+            }
+        }
+    }
+}
+
+/// The word-at-a-time test of one-bit samples.
+///
+/// Per step of up to 64 samples (never across an APT window's end, and realigned to whole words of the
+/// window after a partial step), with `equal` the mask of samples equal to the one before:
+/// - RCT: the leading ones of `equal` continue the carried run; a run of C inside the word is C − 1 consecutive
+///   ones of `equal`, found by doubling; the trailing ones give the run carried on.
+/// - APT: the count grows by the population count of the samples equal to the window's reference.
+/// Both checks are exact: a step is accepted only if no sample in it fails, so the caller re-tests one sample at a
+/// time only the step in which a failure really happens.
+enum BinaryKernel {
+    /// Whether some aligned byte of `bits` is all ones.
+    @inline(__always)
+    static func hasFullByte(_ bits: UInt64) -> Bool {
+        let inverted = ~bits
+        return (inverted &- 0x0101_0101_0101_0101) & ~inverted & 0x8080_8080_8080_8080 != 0
+    }
+
+    /// The RCT over one step of `width` samples, the first `width` bits of `word` (`valid` masks them): returns
+    /// `false` when a sample in it fails, otherwise advances the run and the last sample.
+    @inline(__always)
+    static func rctStep(
+        _ word: UInt64, width: Int, valid: UInt64, run: inout Int, previous: inout UInt64, cutoff: Int,
+        insideLength: Int, checkInside: Bool, byteFilter: Bool
+    ) -> Bool {
+        let equal = ~(word ^ (word >> 1 | previous << 63)) & valid
+        if equal == valid {
+            run &+= width
+            if run >= cutoff { return false }
+        } else {
+            let lead = (~equal).leadingZeroBitCount
+            if run &+ lead >= cutoff { return false }
+            // A run of 15 or more ones covers a whole aligned byte: a cheap filter before the doubling.
+            if checkInside && (!byteFilter || hasFullByte(equal)) && RepetitionCountTest.hasRun(equal, insideLength) {
+                return false
+            }
+            run = (~(equal >> UInt64(64 - width))).trailingZeroBitCount &+ 1
+        }
+        previous = (word >> UInt64(64 - width)) & 1
+        return true
+    }
+
+    /// Tests samples [from, to) of the bit string in `words`; returns the index of the first step in which a test
+    /// fails (`to` when none does), with both tests' states advanced to it.
+    @inline(__always)
+    static func run(
+        _ words: UnsafeBufferPointer<UInt64>, from: Int, to end: Int, rct: inout RepetitionCountTest,
+        apt: inout AdaptiveProportionTest
+    ) -> Int {
+        guard from < end else { return from }
+        let base = words.baseAddress!
+        let wordCount = words.count
+        @inline(__always) func read(_ index: Int, _ width: Int) -> UInt64 {
+            let word = index >> 6
+            let shift = UInt64(index & 63)
+            var value = base[word] << shift
+            if shift != 0 && word + 1 < wordCount { value |= base[word + 1] >> (64 - shift) }
+            return width == 64 ? value : value & ~(UInt64.max >> UInt64(width))
+        }
+        let rctCutoff = rct.cutoff
+        let window = apt.window
+        let aptCutoff = apt.cutoff
+        // A run of C inside one word needs C − 1 equal neighbours, possible only when C − 1 < 64.
+        let insideLength = rctCutoff - 1
+        let checkInside = insideLength <= 63
+        let byteFilter = insideLength >= 15
+        var run = rct.run
+        var previous = UInt64(rct.previous & 1)
+        if run == 0 { previous = read(from, 1) >> 63 }  // the first sample then continues a run of none
+        var reference = UInt64(apt.reference & 1)
+        var count = apt.count
+        var position = apt.position
+        var index = from
+        while index < end {
+            // A whole APT window from a word boundary: one vectorised population count for the APT (its count
+            // only grows, so checking it at the window's end is exact), then the RCT word by word. If either
+            // may fail, the word-by-word steps below go through the window again and stop at the failing word.
+            if position == 0 && index & 63 == 0 && end &- index >= window && window & 63 == 0 {
+                let first = base + (index >> 6)
+                let words = window >> 6
+                var ones = 0
+                for offset in 0..<words { ones &+= first[offset].nonzeroBitCount }
+                let matches = first[0] >> 63 == 1 ? ones : window &- ones
+                if matches < aptCutoff {
+                    var windowRun = run
+                    var windowPrevious = previous
+                    var passed = true
+                    for offset in 0..<words {
+                        if !rctStep(
+                            first[offset], width: 64, valid: .max, run: &windowRun, previous: &windowPrevious,
+                            cutoff: rctCutoff, insideLength: insideLength, checkInside: checkInside,
+                            byteFilter: byteFilter)
+                        {
+                            passed = false
+                            break
+                        }
+                    }
+                    if passed {
+                        run = windowRun
+                        previous = windowPrevious
+                        index &+= window
+                        continue
+                    }
+                }
+            }
+            var width = min(64, end - index)
+            if position != 0 { width = min(width, window - position, 64 - (position & 63)) }
+            let word = read(index, width)
+            let valid = width == 64 ? UInt64.max : ~(UInt64.max >> UInt64(width))
+            var newRun = run
+            var newPrevious = previous
+            if !rctStep(
+                word, width: width, valid: valid, run: &newRun, previous: &newPrevious, cutoff: rctCutoff,
+                insideLength: insideLength, checkInside: checkInside, byteFilter: byteFilter)
+            {
+                break
+            }
+            if position == 0 {
+                reference = word >> 63
+                count = 0
+            }
+            let ones = word.nonzeroBitCount
+            let newCount = count &+ (reference == 1 ? ones : width &- ones)
+            if newCount >= aptCutoff { break }
+            run = newRun
+            previous = newPrevious
+            count = newCount
+            position &+= width
+            if position == window { position = 0 }
+            index &+= width
+        }
+        rct.run = run
+        rct.previous = UInt16(previous)
+        apt.reference = UInt16(reference)
+        apt.count = count
+        apt.position = position
+        return index
+    }
+}
+
+/// The block-at-a-time test of samples of 2 to 16 bits.
+///
+/// Per block of up to 128 samples (never across an APT window's end): a loop the optimiser vectorises counts
+/// the samples equal to their predecessor and those equal to the window's reference. The APT check is exact (the
+/// count only grows within a window). For the RCT, a run of C needs C − 1 equal neighbours, so a block with fewer
+/// (with the carried run) cannot fail; otherwise the block's runs are followed one by one, which is still exact.
+enum WideKernel {
+    static let block = 128
+
+    /// Among samples 1..<`width` from `start`: how many equal their predecessor, and how many equal `reference`.
+    ///
+    /// Eight lanes at a time with SIMD compares (one SSE2 instruction each on x86-64), the rest one by one.
+    @inline(__always)
+    static func tally(_ start: UnsafePointer<UInt16>, _ width: Int, _ reference: UInt16) -> (Int, Int) {
+        var equal = SIMD8<UInt16>()
+        var matches = SIMD8<UInt16>()
+        let references = SIMD8<UInt16>(repeating: reference)
+        let zero = SIMD8<UInt16>()
+        let one = SIMD8<UInt16>(repeating: 1)
+        var offset = 1
+        while offset &+ 8 <= width {
+            let current = UnsafeRawPointer(start + offset).loadUnaligned(as: SIMD8<UInt16>.self)
+            let before = UnsafeRawPointer(start + (offset &- 1)).loadUnaligned(as: SIMD8<UInt16>.self)
+            equal &+= zero.replacing(with: one, where: current .== before)
+            matches &+= zero.replacing(with: one, where: current .== references)
+            offset &+= 8
+        }
+        var equalCount = Int(equal.wrappedSum())
+        var matchCount = Int(matches.wrappedSum())
+        while offset < width {
+            equalCount &+= start[offset] == start[offset &- 1] ? 1 : 0
+            matchCount &+= start[offset] == reference ? 1 : 0
+            offset &+= 1
+        }
+        return (equalCount, matchCount)
+    }
+
+    /// Tests samples [from, to); returns the index of the first block in which a test fails and that block's end
+    /// (both `to` when none fails), with both tests' states advanced to the first.
+    @inline(__always)
+    static func run(
+        _ values: UnsafeBufferPointer<UInt16>, from: Int, to end: Int, rct: inout RepetitionCountTest,
+        apt: inout AdaptiveProportionTest
+    ) -> (reached: Int, blockEnd: Int) {
+        guard from < end else { return (from, from) }
+        let base = values.baseAddress!
+        let rctCutoff = rct.cutoff
+        let window = apt.window
+        let aptCutoff = apt.cutoff
+        var run = rct.run
+        var previous = rct.previous
+        var reference = apt.reference
+        var count = apt.count
+        var position = apt.position
+        var index = from
+        var blockEnd = end
+        while index < end {
+            let width = min(block, end - index, window - position)
+            let firstSample = base[index]
+            let startRun = run > 0 && firstSample == previous ? run + 1 : 1
+            if position == 0 {
+                reference = firstSample
+                count = 0
+            }
+            let (equalNeighbours, laterMatches) = tally(base + index, width, reference)
+            let matches = laterMatches + (firstSample == reference ? 1 : 0)
+            let newCount = count + matches
+            if newCount >= aptCutoff {
+                blockEnd = index + width
+                break
+            }
+            var newRun: Int
+            if startRun + equalNeighbours < rctCutoff {
+                if equalNeighbours == width - 1 {
+                    newRun = startRun + width - 1
+                } else {
+                    newRun = 1
+                    var last = index + width - 1
+                    while base[last] == base[last - 1] {
+                        newRun += 1
+                        last -= 1
+                    }
+                }
+            } else {
+                // Enough equal neighbours for a failing run: follow the runs exactly.
+                newRun = startRun
+                var failed = startRun >= rctCutoff
+                var offset = index + 1
+                while !failed && offset < index + width {
+                    newRun = base[offset] == base[offset - 1] ? newRun + 1 : 1
+                    failed = newRun >= rctCutoff
+                    offset += 1
+                }
+                if failed {
+                    blockEnd = index + width
+                    break
+                }
+            }
+            run = newRun
+            previous = base[index + width - 1]
+            count = newCount
+            position += width
+            if position == window { position = 0 }
+            index += width
+        }
+        rct.run = run
+        rct.previous = previous
+        apt.reference = reference
+        apt.count = count
+        apt.position = position
+        return (index, index == end ? end : blockEnd)
     }
 }

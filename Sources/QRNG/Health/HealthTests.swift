@@ -70,9 +70,9 @@ public struct RepetitionCountTest: Sendable, Hashable {
         var runs = bits
         var have = 1
         while have < length && runs != 0 {
-            let step = min(have, length - have)
-            runs &= runs << UInt64(step)
-            have += step
+            let step = min(have, length &- have)
+            runs &= runs << UInt64(truncatingIfNeeded: step)
+            have &+= step
         }
         return runs != 0
     }

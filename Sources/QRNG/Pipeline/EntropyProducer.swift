@@ -19,6 +19,8 @@ public final class EntropyProducer: Sendable {
     /// Whether consumers waiting for bits are told of an intermittent health-test failure (with the failure as
     /// the error) rather than left waiting for the tests to recover.
     public let interruptsConsumersOnFailure: Bool
+    /// Called on the producer thread for every health-test failure and monitor alarm, in order.
+    private let failureHandler: (@Sendable (HealthFailure) -> Void)?
 
     /// Starts a producer thread for `pipeline`.
     ///
@@ -28,9 +30,14 @@ public final class EntropyProducer: Sendable {
     ///   - interruptsConsumersOnFailure: Whether waiting consumers get an error on an intermittent health-test
     ///     failure; by default they keep waiting while start-up testing re-runs. A permanent failure always
     ///     closes the pool.
-    public init(pipeline: Pipeline, pool: EntropyPool, interruptsConsumersOnFailure: Bool = false) {
+    ///   - onFailure: Called on the producer thread with each health-test failure and monitor alarm, for logging.
+    public init(
+        pipeline: Pipeline, pool: EntropyPool, interruptsConsumersOnFailure: Bool = false,
+        onFailure: (@Sendable (HealthFailure) -> Void)? = nil
+    ) {
         self.pool = pool
         self.interruptsConsumersOnFailure = interruptsConsumersOnFailure
+        self.failureHandler = onFailure
         self.latestStatistics = Mutex(pipeline.statistics)
         Thread.detachNewThread { [self, pipeline] in
             self.run(pipeline)
@@ -55,7 +62,14 @@ public final class EntropyProducer: Sendable {
     private func run(_ initialPipeline: Pipeline) {
         var pipeline = initialPipeline
         var output = BitBuffer(minimumCapacity: 2 * pipeline.samplesPerStep)
+        var reported = pipeline.failures.count
+        func reportFailures() {
+            guard let failureHandler else { return }
+            for failure in pipeline.failures[reported...] { failureHandler(failure) }
+            reported = pipeline.failures.count
+        }
         defer {
+            reportFailures()
             output.removeAll()
             latestStatistics.withLock { $0 = pipeline.statistics }
             finished.signal()
@@ -70,6 +84,7 @@ public final class EntropyProducer: Sendable {
                 }
                 let failuresBefore = latestStatistics.withLock { $0.failureCount }
                 latestStatistics.withLock { $0 = pipeline.statistics }
+                reportFailures()
                 if interruptsConsumersOnFailure, pipeline.failures.count > failuresBefore, let failure = pipeline.failures.last {
                     pool.interruptWaiters(with: failure.error)
                 }

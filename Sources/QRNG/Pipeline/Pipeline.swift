@@ -33,6 +33,8 @@ public struct Pipeline: Sendable {
 
     private var samples: SampleBuffer
     private var released = BitBuffer()
+    /// The source's counters after the previous read, so that each step hands the monitors its own pulses.
+    private var countersBefore = SourceCounters()
     var toeplitzRotation: ToeplitzRotation?
 
     /// Wires a pipeline.
@@ -53,6 +55,7 @@ public struct Pipeline: Sendable {
         self.samples = SampleBuffer(bitsPerSample: source.bitsPerSample)
         self.minEntropyPerSample = health.cutoffs.minEntropy
         self.minEntropyOrigin = "health tests' H = \(health.cutoffs.minEntropy)"
+        self.countersBefore = source.counters
     }
 
     /// Runs every stage once and appends the extracted bits to `output`.
@@ -84,13 +87,12 @@ public struct Pipeline: Sendable {
             approved.removeAll(keepingCapacity: true)
             swap(&approved, &released)
         }
-        let newFailures = health.process(samples, releasingInto: &approved)
+        let counters = source.counters
+        let newFailures = health.process(
+            samples, counters: counters.counted(since: countersBefore), releasingInto: &approved)
+        countersBefore = counters
         if !newFailures.isEmpty {
-            if var rotation = toeplitzRotation {
-                rotation.inputSinceSeed -= extractor.bufferedInputBits
-                toeplitzRotation = rotation
-            }
-            extractor.reset()
+            dropPartialBlock()
             failures.append(contentsOf: newFailures)
         }
         let before = output.count
@@ -111,6 +113,23 @@ public struct Pipeline: Sendable {
         outputBits += UInt64(output.count - before)
         if let permanent = newFailures.last(where: \.permanent) { throw permanent.error }
         return true
+    }
+
+    /// Runs the health monitor's start-up tests again on request (SP 800-90B §4.3, on-demand testing): the
+    /// samples it holds and the extractor's partial block are discarded, and output resumes only after fresh
+    /// start-up samples have passed. See ``HealthMonitor/requestOnDemandTest()``.
+    public mutating func requestOnDemandTest() {
+        health.requestOnDemandTest()
+        dropPartialBlock()
+    }
+
+    /// Drops the extractor's partial block, whose input the health monitor has just withdrawn its approval from.
+    private mutating func dropPartialBlock() {
+        if var rotation = toeplitzRotation {
+            rotation.inputSinceSeed -= extractor.bufferedInputBits
+            toeplitzRotation = rotation
+        }
+        extractor.reset()
     }
 
     /// Draws `count` bits through the health tests and a von Neumann extractor, for a seed that must not come

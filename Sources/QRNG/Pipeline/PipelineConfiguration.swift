@@ -98,6 +98,9 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public var failurePolicy: FailurePolicy
     /// The extractor.
     public var extractor: Extractor
+    /// The photon monitors that run beside the health tests, or `nil` for none. A click-rate monitor without an
+    /// expected rate gets the simulator's model rate.
+    public var monitors: PhotonMonitorSettings?
 
     /// A configuration; by default the simulated QD beam splitter, α = 2⁻³⁰, Toeplitz hashing of 4096-bit blocks
     /// with ε = 2⁻¹⁰⁰.
@@ -107,7 +110,8 @@ public struct PipelineConfiguration: Sendable, Hashable {
         assessment: Assessment? = nil,
         alpha: ErrorProbability = .defaultAlpha,
         failurePolicy: FailurePolicy = FailurePolicy(),
-        extractor: Extractor = .toeplitz(blockBits: 4096, epsilon: .defaultEpsilon)
+        extractor: Extractor = .toeplitz(blockBits: 4096, epsilon: .defaultEpsilon),
+        monitors: PhotonMonitorSettings? = PhotonMonitorSettings()
     ) {
         self.source = source
         self.claimedMinEntropy = claimedMinEntropy
@@ -115,6 +119,7 @@ public struct PipelineConfiguration: Sendable, Hashable {
         self.alpha = alpha
         self.failurePolicy = failurePolicy
         self.extractor = extractor
+        self.monitors = monitors
     }
 }
 
@@ -124,7 +129,13 @@ extension Pipeline {
     /// - Throws: ``QRNGError/Code/invalidArgument`` naming the first parameter out of range; a health failure
     ///   while the seed is drawn.
     public init(configuration: PipelineConfiguration) throws(QRNGError) {
-        var (source, modelMinEntropy) = try Self.makeSource(configuration)
+        var (source, modelMinEntropy, expectedClickRate) = try Self.makeSource(configuration)
+        var monitors = configuration.monitors
+        if monitors?.clickRate != nil && monitors?.clickRate?.expected == nil {
+            // Where the source has a model of its click rate it is the reference; otherwise the monitor learns
+            // the rate from its first window.
+            monitors?.clickRate?.expected = expectedClickRate
+        }
         var minEntropy: Double
         var origin: String
         if case .nonIID(let count) = configuration.assessment {
@@ -148,7 +159,7 @@ extension Pipeline {
         }
         let cutoffs = try HealthCutoffs(
             bitsPerSample: source.bitsPerSample, minEntropy: minEntropy, alpha: configuration.alpha)
-        let health = try HealthMonitor(cutoffs: cutoffs, policy: configuration.failurePolicy)
+        let health = try HealthMonitor(cutoffs: cutoffs, policy: configuration.failurePolicy, monitors: monitors)
         self.init(source: source, health: health, extractor: VonNeumannExtractor())
         self.minEntropyPerSample = minEntropy
         self.minEntropyOrigin = origin
@@ -184,8 +195,11 @@ extension Pipeline {
 }
 
 extension Pipeline {
-    /// The source a configuration names, and the min-entropy per sample its model gives (`nil` for a recording).
-    static func makeSource(_ configuration: PipelineConfiguration) throws(QRNGError) -> (any EntropySource, Double?) {
+    /// The source a configuration names, the min-entropy per sample its model gives and the clicks per pulse it
+    /// expects (`nil` for a recording).
+    static func makeSource(_ configuration: PipelineConfiguration) throws(QRNGError)
+        -> (any EntropySource, Double?, Double?)
+    {
         // A placeholder claim for sources whose H the pipeline decides; the health tests and the extractor use
         // the pipeline's H, not the source's.
         let undecided = 1.0
@@ -193,16 +207,18 @@ extension Pipeline {
         case .simulatedBeamSplitter(let emitterConfiguration, let seed):
             let emitter = try SimulatedQuantumDotEmitter(configuration: emitterConfiguration, seed: seed)
             let model = emitter.probabilities.minEntropyPerBit
-            return (try BeamSplitterSource(clicks: emitter, claimedMinEntropy: model), model)
+            return (try BeamSplitterSource(clicks: emitter, claimedMinEntropy: model), model, 1 - emitter.probabilities.none)
         case .simulatedTimeTags(let simulation, let seed, let use):
             let tagger = try SimulatedTimeTagger(configuration: simulation, seed: seed)
-            return try timeTagSource(tagger, use: use, model: TimeTagModel(configuration: simulation))
+            let (source, model) = try timeTagSource(tagger, use: use, model: TimeTagModel(configuration: simulation))
+            return (source, model, nil)
         case .recordedClicks(let path, let errorPolicy):
             let clicks = try PackedClickReader(path: path, errorPolicy: errorPolicy)
-            return (try BeamSplitterSource(clicks: clicks, claimedMinEntropy: undecided), nil)
+            return (try BeamSplitterSource(clicks: clicks, claimedMinEntropy: undecided), nil, nil)
         case .recordedTimeTags(let path, let format, let use, let errorPolicy):
             let reader = try format.openReader(path: path, options: TimeTagReadOptions(errorPolicy: errorPolicy))
-            return try timeTagSource(reader, use: use, model: nil)
+            let (source, model) = try timeTagSource(reader, use: use, model: nil)
+            return (source, model, nil)
         }
     }
 

@@ -11,6 +11,12 @@ struct Bench: ParsableCommand {
             Build in release mode first (swift build -c release). NAME selects benchmarks whose name starts \
             with it, e.g. `qrng bench extract health/binary`. Figures are medians over repeated runs after a \
             warm-up; ratios compare bytes per second with the baseline named in the table.
+
+            `health/faults` is opt-in too: for every fault in the simulator's catalogue it reports which test or \
+            monitor caught it and the detection latency in samples. \
+            `health/false-alarms` is opt-in and runs only when named in full: it counts the health monitor's \
+            false alarms over --false-alarm-samples healthy simulated samples (10^9 by default, a minute or so) \
+            and compares each test's count with what α predicts.
             """
     )
 
@@ -32,6 +38,9 @@ struct Bench: ParsableCommand {
     @Option(help: .hidden)
     var kernelWords: Int?
 
+    @Option(help: "Samples for the opt-in health/false-alarms run.")
+    var falseAlarmSamples: UInt64 = 1_000_000_000
+
     func run() throws {
         if let kernel {
             guard kernel.isAvailable else { throw ValidationError("the \(kernel) kernel is not available on this CPU") }
@@ -42,7 +51,23 @@ struct Bench: ParsableCommand {
         let all = Benchmarks.all()
         if list {
             for benchmark in all { print(benchmark.name) }
+            print("\(FalseAlarmBenchmark.name) (opt-in: runs only when named in full)")
+            print("\(FaultDetection.benchmarkName) (opt-in: runs only when named in full)")
             return
+        }
+        var names = names
+        if names.contains(FaultDetection.benchmarkName) {
+            names.removeAll { $0 == FaultDetection.benchmarkName }
+            print(try FaultDetection.report())
+            if names.isEmpty { return }
+        }
+        if names.contains(FalseAlarmBenchmark.name) {
+            names.removeAll { $0 == FalseAlarmBenchmark.name }
+            #if DEBUG
+            printToStandardError("qrng bench: this is a debug build; health/false-alarms will be slow")
+            #endif
+            print(try FalseAlarmBenchmark.run(samples: falseAlarmSamples))
+            if names.isEmpty { return }
         }
         var selected = names.isEmpty ? all : all.filter { benchmark in names.contains { benchmark.name.hasPrefix($0) } }
         // Baselines of the selected benchmarks always run, so every ratio is from the same run.

@@ -55,4 +55,38 @@ import Testing
         bits.removeAll()
         #expect(bits.isEmpty && bits.words.isEmpty)
     }
+
+    /// The word-at-a-time packing of wide samples against appending one sample at a time, for every width and
+    /// for buffers that start on and off a word boundary.
+    @Test(arguments: Array(1...16))
+    func appendingSamplesMatchesOneByOne(width: Int) {
+        var generator = Xoshiro256StarStar(seed: UInt64(width))
+        for prefix in [0, 1, 8, 16, 24, 63, 64, 100] {
+            for count in [0, 1, 3, 4, 7, 8, 9, 31, 64, 200] {
+                let mask = UInt16((1 << width) - 1)
+                let samples = (0..<count).map { _ in UInt16(truncatingIfNeeded: generator.next()) & mask }
+                var fast = BitBuffer(words: [generator.next(), generator.next()], count: prefix)
+                var reference = fast
+                samples.withUnsafeBufferPointer { fast.append(samples: $0, width: width) }
+                for sample in samples { reference.append(bits: UInt64(sample), width: width) }
+                #expect(fast == reference, "width \(width), prefix \(prefix), count \(count)")
+                #expect(fast.count == prefix + count * width)
+            }
+        }
+    }
+
+    @Test(arguments: [0, 1, 5, 63, 64, 65])
+    func appendingWordRangesMatchesBitByBit(destinationOffset: Int) {
+        var generator = Xoshiro256StarStar(seed: 9)
+        let source = BitBuffer(words: (0..<8).map { _ in generator.next() }, count: 500)
+        for start in [0, 1, 63, 64, 130] {
+            for length in [0, 1, 64, 65, 200, 500 - start] {
+                var fast = BitBuffer(words: [generator.next(), generator.next()], count: destinationOffset)
+                var reference = fast
+                fast.append(contentsOf: source, range: start..<start + length)
+                for index in start..<start + length { reference.append(source[index]) }
+                #expect(fast == reference, "offset \(destinationOffset), range \(start)..<\(start + length)")
+            }
+        }
+    }
 }

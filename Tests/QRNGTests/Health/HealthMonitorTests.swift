@@ -98,48 +98,108 @@ import Testing
     }
 }
 
-/// The word-at-a-time path for binary samples must agree exactly with testing one sample at a time.
+/// The word-at-a-time path for binary samples and the block path for wider ones must agree exactly with testing
+/// one sample at a time: the same failures at the same offsets, the same released bits.
 @Suite struct HealthMonitorFastPathTests {
-    static func run(_ monitor: inout HealthMonitor, _ chunks: [BitBuffer]) -> (BitBuffer, [HealthFailure]) {
+    /// A stream of `bitsPerSample`-bit samples: random stretches, stuck stretches of various lengths and biased
+    /// stretches (a repeated value half the time), to exercise both tests' failures.
+    static func stream(bitsPerSample k: Int, length: Int, seed: UInt64) -> [UInt16] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        let mask = UInt64((1 << k) - 1)
+        var samples: [UInt16] = []
+        samples.reserveCapacity(length + 3000)
+        var segment = 0
+        while samples.count < length {
+            let stretch = Int(generator.next() % 3000) + 1
+            switch segment % 4 {
+            case 0, 1:
+                for _ in 0..<stretch { samples.append(UInt16(generator.next() & mask)) }
+            case 2:
+                let value = UInt16(generator.next() & mask)
+                for _ in 0..<Int(generator.next() % 150) { samples.append(value) }
+            default:
+                let value = UInt16(generator.next() & mask)
+                let percent = UInt64(k == 1 ? 85 : 40)
+                for _ in 0..<stretch {
+                    samples.append(generator.next() % 100 < percent ? value : UInt16(generator.next() & mask))
+                }
+            }
+            segment += 1
+        }
+        return samples
+    }
+
+    /// The stream cut into buffers of odd sizes.
+    static func chunks(_ samples: [UInt16], bitsPerSample k: Int, seed: UInt64) -> [SampleBuffer] {
+        var generator = Xoshiro256StarStar(seed: seed ^ 0xC0FFEE)
+        var result: [SampleBuffer] = []
+        var position = 0
+        while position < samples.count {
+            let size = min(samples.count - position, Int(generator.next() % 1500) + 1)
+            let piece = Array(samples[position..<position + size])
+            if k == 1 {
+                var bits = BitBuffer()
+                for sample in piece { bits.append(sample == 1) }
+                result.append(SampleBuffer(bits: bits))
+            } else {
+                result.append(SampleBuffer(values: piece, bitsPerSample: k))
+            }
+            position += size
+        }
+        return result
+    }
+
+    static func run(_ monitor: inout HealthMonitor, _ chunks: [SampleBuffer]) -> (BitBuffer, [HealthFailure]) {
         var released = BitBuffer()
         var failures: [HealthFailure] = []
-        for chunk in chunks { failures += monitor.process(SampleBuffer(bits: chunk), releasingInto: &released) }
+        for chunk in chunks { failures += monitor.process(chunk, releasingInto: &released) }
         return (released, failures)
     }
 
-    @Test(arguments: [0.3, 0.8, 1.0])
-    func wordPathAgreesWithSamplePath(minEntropy: Double) throws {
-        var generator = Xoshiro256StarStar(seed: UInt64(minEntropy * 1000))
-        // Random stretches, stuck stretches of various lengths and biased stretches, in odd-sized chunks.
-        var stream = BitBuffer()
-        for segment in 0..<60 {
-            let length = Int(generator.next() % 3000) + 1
-            switch segment % 4 {
-            case 0, 1: stream.append(contentsOf: .random(count: length, using: &generator))
-            case 2:
-                let value = generator.next() & 1 == 1
-                for _ in 0..<Int(generator.next() % 120) { stream.append(value) }
-            default:
-                for _ in 0..<length { stream.append(generator.next() % 100 < 85) }
-            }
-        }
-        var chunks: [BitBuffer] = []
-        var position = 0
-        while position < stream.count {
-            let size = min(stream.count - position, Int(generator.next() % 700) + 1)
-            chunks.append(stream.extracting(position..<position + size))
-            position += size
-        }
-        let cutoffs = try HealthCutoffs(bitsPerSample: 1, minEntropy: minEntropy)
+    @Test(arguments: [
+        (1, 0.3), (1, 0.8), (1, 1.0), (2, 0.5), (2, 1.5), (8, 1.0), (8, 4.0), (8, 7.5), (12, 6.0), (12, 11.0),
+        (16, 8.0), (16, 15.0),
+    ])
+    func fastPathAgreesWithSampleBySample(bitsPerSample: Int, minEntropy: Double) throws {
+        let seed = UInt64(bitsPerSample * 1000) + UInt64(minEntropy * 10)
+        let length = bitsPerSample == 1 ? 200_000 : 60_000
+        let samples = Self.stream(bitsPerSample: bitsPerSample, length: length, seed: seed)
+        let chunks = Self.chunks(samples, bitsPerSample: bitsPerSample, seed: seed)
+        let cutoffs = try HealthCutoffs(bitsPerSample: bitsPerSample, minEntropy: minEntropy)
         var fast = try HealthMonitor(cutoffs: cutoffs, policy: FailurePolicy(permanentFailureCount: 1_000_000))
         var plain = fast
-        plain.checkBitsAtOnce = false
+        plain.testsSampleBySample = true
         let (fastReleased, fastFailures) = Self.run(&fast, chunks)
         let (plainReleased, plainFailures) = Self.run(&plain, chunks)
         #expect(!plainFailures.isEmpty, "the stream must exercise failures")
+        // At low H the APT's cutoff is out of reach of these biased stretches; elsewhere both tests must fail.
+        #expect(minEntropy < 2 || Set(plainFailures.map(\.test)).count == 2,
+                "both tests should fail somewhere: \(Set(plainFailures.map(\.test)))")
         #expect(fastFailures == plainFailures)
         #expect(fastReleased == plainReleased)
-        #expect(fast.samplesReleased == plain.samplesReleased)
+        #expect(!plainReleased.isEmpty, "healthy stretches must release samples")
+        #expect(fast.samplesReleased == plain.samplesReleased && fast.samplesDiscarded == plain.samplesDiscarded)
+    }
+
+    /// With the sample monitors on, the two paths still agree (the monitors see the same samples either way).
+    @Test(arguments: [1, 8])
+    func fastPathAgreesWithMonitorsOn(bitsPerSample: Int) throws {
+        let samples = Self.stream(bitsPerSample: bitsPerSample, length: 150_000, seed: 77)
+        let chunks = Self.chunks(samples, bitsPerSample: bitsPerSample, seed: 78)
+        let settings = PhotonMonitorSettings.samplesOnly(alpha: try ErrorProbability(log2: -20))
+        var fast = try HealthMonitor(
+            cutoffs: try HealthCutoffs(bitsPerSample: bitsPerSample, minEntropy: bitsPerSample == 1 ? 0.9 : 6),
+            policy: FailurePolicy(permanentFailureCount: 1_000_000),
+            monitors: PhotonMonitorSettings(
+                alpha: settings.alpha, clickRate: nil, secondOrderCoherence: nil, detectorBias: nil,
+                autocorrelation: .init(maxLag: 4, windowSamples: 4096), histogramDrift: .init(windowSamples: 4096)))
+        var plain = fast
+        plain.testsSampleBySample = true
+        let (fastReleased, fastFailures) = Self.run(&fast, chunks)
+        let (plainReleased, plainFailures) = Self.run(&plain, chunks)
+        #expect(!plainFailures.isEmpty)
+        #expect(fastFailures == plainFailures)
+        #expect(fastReleased == plainReleased)
     }
 
     @Test func runDetectionWithinAWord() {
