@@ -106,26 +106,9 @@ public final class PackedClickReader: ClickSource {
 
     private static func readHeader(_ input: ByteInput) throws(QRNGError) -> PackedClickHeader {
         let file = input.name
-        guard try input.require(PackedClickHeader.size) else {
-            throw .input(
-                "the input ends after \(input.availableCount) of the \(PackedClickHeader.size) header bytes",
-                file: file, offset: UInt64(input.availableCount), field: "header")
-        }
-        let bytes = input.bytes
-        guard bytes.prefix(8).elementsEqual(PackedClickHeader.magic) else {
-            throw .input("wrong magic: not a qrng packed click file (expected \"QRNGCLIK\")",
-                file: file, offset: 0, field: "magic")
-        }
-        let version = bytes.littleEndian(UInt16.self, at: 8)
-        guard version == PackedClickHeader.version else {
-            throw .input("unsupported version \(version) (this reader knows version \(PackedClickHeader.version))",
-                file: file, offset: 8, field: "version")
-        }
-        let size = bytes.littleEndian(UInt16.self, at: 10)
-        guard size == PackedClickHeader.size else {
-            throw .input("header size \(size) out of range (version 1 has \(PackedClickHeader.size))",
-                file: file, offset: 10, field: "header size")
-        }
+        let bytes = try input.readQRNGHeaderPrelude(
+            magic: PackedClickHeader.magic, kind: "packed click", version: PackedClickHeader.version,
+            size: PackedClickHeader.size)
         let bits = bytes.littleEndian(UInt16.self, at: 12)
         guard bits == 2 else {
             throw .input("\(bits) bits per pulse out of range (version 1 has 2)",

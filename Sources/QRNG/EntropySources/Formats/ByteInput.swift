@@ -113,3 +113,41 @@ final class ByteInput {
         return try !refill()
     }
 }
+
+extension ByteInput {
+    /// Reads and checks the prelude qrng's own formats share: an 8-byte ASCII magic, the version (UInt16 at 8)
+    /// and the header size (UInt16 at 10), little-endian; returns the header's bytes for the format to read the
+    /// rest of it.
+    ///
+    /// - Parameters:
+    ///   - magic: The expected magic.
+    ///   - kind: What the file is, for "not a qrng KIND file".
+    ///   - version: The version this reader knows.
+    ///   - size: The header size of that version.
+    func readQRNGHeaderPrelude(magic: [UInt8], kind: String, version: UInt16, size: Int) throws(QRNGError)
+        -> UnsafeRawBufferPointer
+    {
+        guard try require(size) else {
+            throw .input(
+                "the input ends after \(availableCount) of the \(size) header bytes",
+                file: name, offset: UInt64(availableCount), field: "header")
+        }
+        let header = bytes
+        guard header.prefix(8).elementsEqual(magic) else {
+            throw .input(
+                "wrong magic: not a qrng \(kind) file (expected \"\(String(decoding: magic, as: UTF8.self))\")",
+                file: name, offset: 0, field: "magic")
+        }
+        let found = header.littleEndian(UInt16.self, at: 8)
+        guard found == version else {
+            throw .input("unsupported version \(found) (this reader knows version \(version))",
+                file: name, offset: 8, field: "version")
+        }
+        let headerSize = header.littleEndian(UInt16.self, at: 10)
+        guard headerSize == size else {
+            throw .input("header size \(headerSize) out of range (version \(version) has \(size))",
+                file: name, offset: 10, field: "header size")
+        }
+        return header
+    }
+}

@@ -109,26 +109,9 @@ public final class BinaryTimeTagReader: TimeTagReader {
 
     private static func readHeader(_ input: ByteInput) throws(QRNGError) -> BinaryTimeTagHeader {
         let file = input.name
-        guard try input.require(BinaryTimeTagHeader.size) else {
-            throw .input(
-                "the input ends after \(input.availableCount) of the \(BinaryTimeTagHeader.size) header bytes",
-                file: file, offset: UInt64(input.availableCount), field: "header")
-        }
-        let bytes = input.bytes
-        guard bytes.prefix(8).elementsEqual(BinaryTimeTagHeader.magic) else {
-            throw .input("wrong magic: not a qrng binary time-tag file (expected \"QRNGTAGS\")",
-                file: file, offset: 0, field: "magic")
-        }
-        let version = bytes.littleEndian(UInt16.self, at: 8)
-        guard version == BinaryTimeTagHeader.version else {
-            throw .input("unsupported version \(version) (this reader knows version \(BinaryTimeTagHeader.version))",
-                file: file, offset: 8, field: "version")
-        }
-        let headerSize = bytes.littleEndian(UInt16.self, at: 10)
-        guard headerSize == BinaryTimeTagHeader.size else {
-            throw .input("header size \(headerSize) out of range (version 1 has \(BinaryTimeTagHeader.size))",
-                file: file, offset: 10, field: "header size")
-        }
+        let bytes = try input.readQRNGHeaderPrelude(
+            magic: BinaryTimeTagHeader.magic, kind: "binary time-tag", version: BinaryTimeTagHeader.version,
+            size: BinaryTimeTagHeader.size)
         let recordSize = bytes.littleEndian(UInt16.self, at: 12)
         guard recordSize == BinaryTimeTagHeader.recordSize else {
             throw .input("record size \(recordSize) out of range (version 1 has \(BinaryTimeTagHeader.recordSize))",
