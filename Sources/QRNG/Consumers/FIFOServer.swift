@@ -78,6 +78,15 @@ public final class FIFOServer {
     public func run(until shouldStop: () -> Bool, log: (String) -> Void) throws(QRNGError) {
         var chunk = [UInt8](repeating: 0, count: configuration.chunkBytes)
         defer { chunk.withUnsafeMutableBytes { secureZero($0) } }
+        // Served bytes stay in `chunk` only until the next chunk overwrites them; whenever the server is about to
+        // idle (no bits, health pause, no reader) they are wiped, so none linger while nothing is served. Wiping
+        // after every write instead would cost a pass over the chunk per chunk.
+        var dirty = false
+        func wipe() {
+            guard dirty else { return }
+            chunk.withUnsafeMutableBytes { secureZero($0) }
+            dirty = false
+        }
         let clock = ContinuousClock()
         let started = clock.now
         var lastStatus = started
@@ -128,6 +137,7 @@ public final class FIFOServer {
                             let why = health.lastFailure.map { ": \($0)" } ?? ""
                             log("qrng serve: serving paused, health tests \(health.healthState)\(why)")
                         }
+                        wipe()
                         usleep(1_000)
                         continue
                     }
@@ -140,24 +150,27 @@ public final class FIFOServer {
                     }
                     let count = try outcome.get()
                     guard count > 0 else {
+                        wipe()
                         usleep(200)
                         continue
                     }
                     pending = 0..<count
+                    dirty = true
                 }
-                var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                guard poll(&poller, 1, 100) > 0 else { continue }
+                // Write first and poll only when the pipe is full: a reader keeping up costs one call per chunk.
                 let written = chunk.withUnsafeBytes { bytes in
                     write(descriptor, bytes.baseAddress! + pending.lowerBound, pending.count)
                 }
                 if written >= 0 {
                     statistics.bytesServed += UInt64(written)
                     pending = (pending.lowerBound + written)..<pending.upperBound
-                    if pending.isEmpty { chunk.withUnsafeMutableBytes { secureZero($0) } }
                     continue
                 }
                 switch errno {
-                case EAGAIN, EINTR:
+                case EAGAIN:
+                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&poller, 1, 100)
+                case EINTR:
                     continue
                 case EPIPE:
                     break session  // the reader left
@@ -167,7 +180,7 @@ public final class FIFOServer {
             }
             // The reader is gone: what it did not take is never served to anyone.
             statistics.bytesDropped += UInt64(pending.count)
-            chunk.withUnsafeMutableBytes { secureZero($0) }
+            wipe()
         }
     }
 }
