@@ -1,3 +1,5 @@
+internal import CQRNGIntrinsics
+
 /// A fixed-capacity ring of bits that zeroes every bit it hands out, built so that the bulk of every copy in or
 /// out can happen outside the pool's lock.
 ///
@@ -239,6 +241,9 @@ struct RingWords: @unchecked Sendable {
     let base: UnsafeMutablePointer<UInt64>
     let mask: Int
 
+    /// Whether the byte-shuffling hand-out kernel can run.
+    static let hasAVX2 = qrng_cpu_has_avx2()
+
     /// Calls `body` with runs of storage that do not wrap: (first index, count, words done before this run).
     @inline(__always)
     private func forEachRun(from first: Int, count: Int, _ body: (Int, Int, Int) -> Void) {
@@ -264,7 +269,9 @@ struct RingWords: @unchecked Sendable {
         forEachRun(from: claim.firstWord, count: claim.wordCount) { index, run, done in
             let source = base + index
             let target = out + 8 * done
-            if filled == 0 {
+            if filled == 0 && Self.hasAVX2 {
+                qrng_move_words_big_endian_avx2(target, source, run)
+            } else if filled == 0 {
                 for word in 0..<run {
                     target.storeBytes(of: source[word].bigEndian, toByteOffset: 8 * word, as: UInt64.self)
                     source[word] = 0

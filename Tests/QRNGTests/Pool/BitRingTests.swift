@@ -89,6 +89,22 @@ import Testing
         }
     }
 
+    /// Byte takes of 0 to 40 whole words from a word-aligned head, wrapping around a 64-word ring: the vector
+    /// kernel's main loop and its tail, against the bits written.
+    @Test func wholeWordByteTakesAtEveryLength() {
+        var generator = Xoshiro256StarStar(seed: 22)
+        var ring = BitRing(minimumCapacityBits: 64 * 64)
+        for words in 0...40 {
+            let bits = BitBuffer.random(count: 64 * words, using: &generator)
+            ring.write(bits, range: 0..<bits.count)
+            var bytes = [UInt8](repeating: 0xEE, count: 8 * words)
+            bytes.withUnsafeMutableBytes { ring.take(into: $0) }
+            #expect(bytes == bits.packedBytes(), "\(words) words")
+            let zeroed = ring.isZeroOutsideContents
+            #expect(zeroed, "\(words) words: taken words must be zeroed")
+        }
+    }
+
     @Test func bytesArePackedMostSignificantBitFirst() {
         var ring = BitRing(minimumCapacityBits: 64)
         ring.write(BitBuffer(packedBytes: [0xFF], count: 3), range: 0..<3)  // misalign the head
