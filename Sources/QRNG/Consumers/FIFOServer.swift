@@ -114,7 +114,8 @@ public final class FIFOServer {
                     usleep(10_000)
                     continue
                 }
-                throw QRNGError(.systemCall, "cannot open the FIFO for writing", context: .init(file: pipe.path, errno: number))
+                throw QRNGError(
+                    .systemCall, "cannot open the FIFO for writing", context: .init(file: pipe.path, errno: number))
             }
             defer { close(descriptor) }
             statistics.readers += 1
@@ -175,7 +176,8 @@ public final class FIFOServer {
                 case EPIPE:
                     break session  // the reader left
                 default:
-                    throw QRNGError(.systemCall, "write to the FIFO failed", context: .init(file: pipe.path, errno: errno))
+                    throw QRNGError(
+                        .systemCall, "write to the FIFO failed", context: .init(file: pipe.path, errno: errno))
                 }
             }
             // The reader is gone: what it did not take is never served to anyone.
