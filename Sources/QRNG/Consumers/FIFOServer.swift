@@ -11,10 +11,14 @@ import Glibc
 /// served before. While the health tests are not passing (an intermittent failure re-runs start-up testing)
 /// nothing is served. A permanent failure, or the end of the source, closes the pool and ends ``run(until:log:)``
 /// with that error.
+///
+/// The server takes from the pool only as many bytes as the pipe has room for at that moment (up to
+/// ``Configuration/chunkBytes``), and writes them at once: bits wait in the pool, not in the server, so a reader
+/// that leaves strands almost nothing, and the pipe is refilled in large writes when a fast reader drains it.
 public final class FIFOServer {
     /// How the server behaves.
     public struct Configuration: Sendable {
-        /// Bytes taken from the pool per write.
+        /// The most bytes taken from the pool and written per write; fewer when the pipe has less room.
         public var chunkBytes: Int
         /// Seconds between status lines; `nil` for none.
         public var statsInterval: Double?
@@ -23,7 +27,9 @@ public final class FIFOServer {
         /// Whether the data is simulated; every status line then says so.
         public var simulated: Bool
 
-        public init(chunkBytes: Int = 1 << 16, statsInterval: Double? = nil, pipeBufferBytes: Int = 1 << 20,
+        /// Creates a configuration; the defaults (1 MiB writes into a 1 MiB pipe) let a fast reader get what the
+        /// pipe carries.
+        public init(chunkBytes: Int = 1 << 20, statsInterval: Double? = nil, pipeBufferBytes: Int = 1 << 20,
                     simulated: Bool = false) {
             self.chunkBytes = chunkBytes
             self.statsInterval = statsInterval
@@ -53,8 +59,10 @@ public final class FIFOServer {
     public private(set) var statistics = Statistics()
 
     private let healthState: @Sendable () -> PipelineStatistics?
-    /// F_SETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 7), which Glibc exports only under _GNU_SOURCE.
+    /// F_SETPIPE_SZ and F_GETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 7 and + 8), which Glibc exports only under
+    /// _GNU_SOURCE.
     private static let setPipeSize: Int32 = 1031
+    private static let getPipeSize: Int32 = 1032
 
     /// Creates a server for `pool` on `pipe`.
     ///
@@ -120,6 +128,8 @@ public final class FIFOServer {
             defer { close(descriptor) }
             statistics.readers += 1
             _ = fcntl(descriptor, Self.setPipeSize, Int32(configuration.pipeBufferBytes))
+            // What the kernel granted: an unprivileged process gets at most /proc/sys/fs/pipe-max-size.
+            let pipeBytes = max(Int(fcntl(descriptor, Self.getPipeSize)), 4096)
             var pending = 0..<0
             var stopDeadline: ContinuousClock.Instant?
             session: while true {
@@ -146,8 +156,21 @@ public final class FIFOServer {
                         pausedForHealth = false
                         log("qrng serve: health tests pass again; serving resumed")
                     }
+                    // Take only what the pipe can hold now; a full pipe is waited for before any bit is taken.
+                    var unread: Int32 = 0
+                    let room = ioctl(descriptor, UInt(FIONREAD), &unread) == 0
+                        ? min(chunk.count, pipeBytes - Int(unread)) : chunk.count
+                    guard room > 0 else {
+                        var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                        if poll(&poller, 1, 100) > 0 && poller.revents & Int16(POLLERR | POLLHUP) != 0 {
+                            break session  // the reader left while the pipe was full
+                        }
+                        continue
+                    }
                     let outcome = chunk.withUnsafeMutableBytes { buffer in
-                        Result { () throws(QRNGError) in try pool.readAvailable(into: buffer) }
+                        Result { () throws(QRNGError) in
+                            try pool.readAvailable(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<room]))
+                        }
                     }
                     let count = try outcome.get()
                     guard count > 0 else {

@@ -239,7 +239,7 @@ final class PipeRig: @unchecked Sendable {
     enum Writer {
         /// 64 KiB blocks of zeros, into a pipe of the default size or of the given size.
         case zeros(pipeBufferBytes: Int?)
-        /// A ``FIFOServer`` with its default configuration, serving a pool kept full.
+        /// A ``FIFOServer`` with its default configuration, serving a pool of `qrng serve`'s size kept full.
         case server
     }
 
@@ -273,7 +273,7 @@ final class PipeRig: @unchecked Sendable {
                 }
             }
         case .server:
-            let filler = PoolFiller(capacityBits: 8 << 20)
+            let filler = PoolFiller(capacityBits: 8 * Serve.defaultPoolBytes)  // as `qrng serve` sizes it
             self.filler = filler
             // FIFOServer is not Sendable: it belongs to the writer thread alone.
             nonisolated(unsafe) let server = FIFOServer(pipe: pipe, pool: filler.pool)
