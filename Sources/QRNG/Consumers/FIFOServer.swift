@@ -20,7 +20,8 @@ public final class FIFOServer {
     public struct Configuration: Sendable {
         /// The most bytes taken from the pool and written per write; fewer when the pipe has less room.
         public var chunkBytes: Int
-        /// Seconds between status lines; `nil` for none.
+        /// Seconds between status lines; `nil` for none. A status line gives the bytes served, the reader
+        /// sessions, the rate, the pool's accounting (``PoolStatistics``) and the health state.
         public var statsInterval: Double?
         /// Pipe buffer size to ask the kernel for (F_SETPIPE_SZ); larger buffers mean fewer wake-ups.
         public var pipeBufferBytes: Int
@@ -66,8 +67,13 @@ public final class FIFOServer {
 
     /// Creates a server for `pool` on `pipe`.
     ///
-    /// - Parameter health: The pipeline's current counters (``EntropyProducer/statistics``), consulted before
-    ///   every chunk; `nil` when the pool is filled some other way.
+    /// - Parameters:
+    ///   - pipe: The FIFO to serve; the server opens its write end whenever a reader has opened the other.
+    ///   - pool: The pool whose bytes are served. Other consumers may take from it too: every bit still goes to
+    ///     one of them only.
+    ///   - configuration: Write size, pipe buffer size, status lines.
+    ///   - health: The pipeline's current counters (``EntropyProducer/statistics``), consulted before every
+    ///     chunk; `nil` when the pool is filled some other way.
     public init(
         pipe: NamedPipe, pool: EntropyPool, configuration: Configuration = Configuration(),
         health: @escaping @Sendable () -> PipelineStatistics? = { nil }
@@ -107,8 +113,8 @@ public final class FIFOServer {
             let elapsed: Double = max(1e-9, Double((clock.now - started).components.seconds))
             let rate: Double = Double(statistics.bytesServed) / elapsed / 1e6
             var line = "qrng serve: \(statistics.bytesServed) bytes served in \(statistics.readers) reader sessions, "
-            line += "\((rate * 100).rounded() / 100) MB/s"
-            if let health = healthState() { line += ", health \(health.healthState) (\(health.failureCount) failures)" }
+            line += "\((rate * 100).rounded() / 100) MB/s; pool \(pool.statistics)"
+            if let health = healthState() { line += "; health \(health.healthState) (\(health.failureCount) failures)" }
             if configuration.simulated { line += " [SIMULATED output: pseudo-random, not quantum]" }
             log(line)
         }

@@ -8,10 +8,17 @@ import Synchronization
 /// them out. Bits are taken in order, never copied to two consumers, and zeroed in the pool's storage as they
 /// are taken. The pool holds at most ``capacityBits`` bits; a producer depositing into a full pool waits.
 ///
-/// Consumers choose how to wait: ``read(into:)`` and ``take(bits:)`` block until the bits are there,
+/// Consumers choose how to wait: ``read(into:)`` and ``take(bits:)-7kt75`` block until the bits are there,
 /// ``tryRead(into:)`` and ``tryTake(bits:)`` return at once and report `.empty` (or `nil`) when the pool holds too
 /// few bits. When the producer stops, fails a health test permanently or dies, it closes the pool: waiting
-/// consumers wake up and get the reason as a ``QRNGError``, instead of hanging.
+/// consumers wake up and get the reason as a ``QRNGError``, instead of hanging. Tasks use the `async` forms,
+/// which suspend instead of blocking a thread and end with ``QRNGError/Code/cancelled`` when the task is
+/// cancelled; ``interruptWaiters(with:)`` wakes every waiting consumer with an error without closing the pool.
+///
+/// The consumer methods in the extensions hand out what protocols need: bytes and words, BB84 basis choices (one
+/// bit each, or about two for a biased choice), six-state choices and uniform integers without modulo bias, and
+/// seeds for privacy amplification. ``statistics`` accounts for every bit (deposited, taken, discarded, and the
+/// min-entropy credited), and ``provenance`` says where they came from; a simulated source is never quantum.
 ///
 /// One `Mutex` owns the pool's state, but the copies happen outside it: a take *claims* its bits under the lock
 /// and then copies them out, zeroing them in the storage, with the lock released; a deposit writes the same way.
@@ -430,16 +437,32 @@ public enum PoolReadStatus: Sendable, Hashable {
     case empty
 }
 
-/// Counters of a pool's traffic.
-public struct PoolStatistics: Sendable, Hashable {
+/// Counters of a pool's traffic: its accounting of bits in and out.
+///
+/// Every bit deposited is eventually taken, discarded or still held: `bitsDeposited = bitsTaken + bitsDiscarded +`
+/// ``EntropyPool/availableBits``. A bit counts as taken when a consumer claims it, including bits a consumer then
+/// drops unused (the rejected draws of ``EntropyPool/uniformIntegers(count:in:)``, the part of a read a FIFO reader
+/// left behind), since they were handed out. Where the bits come from is ``EntropyPool/provenance``; the health of
+/// the tests that approved them is the producer's (``EntropyProducer/statistics``).
+public struct PoolStatistics: Sendable, Hashable, CustomStringConvertible {
     /// Bits the producer put in.
     public var bitsDeposited: UInt64 = 0
     /// Bits handed out to consumers.
     public var bitsTaken: UInt64 = 0
-    /// Bits zeroed and dropped without being handed out.
+    /// Bits zeroed and dropped without being handed out: those left when a permanent health-test failure closed
+    /// the pool.
     public var bitsDiscarded: UInt64 = 0
-    /// Min-entropy credited to the deposited bits, in bits.
+    /// Min-entropy credited to the deposited bits, in bits: one per bit from a seeded extractor sized by the
+    /// leftover hash lemma, less from a conditioner that cannot claim full entropy.
     public var entropyCredited: Double = 0
 
+    /// One line: bits in (and the entropy credited to them), out and discarded.
+    public var description: String {
+        let credited = (entropyCredited * 10).rounded() / 10
+        return "\(bitsDeposited) bits in (\(credited) bits of entropy credited), \(bitsTaken) out, "
+            + "\(bitsDiscarded) discarded"
+    }
+
+    /// Creates counters at zero.
     public init() {}
 }
