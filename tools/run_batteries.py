@@ -102,6 +102,8 @@ def least_extreme(ps):
 
 
 def fmt_p(p):
+    if p <= 0 or p >= 1:
+        return f"P = {round(p)}"
     if 0.0001 <= p <= 0.9999:
         return f"P = {p:.4f}"
     return f"P = {p:.2e}" if p < 0.5 else f"P = 1 - {1 - p:.2e}"
