@@ -295,6 +295,7 @@ final class PipeRig: @unchecked Sendable {
         writer?.join()
         filler = nil
         buffer.deallocate()
+        pipe.remove()  // the server's thread may still hold the NamedPipe, whose own deinit would remove it
     }
 
     /// Reads `count` bytes; returns a checksum of the first byte of every read.
