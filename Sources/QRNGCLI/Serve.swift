@@ -34,9 +34,12 @@ struct Serve: ParsableCommand {
     @Flag(help: "Serve the simulated source's output, which is pseudo-random, not quantum.")
     var allowSimulated = false
 
+    /// 4 MiB: room for a fast reader to drain 1 MiB pipe-fulls while the producer refills below the half mark.
+    static let defaultPoolBytes = 1 << 22
+
     @Option(help: "Pool size in bytes between the pipeline and the FIFO (suffixes as for --bytes).",
             transform: parseByteCount)
-    var poolBytes: Int = 1 << 20
+    var poolBytes: Int = Serve.defaultPoolBytes
 
     @Option(help: "What the source's data become: beam-splitter bits or arrival-time samples.")
     var sourceMode: SourceOptions.Mode = .beamSplitter

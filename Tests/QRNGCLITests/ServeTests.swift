@@ -84,6 +84,22 @@ import Glibc
         #expect(harness.server.statistics.readers >= 1)
     }
 
+    /// Every byte taken from the pool is either served or counted as dropped, and the server takes only what the
+    /// pipe has room for, so a reader leaving strands at most one pipe-full.
+    @Test func takenBytesAreServedOrCountedAsDropped() throws {
+        let harness = try Harness(name: "accounting")
+        for _ in 0..<3 {
+            let (status, data) = try harness.shell("dd if=\"$FIFO\" bs=65536 count=20 iflag=fullblock status=none")
+            #expect(status == 0 && data.count == 20 * 65536)
+        }
+        harness.shutDown()
+        let (served, dropped) = (harness.server.statistics.bytesServed, harness.server.statistics.bytesDropped)
+        let taken = harness.pool.statistics.bitsTaken / 8
+        #expect(taken == served + dropped, "taken \(taken), served \(served), dropped \(dropped)")
+        #expect(served >= 3 * 20 * 65536)
+        #expect(dropped <= 3 << 20, "dropped \(dropped) bytes")
+    }
+
     @Test func aReaderKilledMidReadDoesNotDisturbTheNext() throws {
         let harness = try Harness(name: "kill")
         defer { harness.shutDown() }

@@ -20,20 +20,29 @@ extension EntropyPool {
 }
 
 /// Fresh random chunks from an ``EntropyPool``, as an `AsyncSequence`.
+///
+/// Each chunk is drawn when the iterator asks for it, so a consumer that stops iterating takes nothing more.
 public struct RandomChunks: AsyncSequence, Sendable {
+    /// A chunk of fresh random bytes.
     public typealias Element = [UInt8]
 
     let pool: EntropyPool
     let size: Int
 
+    /// Returns an iterator that draws one chunk per call to `next()`.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(pool: pool, size: size)
     }
 
+    /// Draws the chunks, suspending while the pool refills.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let pool: EntropyPool
         let size: Int
 
+        /// The next chunk; `nil` once the pool is closed normally.
+        ///
+        /// - Throws: Any other closing reason (a permanent health-test failure, the end of the source) as a
+        ///   ``QRNGError``; ``QRNGError/Code/cancelled`` when the task is cancelled.
         public mutating func next() async throws -> [UInt8]? {
             do {
                 return try await pool.randomBytes(count: size)

@@ -11,19 +11,26 @@ import Glibc
 /// served before. While the health tests are not passing (an intermittent failure re-runs start-up testing)
 /// nothing is served. A permanent failure, or the end of the source, closes the pool and ends ``run(until:log:)``
 /// with that error.
+///
+/// The server takes from the pool only as many bytes as the pipe has room for at that moment (up to
+/// ``Configuration/chunkBytes``), and writes them at once: bits wait in the pool, not in the server, so a reader
+/// that leaves strands almost nothing, and the pipe is refilled in large writes when a fast reader drains it.
 public final class FIFOServer {
     /// How the server behaves.
     public struct Configuration: Sendable {
-        /// Bytes taken from the pool per write.
+        /// The most bytes taken from the pool and written per write; fewer when the pipe has less room.
         public var chunkBytes: Int
-        /// Seconds between status lines; `nil` for none.
+        /// Seconds between status lines; `nil` for none. A status line gives the bytes served, the reader
+        /// sessions, the rate, the pool's accounting (``PoolStatistics``) and the health state.
         public var statsInterval: Double?
         /// Pipe buffer size to ask the kernel for (F_SETPIPE_SZ); larger buffers mean fewer wake-ups.
         public var pipeBufferBytes: Int
         /// Whether the data is simulated; every status line then says so.
         public var simulated: Bool
 
-        public init(chunkBytes: Int = 1 << 16, statsInterval: Double? = nil, pipeBufferBytes: Int = 1 << 20,
+        /// Creates a configuration; the defaults (1 MiB writes into a 1 MiB pipe) let a fast reader get what the
+        /// pipe carries.
+        public init(chunkBytes: Int = 1 << 20, statsInterval: Double? = nil, pipeBufferBytes: Int = 1 << 20,
                     simulated: Bool = false) {
             self.chunkBytes = chunkBytes
             self.statsInterval = statsInterval
@@ -53,13 +60,20 @@ public final class FIFOServer {
     public private(set) var statistics = Statistics()
 
     private let healthState: @Sendable () -> PipelineStatistics?
-    /// F_SETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 7), which Glibc exports only under _GNU_SOURCE.
+    /// F_SETPIPE_SZ and F_GETPIPE_SZ (F_LINUX_SPECIFIC_BASE + 7 and + 8), which Glibc exports only under
+    /// _GNU_SOURCE.
     private static let setPipeSize: Int32 = 1031
+    private static let getPipeSize: Int32 = 1032
 
     /// Creates a server for `pool` on `pipe`.
     ///
-    /// - Parameter health: The pipeline's current counters (``EntropyProducer/statistics``), consulted before
-    ///   every chunk; `nil` when the pool is filled some other way.
+    /// - Parameters:
+    ///   - pipe: The FIFO to serve; the server opens its write end whenever a reader has opened the other.
+    ///   - pool: The pool whose bytes are served. Other consumers may take from it too: every bit still goes to
+    ///     one of them only.
+    ///   - configuration: Write size, pipe buffer size, status lines.
+    ///   - health: The pipeline's current counters (``EntropyProducer/statistics``), consulted before every
+    ///     chunk; `nil` when the pool is filled some other way.
     public init(
         pipe: NamedPipe, pool: EntropyPool, configuration: Configuration = Configuration(),
         health: @escaping @Sendable () -> PipelineStatistics? = { nil }
@@ -78,6 +92,15 @@ public final class FIFOServer {
     public func run(until shouldStop: () -> Bool, log: (String) -> Void) throws(QRNGError) {
         var chunk = [UInt8](repeating: 0, count: configuration.chunkBytes)
         defer { chunk.withUnsafeMutableBytes { secureZero($0) } }
+        // Served bytes stay in `chunk` only until the next chunk overwrites them; whenever the server is about to
+        // idle (no bits, health pause, no reader) they are wiped, so none linger while nothing is served. Wiping
+        // after every write instead would cost a pass over the chunk per chunk.
+        var dirty = false
+        func wipe() {
+            guard dirty else { return }
+            chunk.withUnsafeMutableBytes { secureZero($0) }
+            dirty = false
+        }
         let clock = ContinuousClock()
         let started = clock.now
         var lastStatus = started
@@ -90,8 +113,8 @@ public final class FIFOServer {
             let elapsed: Double = max(1e-9, Double((clock.now - started).components.seconds))
             let rate: Double = Double(statistics.bytesServed) / elapsed / 1e6
             var line = "qrng serve: \(statistics.bytesServed) bytes served in \(statistics.readers) reader sessions, "
-            line += "\((rate * 100).rounded() / 100) MB/s"
-            if let health = healthState() { line += ", health \(health.healthState) (\(health.failureCount) failures)" }
+            line += "\((rate * 100).rounded() / 100) MB/s; pool \(pool.statistics)"
+            if let health = healthState() { line += "; health \(health.healthState) (\(health.failureCount) failures)" }
             if configuration.simulated { line += " [SIMULATED output: pseudo-random, not quantum]" }
             log(line)
         }
@@ -105,11 +128,14 @@ public final class FIFOServer {
                     usleep(10_000)
                     continue
                 }
-                throw QRNGError(.systemCall, "cannot open the FIFO for writing", context: .init(file: pipe.path, errno: number))
+                throw QRNGError(
+                    .systemCall, "cannot open the FIFO for writing", context: .init(file: pipe.path, errno: number))
             }
             defer { close(descriptor) }
             statistics.readers += 1
             _ = fcntl(descriptor, Self.setPipeSize, Int32(configuration.pipeBufferBytes))
+            // What the kernel granted: an unprivileged process gets at most /proc/sys/fs/pipe-max-size.
+            let pipeBytes = max(Int(fcntl(descriptor, Self.getPipeSize)), 4096)
             var pending = 0..<0
             var stopDeadline: ContinuousClock.Instant?
             session: while true {
@@ -128,6 +154,7 @@ public final class FIFOServer {
                             let why = health.lastFailure.map { ": \($0)" } ?? ""
                             log("qrng serve: serving paused, health tests \(health.healthState)\(why)")
                         }
+                        wipe()
                         usleep(1_000)
                         continue
                     }
@@ -135,39 +162,56 @@ public final class FIFOServer {
                         pausedForHealth = false
                         log("qrng serve: health tests pass again; serving resumed")
                     }
+                    // Take only what the pipe can hold now; a full pipe is waited for before any bit is taken.
+                    var unread: Int32 = 0
+                    let room = ioctl(descriptor, UInt(FIONREAD), &unread) == 0
+                        ? min(chunk.count, pipeBytes - Int(unread)) : chunk.count
+                    guard room > 0 else {
+                        var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                        if poll(&poller, 1, 100) > 0 && poller.revents & Int16(POLLERR | POLLHUP) != 0 {
+                            break session  // the reader left while the pipe was full
+                        }
+                        continue
+                    }
                     let outcome = chunk.withUnsafeMutableBytes { buffer in
-                        Result { () throws(QRNGError) in try pool.readAvailable(into: buffer) }
+                        Result { () throws(QRNGError) in
+                            try pool.readAvailable(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<room]))
+                        }
                     }
                     let count = try outcome.get()
                     guard count > 0 else {
+                        wipe()
                         usleep(200)
                         continue
                     }
                     pending = 0..<count
+                    dirty = true
                 }
-                var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                guard poll(&poller, 1, 100) > 0 else { continue }
+                // Write first and poll only when the pipe is full: a reader keeping up costs one call per chunk.
                 let written = chunk.withUnsafeBytes { bytes in
                     write(descriptor, bytes.baseAddress! + pending.lowerBound, pending.count)
                 }
                 if written >= 0 {
                     statistics.bytesServed += UInt64(written)
                     pending = (pending.lowerBound + written)..<pending.upperBound
-                    if pending.isEmpty { chunk.withUnsafeMutableBytes { secureZero($0) } }
                     continue
                 }
                 switch errno {
-                case EAGAIN, EINTR:
+                case EAGAIN:
+                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&poller, 1, 100)
+                case EINTR:
                     continue
                 case EPIPE:
                     break session  // the reader left
                 default:
-                    throw QRNGError(.systemCall, "write to the FIFO failed", context: .init(file: pipe.path, errno: errno))
+                    throw QRNGError(
+                        .systemCall, "write to the FIFO failed", context: .init(file: pipe.path, errno: errno))
                 }
             }
             // The reader is gone: what it did not take is never served to anyone.
             statistics.bytesDropped += UInt64(pending.count)
-            chunk.withUnsafeMutableBytes { secureZero($0) }
+            wipe()
         }
     }
 }

@@ -8,6 +8,7 @@ public struct PoolRandomNumberGenerator: RandomNumberGenerator, Sendable {
     /// The pool drawn from.
     public let pool: EntropyPool
 
+    /// Creates a generator drawing from `pool`. Copies of the generator share the pool, never its bits.
     public init(pool: EntropyPool) {
         self.pool = pool
     }

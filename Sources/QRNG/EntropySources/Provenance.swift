@@ -19,6 +19,7 @@ public struct Provenance: Sendable, Hashable, CustomStringConvertible {
     /// A human-readable description: the device, the file path, the simulated model and its seed.
     public var detail: String
 
+    /// Creates a provenance.
     public init(kind: Kind, detail: String) {
         self.kind = kind
         self.detail = detail
@@ -27,6 +28,7 @@ public struct Provenance: Sendable, Hashable, CustomStringConvertible {
     /// Whether the data is simulated, that is, pseudo-random.
     public var isSimulated: Bool { kind == .simulated }
 
+    /// The kind and the detail, with simulated data marked SIMULATED and "not quantum".
     public var description: String {
         switch kind {
         case .simulated: "SIMULATED (pseudo-random, not quantum): \(detail)"

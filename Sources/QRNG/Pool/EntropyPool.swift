@@ -8,10 +8,23 @@ import Synchronization
 /// them out. Bits are taken in order, never copied to two consumers, and zeroed in the pool's storage as they
 /// are taken. The pool holds at most ``capacityBits`` bits; a producer depositing into a full pool waits.
 ///
-/// Consumers choose how to wait: ``read(into:)`` and ``take(bits:)`` block until the bits are there,
+/// Consumers choose how to wait: ``read(into:)`` and ``take(bits:)-7kt75`` block until the bits are there,
 /// ``tryRead(into:)`` and ``tryTake(bits:)`` return at once and report `.empty` (or `nil`) when the pool holds too
 /// few bits. When the producer stops, fails a health test permanently or dies, it closes the pool: waiting
-/// consumers wake up and get the reason as a ``QRNGError``, instead of hanging.
+/// consumers wake up and get the reason as a ``QRNGError``, instead of hanging. Tasks use the `async` forms,
+/// which suspend instead of blocking a thread and end with ``QRNGError/Code/cancelled`` when the task is
+/// cancelled; ``interruptWaiters(with:)`` wakes every waiting consumer with an error without closing the pool.
+///
+/// The consumer methods in the extensions hand out what protocols need: bytes and words, BB84 basis choices (one
+/// bit each, or about two for a biased choice), six-state choices and uniform integers without modulo bias, and
+/// seeds for privacy amplification. ``statistics`` accounts for every bit (deposited, taken, discarded, and the
+/// min-entropy credited), and ``provenance`` says where they came from; a simulated source is never quantum.
+///
+/// One `Mutex` owns the pool's state, but the copies happen outside it: a take *claims* its bits under the lock
+/// and then copies them out, zeroing them in the storage, with the lock released; a deposit writes the same way.
+/// The lock is held only for bookkeeping, so consumers on different cores copy in parallel and none waits behind
+/// another's copy. Waiting threads are woken after the lock is released, so a woken thread never spins on a
+/// lock held by the thread that woke it.
 public final class EntropyPool: Sendable {
     /// Where the pool's bits come from.
     public let provenance: Provenance
@@ -23,6 +36,8 @@ public final class EntropyPool: Sendable {
     private struct State: ~Copyable {
         var ring: BitRing
         var closedReason: QRNGError?
+        /// Whether the pool was closed discarding its bits: a write still in progress is discarded on commit.
+        var discarding = false
         var waiters: [Waiter] = []
         var statistics = PoolStatistics()
         /// Bumped by ``EntropyPool/interruptWaiters(with:)``; a waiter that sees it change gets `interruption`.
@@ -30,20 +45,51 @@ public final class EntropyPool: Sendable {
         var interruption: QRNGError?
     }
 
+    /// What a waiter waits for.
+    ///
+    /// Knowing it, a change wakes only the waiters it can satisfy: a consumer's take does not wake the other
+    /// consumers, nor a producer waiting for the low watermark until the level is below it.
+    private enum Condition: Sendable {
+        /// At least this many bits ready to hand out.
+        case atLeast(Int)
+        /// Fewer than this many bits ready to hand out.
+        case below(Int)
+        /// Room for a write, and no other write in progress.
+        case writable
+
+        func holds(_ state: borrowing State) -> Bool {
+            switch self {
+            case .atLeast(let bits): state.ring.count >= bits
+            case .below(let bits): state.ring.count < bits
+            case .writable: !state.ring.isWriting && state.ring.freeBits > 0
+            }
+        }
+    }
+
     /// Someone waiting for the pool to change: a blocked thread or a suspended task.
-    private enum Waiter {
-        case thread(DispatchSemaphore)
-        case task(CheckedContinuation<Void, Never>)
+    private struct Waiter: Sendable {
+        enum Wakeable: Sendable {
+            case thread(DispatchSemaphore)
+            case task(CheckedContinuation<Void, Never>)
+        }
+
+        let condition: Condition
+        let wakeable: Wakeable
 
         func wake() {
-            switch self {
+            switch wakeable {
             case .thread(let semaphore): semaphore.signal()
             case .task(let continuation): continuation.resume()
             }
         }
     }
 
+    /// The most bits one step of a deposit writes, so that consumers see a large deposit arrive in pieces.
+    private static let depositStepBits = 1 << 19
+
     private let state: Mutex<State>
+    /// The ring's storage, for the copies done outside the lock.
+    private let words: RingWords
 
     /// Creates an empty pool.
     ///
@@ -58,6 +104,7 @@ public final class EntropyPool: Sendable {
         self.provenance = provenance
         self.capacityBits = ring.capacityBits
         self.lowWatermarkBits = min(lowWatermarkBits ?? ring.capacityBits / 2, ring.capacityBits)
+        self.words = ring.words
         self.state = Mutex(State(ring: ring))
     }
 
@@ -74,6 +121,9 @@ public final class EntropyPool: Sendable {
 
     /// Appends `bits`, waiting while the pool is full.
     ///
+    /// The bits are copied in steps of at most 512 Kibit, each outside the lock but for its first and last
+    /// word, and become available to consumers step by step. One producer writes at a time; another waits.
+    ///
     /// - Parameters:
     ///   - bits: The bits.
     ///   - entropyPerBit: The min-entropy each bit is credited with in ``PoolStatistics/entropyCredited``: 1 for
@@ -83,20 +133,28 @@ public final class EntropyPool: Sendable {
     public func deposit(_ bits: BitBuffer, entropyPerBit: Double = 1) throws(QRNGError) {
         var position = 0
         while position < bits.count {
-            let outcome: Result<Int, QRNGError>? = state.withLock { state in
+            let outcome: Result<RingWrite, QRNGError>? = state.withLock { state in
                 if let reason = state.closedReason { return .failure(reason) }
-                let accepted = min(state.ring.freeBits, bits.count - position)
-                guard accepted > 0 else { return nil }
-                state.ring.write(bits, range: position..<position + accepted)
-                state.statistics.bitsDeposited += UInt64(accepted)
-                state.statistics.entropyCredited += Double(accepted) * entropyPerBit
-                Self.wakeAll(&state)
-                return .success(accepted)
+                guard Condition.writable.holds(state) else { return nil }
+                let accepted = min(state.ring.freeBits, bits.count - position, Self.depositStepBits)
+                return .success(state.ring.beginWrite(bits, range: position..<position + accepted))
             }
             switch outcome {
-            case .success(let accepted): position += accepted
+            case .success(let write):
+                words.write(write, from: bits)
+                position += changing { state in
+                    let accepted = Int(state.ring.writeEnd - state.ring.tail)
+                    state.ring.commit()
+                    state.statistics.bitsDeposited += UInt64(accepted)
+                    state.statistics.entropyCredited += Double(accepted) * entropyPerBit
+                    if state.discarding {  // closed while this step was being written
+                        state.statistics.bitsDiscarded += UInt64(state.ring.count)
+                        state.ring.removeAll()
+                    }
+                    return accepted
+                }
             case .failure(let reason): throw reason
-            case nil: try wait { $0.ring.freeBits > 0 }
+            case nil: try wait(until: .writable)
             }
         }
     }
@@ -105,8 +163,7 @@ public final class EntropyPool: Sendable {
     ///
     /// - Throws: The pool's closing reason, if it is closed.
     public func waitForRoom() throws(QRNGError) {
-        let lowWatermark = lowWatermarkBits
-        try wait { $0.ring.count < lowWatermark }
+        try wait(until: .below(lowWatermarkBits))
     }
 
     /// Closes the pool: producers and waiting consumers are woken and get `reason`.
@@ -115,15 +172,16 @@ public final class EntropyPool: Sendable {
     ///   - reason: Why the pool closed, as consumers will see it; a plain "pool closed" error by default.
     ///   - discardingRemainingBits: Whether to zero and drop the bits still in the pool (after a permanent
     ///     health-test failure) rather than let consumers drain them first (at the end of a finite source).
+    ///     Bits already handed to a consumer that is still copying them are that consumer's.
     public func close(reason: QRNGError? = nil, discardingRemainingBits: Bool = false) {
-        state.withLock { state in
+        changing(wakingAll: true) { state in
             guard state.closedReason == nil else { return }
             state.closedReason = reason ?? QRNGError(.poolClosed, "the pool was closed")
             if discardingRemainingBits {
+                state.discarding = true
                 state.statistics.bitsDiscarded += UInt64(state.ring.count)
                 state.ring.removeAll()
             }
-            Self.wakeAll(&state)
         }
     }
 
@@ -131,38 +189,66 @@ public final class EntropyPool: Sendable {
     /// failure, for consumers that would rather hear of it than wait for the recovery. Bits already in the pool
     /// stay valid; later reads proceed normally.
     public func interruptWaiters(with error: QRNGError) {
-        state.withLock { state in
+        changing(wakingAll: true) { state in
             state.interruptions += 1
             state.interruption = error
-            Self.wakeAll(&state)
         }
     }
 
     // MARK: Consumer side
+    //
+    // Every take claims its bits under the lock, then copies them out (zeroing them in the ring) outside it, so
+    // that concurrent consumers copy in parallel and the lock is held only for the bookkeeping.
+
+    /// Claims between `minimum` (at least 1) and `maximum` bits, as many as the pool holds, rounded down to a
+    /// multiple of `granularity`; `nil` when it holds fewer than `minimum`.
+    private func claim(
+        minimum: Int, maximum: Int, granularity: Int = 1
+    ) -> Result<RingClaim, QRNGError>? {
+        changing { state in
+            let available = min(state.ring.count, maximum)
+            guard available >= minimum else {
+                if let reason = state.closedReason { return .failure(reason) }
+                return nil
+            }
+            let claim = state.ring.claim(available - available % granularity)
+            state.statistics.bitsTaken += UInt64(claim.bitCount)
+            return .success(claim)
+        }
+    }
+
+    /// Gives a claim's storage back once its bits have been copied out.
+    private func release(_ claim: RingClaim) {
+        guard claim.wordCount > 0 else { return }
+        changing { $0.ring.release(claim) }
+    }
+
+    /// Copies a claim out as bytes and releases it.
+    private func finish(_ claim: RingClaim, into destination: UnsafeMutableRawBufferPointer) {
+        words.move(claim, into: destination)
+        release(claim)
+    }
+
+    /// Copies a claim out as bits and releases it.
+    private func finish(_ claim: RingClaim, into output: inout BitBuffer) {
+        words.move(claim, into: &output)
+        release(claim)
+    }
 
     /// Fills `destination` with fresh random bytes, waiting for the pool to refill as often as needed.
     ///
     /// Large reads are served in pieces as the pool refills; every piece is this caller's alone.
     /// - Throws: The pool's closing reason, when it closes before `destination` is full.
     public func read(into destination: UnsafeMutableRawBufferPointer) throws(QRNGError) {
-        let target = LentBuffer(destination)
         var offset = 0
         while offset < destination.count {
-            let outcome: Result<Int, QRNGError>? = state.withLock { state in
-                let bytes = min(state.ring.count / 8, target.buffer.count - offset)
-                if bytes == 0 {
-                    if let reason = state.closedReason { return .failure(reason) }
-                    return nil
-                }
-                state.ring.take(into: UnsafeMutableRawBufferPointer(rebasing: target.buffer[offset..<offset + bytes]))
-                state.statistics.bitsTaken += UInt64(bytes * 8)
-                Self.wakeAll(&state)
-                return .success(bytes)
-            }
-            switch outcome {
-            case .success(let bytes): offset += bytes
+            switch claim(minimum: 8, maximum: 8 * (destination.count - offset), granularity: 8) {
+            case .success(let claim):
+                let bytes = claim.bitCount / 8
+                finish(claim, into: UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + bytes]))
+                offset += bytes
             case .failure(let reason): throw reason
-            case nil: try wait { $0.ring.count >= 8 }
+            case nil: try wait(until: .atLeast(8))
             }
         }
     }
@@ -172,16 +258,13 @@ public final class EntropyPool: Sendable {
     /// - Returns: `.filled`, or `.empty` (and `destination` untouched) when the pool holds fewer bytes.
     /// - Throws: The pool's closing reason, when it is closed and holds too few bytes.
     public func tryRead(into destination: UnsafeMutableRawBufferPointer) throws(QRNGError) -> PoolReadStatus {
-        let target = LentBuffer(destination)
-        return try state.withLock { (state) throws(QRNGError) -> PoolReadStatus in
-            guard state.ring.count >= target.buffer.count * 8 else {
-                if let reason = state.closedReason { throw reason }
-                return .empty
-            }
-            state.ring.take(into: target.buffer)
-            state.statistics.bitsTaken += UInt64(destination.count * 8)
-            Self.wakeAll(&state)
+        guard !destination.isEmpty else { return .filled }
+        switch claim(minimum: 8 * destination.count, maximum: 8 * destination.count) {
+        case .success(let claim):
+            finish(claim, into: destination)
             return .filled
+        case .failure(let reason): throw reason
+        case nil: return .empty
         }
     }
 
@@ -204,17 +287,14 @@ public final class EntropyPool: Sendable {
     /// - Returns: The number of bytes written, 0 when the pool holds less than a byte.
     /// - Throws: The pool's closing reason, when it is closed and holds less than a byte.
     public func readAvailable(into destination: UnsafeMutableRawBufferPointer) throws(QRNGError) -> Int {
-        let target = LentBuffer(destination)
-        return try state.withLock { (state) throws(QRNGError) -> Int in
-            let bytes = min(state.ring.count / 8, target.buffer.count)
-            guard bytes > 0 else {
-                if let reason = state.closedReason { throw reason }
-                return 0
-            }
-            state.ring.take(into: UnsafeMutableRawBufferPointer(rebasing: target.buffer[0..<bytes]))
-            state.statistics.bitsTaken += UInt64(bytes * 8)
-            Self.wakeAll(&state)
+        guard !destination.isEmpty else { return 0 }
+        switch claim(minimum: 8, maximum: 8 * destination.count, granularity: 8) {
+        case .success(let claim):
+            let bytes = claim.bitCount / 8
+            finish(claim, into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<bytes]))
             return bytes
+        case .failure(let reason): throw reason
+        case nil: return 0
         }
     }
 
@@ -225,21 +305,10 @@ public final class EntropyPool: Sendable {
         precondition(count >= 0, "cannot take a negative number of bits")
         var result = BitBuffer(minimumCapacity: count)
         while result.count < count {
-            let outcome: Result<Int, QRNGError>? = state.withLock { state in
-                let taking = min(state.ring.count, count - result.count)
-                if taking == 0 {
-                    if let reason = state.closedReason { return .failure(reason) }
-                    return nil
-                }
-                state.ring.take(taking, into: &result)
-                state.statistics.bitsTaken += UInt64(taking)
-                Self.wakeAll(&state)
-                return .success(taking)
-            }
-            switch outcome {
-            case .success: continue
+            switch claim(minimum: 1, maximum: count - result.count) {
+            case .success(let claim): finish(claim, into: &result)
             case .failure(let reason): throw reason
-            case nil: try wait { $0.ring.count > 0 }
+            case nil: try wait(until: .atLeast(1))
             }
         }
         return result
@@ -252,21 +321,10 @@ public final class EntropyPool: Sendable {
         precondition(count >= 0, "cannot take a negative number of bits")
         var result = BitBuffer(minimumCapacity: count)
         while result.count < count {
-            let outcome: Result<Int, QRNGError>? = state.withLock { state in
-                let taking = min(state.ring.count, count - result.count)
-                if taking == 0 {
-                    if let reason = state.closedReason { return .failure(reason) }
-                    return nil
-                }
-                state.ring.take(taking, into: &result)
-                state.statistics.bitsTaken += UInt64(taking)
-                Self.wakeAll(&state)
-                return .success(taking)
-            }
-            switch outcome {
-            case .success: continue
+            switch claim(minimum: 1, maximum: count - result.count) {
+            case .success(let claim): finish(claim, into: &result)
             case .failure(let reason): throw reason
-            case nil: try await waitAsync { $0.ring.count > 0 }
+            case nil: try await waitAsync(until: .atLeast(1))
             }
         }
         return result
@@ -277,15 +335,9 @@ public final class EntropyPool: Sendable {
     public func take(atLeast minimum: Int, atMost maximum: Int) throws(QRNGError) -> BitBuffer {
         precondition(minimum >= 0 && maximum >= minimum, "need 0 ≤ minimum ≤ maximum")
         var result = try take(bits: minimum)
-        let extra = state.withLock { state -> BitBuffer in
-            let taking = min(state.ring.count, maximum - minimum)
-            var bits = BitBuffer(minimumCapacity: taking)
-            state.ring.take(taking, into: &bits)
-            state.statistics.bitsTaken += UInt64(taking)
-            if taking > 0 { Self.wakeAll(&state) }
-            return bits
+        if maximum > minimum, case .success(let claim) = claim(minimum: 1, maximum: maximum - minimum) {
+            finish(claim, into: &result)
         }
-        result.append(contentsOf: extra)
         return result
     }
 
@@ -295,33 +347,31 @@ public final class EntropyPool: Sendable {
     /// - Throws: The pool's closing reason, when it is closed and holds too few bits.
     public func tryTake(bits count: Int) throws(QRNGError) -> BitBuffer? {
         precondition(count >= 0, "cannot take a negative number of bits")
-        return try state.withLock { (state) throws(QRNGError) -> BitBuffer? in
-            guard state.ring.count >= count else {
-                if let reason = state.closedReason { throw reason }
-                return nil
-            }
+        guard count > 0 else { return BitBuffer() }
+        switch claim(minimum: count, maximum: count) {
+        case .success(let claim):
             var result = BitBuffer(minimumCapacity: count)
-            state.ring.take(count, into: &result)
-            state.statistics.bitsTaken += UInt64(count)
-            Self.wakeAll(&state)
+            finish(claim, into: &result)
             return result
+        case .failure(let reason): throw reason
+        case nil: return nil
         }
     }
 
     // MARK: Waiting
 
-    /// Blocks until `isReady` holds or the pool closes; re-checks after every change to the pool.
+    /// Blocks until `condition` holds or the pool closes; re-checks whenever a change may have satisfied it.
     ///
-    /// A waiter registers a semaphore under the lock and sleeps on it outside; every change signals all
-    /// registered waiters. A change between registering and sleeping leaves the semaphore signalled, so no
-    /// wake-up is lost.
-    private func wait(until isReady: @Sendable (borrowing State) -> Bool) throws(QRNGError) {
+    /// A waiter registers a semaphore under the lock and sleeps on it outside; a change that satisfies its
+    /// condition (or closes the pool, or interrupts waiters) signals it. A change between registering and
+    /// sleeping leaves the semaphore signalled, so no wake-up is lost.
+    private func wait(until condition: Condition) throws(QRNGError) {
         let interruptionsBefore = state.withLock { $0.interruptions }
         while true {
             let semaphore = DispatchSemaphore(value: 0)
             let outcome: Result<Void, QRNGError>? = state.withLock { state in
-                if let error = Self.readiness(state, isReady, interruptionsBefore) { return error }
-                state.waiters.append(.thread(semaphore))
+                if let error = Self.readiness(state, condition, interruptionsBefore) { return error }
+                state.waiters.append(Waiter(condition: condition, wakeable: .thread(semaphore)))
                 return nil
             }
             switch outcome {
@@ -333,15 +383,15 @@ public final class EntropyPool: Sendable {
     }
 
     /// The same wait for a task: it suspends instead of blocking its thread.
-    private func waitAsync(until isReady: @escaping @Sendable (borrowing State) -> Bool) async throws(QRNGError) {
+    private func waitAsync(until condition: Condition) async throws(QRNGError) {
         let interruptionsBefore = state.withLock { $0.interruptions }
         while true {
             if Task.isCancelled { throw QRNGError(.cancelled, "the task waiting for random bits was cancelled") }
             var outcome: Result<Void, QRNGError>?
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let result: Result<Void, QRNGError>? = state.withLock { state in
-                    if let ready = Self.readiness(state, isReady, interruptionsBefore) { return ready }
-                    state.waiters.append(.task(continuation))
+                    if let ready = Self.readiness(state, condition, interruptionsBefore) { return ready }
+                    state.waiters.append(Waiter(condition: condition, wakeable: .task(continuation)))
                     return nil
                 }
                 if let result {
@@ -359,9 +409,9 @@ public final class EntropyPool: Sendable {
 
     /// `.success` when ready; the closing reason, or an interruption since the wait began, as `.failure`.
     private static func readiness(
-        _ state: borrowing State, _ isReady: @Sendable (borrowing State) -> Bool, _ interruptionsBefore: Int
+        _ state: borrowing State, _ condition: Condition, _ interruptionsBefore: Int
     ) -> Result<Void, QRNGError>? {
-        if isReady(state) { return .success(()) }
+        if condition.holds(state) { return .success(()) }
         if let reason = state.closedReason { return .failure(reason) }
         if state.interruptions != interruptionsBefore, let interruption = state.interruption {
             return .failure(interruption)
@@ -369,19 +419,28 @@ public final class EntropyPool: Sendable {
         return nil
     }
 
-    private static func wakeAll(_ state: inout State) {
-        for waiter in state.waiters { waiter.wake() }
-        state.waiters.removeAll(keepingCapacity: true)
+    /// Changes the state under the lock, then wakes the waiters whose condition the change satisfied (all of them
+    /// with `wakingAll`) once the lock is released.
+    ///
+    /// Waking them under the lock would let a woken thread on the same CPU preempt the waker while it still holds
+    /// the lock, only to spin on it.
+    private func changing<Result: Sendable>(
+        wakingAll: Bool = false, _ body: (inout State) -> Result
+    ) -> Result {
+        let (result, woken) = state.withLock { state -> (Result, [Waiter]) in
+            let result = body(&state)
+            guard !state.waiters.isEmpty else { return (result, []) }
+            var woken: [Waiter] = []
+            var kept: [Waiter] = []
+            for waiter in state.waiters {
+                if wakingAll || waiter.condition.holds(state) { woken.append(waiter) } else { kept.append(waiter) }
+            }
+            state.waiters = kept
+            return (result, woken)
+        }
+        for waiter in woken { waiter.wake() }
+        return result
     }
-}
-
-/// A caller's buffer lent to the pool's lock for the duration of one copy.
-///
-/// Raw pointers are not `Sendable`, so the compiler cannot see that the lock never keeps the buffer: the ring
-/// only copies bits into it before the lock is released, while the caller waits.
-private struct LentBuffer: @unchecked Sendable {
-    let buffer: UnsafeMutableRawBufferPointer
-    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
 }
 
 /// The outcome of a non-blocking read.
@@ -392,16 +451,32 @@ public enum PoolReadStatus: Sendable, Hashable {
     case empty
 }
 
-/// Counters of a pool's traffic.
-public struct PoolStatistics: Sendable, Hashable {
+/// Counters of a pool's traffic: its accounting of bits in and out.
+///
+/// Every bit deposited is eventually taken, discarded or still held: `bitsDeposited = bitsTaken + bitsDiscarded +`
+/// ``EntropyPool/availableBits``. A bit counts as taken when a consumer claims it, including bits a consumer then
+/// drops unused (the rejected draws of ``EntropyPool/uniformIntegers(count:in:)``, the part of a read a FIFO reader
+/// left behind), since they were handed out. Where the bits come from is ``EntropyPool/provenance``; the health of
+/// the tests that approved them is the producer's (``EntropyProducer/statistics``).
+public struct PoolStatistics: Sendable, Hashable, CustomStringConvertible {
     /// Bits the producer put in.
     public var bitsDeposited: UInt64 = 0
     /// Bits handed out to consumers.
     public var bitsTaken: UInt64 = 0
-    /// Bits zeroed and dropped without being handed out.
+    /// Bits zeroed and dropped without being handed out: those left when a permanent health-test failure closed
+    /// the pool.
     public var bitsDiscarded: UInt64 = 0
-    /// Min-entropy credited to the deposited bits, in bits.
+    /// Min-entropy credited to the deposited bits, in bits: one per bit from a seeded extractor sized by the
+    /// leftover hash lemma, less from a conditioner that cannot claim full entropy.
     public var entropyCredited: Double = 0
 
+    /// One line: bits in (and the entropy credited to them), out and discarded.
+    public var description: String {
+        let credited = (entropyCredited * 10).rounded() / 10
+        return "\(bitsDeposited) bits in (\(credited) bits of entropy credited), \(bitsTaken) out, "
+            + "\(bitsDiscarded) discarded"
+    }
+
+    /// Creates counters at zero.
     public init() {}
 }

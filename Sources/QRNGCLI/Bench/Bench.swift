@@ -89,12 +89,12 @@ struct Bench: ParsableCommand {
     static func table(_ results: [BenchmarkResult]) -> String {
         let rows = results.map { result in
             [
-                result.benchmark.name, result.formattedRate,
+                result.benchmark.name, result.formattedRate, result.formattedMedianTime,
                 result.ratio.map { String(format3: $0) + "×" } ?? "",
                 result.benchmark.baseline ?? "", String(result.runs),
             ]
         }
-        let header = ["benchmark", "median rate", "ratio", "baseline (same run)", "runs"]
+        let header = ["benchmark", "median rate", "time per run", "ratio", "baseline (same run)", "runs"]
         let widths = (0..<header.count).map { column in
             ([header] + rows).map { $0[column].count }.max()!
         }
@@ -116,6 +116,7 @@ struct Bench: ParsableCommand {
             var fields = [
                 "\"name\": \"\(result.benchmark.name)\"", "\"unit\": \"\(unit)\"",
                 "\"median_per_second\": \(result.medianRate)", "\"best_per_second\": \(result.bestRate)",
+                "\"median_seconds_per_run\": \(result.benchmark.workPerRun / result.medianRate)",
                 "\"runs\": \(result.runs)", "\"checksum\": \(result.checksum)",
             ]
             if let baseline = result.benchmark.baseline { fields.append("\"baseline\": \"\(baseline)\"") }

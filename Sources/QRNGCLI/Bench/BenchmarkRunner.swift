@@ -44,6 +44,12 @@ struct BenchmarkResult {
 
     var formattedRate: String { Self.format(medianRate, unit: benchmark.unit) }
 
+    /// The median run's duration: for benchmarks whose target is a time (the SP 800-22 battery).
+    var formattedMedianTime: String {
+        let seconds = benchmark.workPerRun / medianRate
+        return seconds >= 1 ? String(format3: seconds) + " s" : String(format3: seconds * 1000) + " ms"
+    }
+
     static func format(_ rate: Double, unit: Benchmark.Unit) -> String {
         func scaled(_ value: Double, _ units: [String]) -> String {
             var value = value

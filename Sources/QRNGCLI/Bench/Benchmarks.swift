@@ -7,7 +7,8 @@ import Glibc
 /// Every benchmark `qrng bench` knows, in pipeline order, each with the baseline it is compared with.
 enum Benchmarks {
     static func all() -> [Benchmark] {
-        baselines() + readers() + sources() + health() + extractors() + pool() + endToEnd()
+        baselines() + readers() + sources() + health() + extractors() + pool() + poolContention() + consumers()
+            + serving() + statistics() + endToEnd()
     }
 
     static let megabyte = 1 << 20

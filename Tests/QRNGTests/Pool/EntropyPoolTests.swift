@@ -110,4 +110,72 @@ import Testing
         #expect(all.sorted() == Array(0..<totalWords), "each word exactly once")
         #expect(pool.statistics.bitsTaken == totalWords * 64)
     }
+
+    /// Three consumers reading many words at a time, so that their copies run outside the lock at once, while a
+    /// producer refills a pool a few reads large. No word is handed out twice.
+    @Test func largeConcurrentReadsNeverShareBits() throws {
+        let pool = EntropyPool(provenance: Self.provenance, capacityBits: 1 << 13)
+        let totalWords: UInt64 = 200_000
+        let received = Mutex<[UInt64]>([])
+        let group = DispatchGroup()
+        for consumer in 0..<3 {
+            group.enter()
+            Thread.detachNewThread {
+                var mine: [UInt64] = []
+                var size = 1 + consumer * 20
+                do {
+                    while true {
+                        var buffer = [UInt64](repeating: 0, count: size)
+                        if consumer == 2 {
+                            guard try buffer.withUnsafeMutableBytes({ try pool.tryRead(into: $0) }) == .filled else {
+                                continue
+                            }
+                        } else {
+                            try buffer.withUnsafeMutableBytes { try pool.read(into: $0) }
+                        }
+                        mine += buffer.map { UInt64(bigEndian: $0) }
+                        size = size % 100 + 1
+                    }
+                } catch {}
+                received.withLock { $0 += mine }
+                group.leave()
+            }
+        }
+        for start in stride(from: UInt64(0), to: totalWords, by: 1000) {
+            try pool.deposit(Self.numbered(start..<start + 1000))
+        }
+        while pool.availableBits > 0 { usleep(1000) }
+        pool.close(reason: QRNGError(.endOfInput, "done"))
+        group.wait()
+        // A read still waiting when the pool closes loses its partial buffer (the bits were handed out), so up
+        // to three reads' worth of words may be missing; none may be repeated or invented.
+        let all = received.withLock { $0 }
+        let distinct = Set(all)
+        #expect(distinct.count == all.count, "\(all.count - distinct.count) words handed out twice")
+        #expect(all.allSatisfy { $0 < totalWords }, "words that were never deposited")
+        #expect(all.count > Int(totalWords) - 300, "only \(all.count) of \(totalWords) words handed out")
+    }
+
+    /// A producer waiting in `waitForRoom` sleeps until consumers take the level below the low watermark, not at
+    /// every take.
+    @Test func aProducerWaitingForRoomWakesOnlyBelowTheLowWatermark() throws {
+        let pool = EntropyPool(provenance: Self.provenance, capacityBits: 1024, lowWatermarkBits: 512)
+        try pool.deposit(Self.numbered(0..<16))
+        let resumed = Atomic<Bool>(false)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            try? pool.waitForRoom()
+            resumed.store(true, ordering: .sequentiallyConsistent)
+            done.signal()
+        }
+        _ = try pool.take(bits: 256)  // 768 left
+        _ = try pool.take(bits: 192)  // 576 left
+        usleep(30_000)
+        let early = resumed.load(ordering: .sequentiallyConsistent)
+        #expect(!early, "woken above the low watermark")
+        _ = try pool.take(bits: 128)  // 448 left
+        done.wait()
+        let late = resumed.load(ordering: .sequentiallyConsistent)
+        #expect(late)
+    }
 }
