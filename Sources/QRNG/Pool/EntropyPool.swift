@@ -278,7 +278,7 @@ public final class EntropyPool: Sendable {
         while true {
             let count = try readAvailable(into: destination)
             if count > 0 { return count }
-            try wait { $0.ring.count >= 8 }
+            try wait(until: .atLeast(8))
         }
     }
 
