@@ -269,3 +269,40 @@ import Glibc
         #expect(access(fifo, F_OK) != 0)
     }
 }
+
+/// A recorded source that ends while being served: a clear message, a non-zero exit, and no FIFO left behind.
+@Suite struct ServeEndingSourceTests {
+    @Test func aSourceThatEndsStopsTheServerCleanly() throws {
+        let recording = ServeCommandTests.path("short.tt")
+        let fifo = ServeCommandTests.path("ending.fifo")
+        defer { try? FileManager.default.removeItem(atPath: recording) }
+        try Simulate.parse(["--format", "timetags", "--duration", "0.002", "--seed", "2", "--out", recording]).run()
+        let (process, errors) = try ServeCommandTests.launch([
+            "serve", "--fifo", fifo, "--source", "timetags:\(recording)", "--min-entropy", "0.9", "--no-monitors",
+            "--extractor", "von-neumann", "--stats-interval", "0",
+        ])
+        var waited = 0
+        while access(fifo, F_OK) != 0 && waited < 500 && process.isRunning {
+            usleep(10_000)
+            waited += 1
+        }
+        // Drain what there is; the server then finds the source ended.
+        let descriptor = open(fifo, O_RDONLY | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var polls = 0
+        while process.isRunning && polls < 1000 {
+            if descriptor >= 0 { _ = read(descriptor, &buffer, buffer.count) }
+            usleep(5_000)
+            polls += 1
+        }
+        if descriptor >= 0 { close(descriptor) }
+        let endedByItself = !process.isRunning
+        if !endedByItself { process.terminate() }
+        process.waitUntilExit()
+        #expect(endedByItself, "the server kept running after its source ended")
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus != 0, "\(log)")
+        #expect(log.contains("source ended"), "\(log)")
+        #expect(access(fifo, F_OK) != 0, "no FIFO left behind")
+    }
+}
