@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import Synchronization
 
 /// Runs a ``Pipeline`` on a thread of its own and keeps an ``EntropyPool`` filled.
@@ -39,7 +38,7 @@ public final class EntropyProducer: Sendable {
         self.interruptsConsumersOnFailure = interruptsConsumersOnFailure
         self.failureHandler = onFailure
         self.latestStatistics = Mutex(pipeline.statistics)
-        Thread.detachNewThread { [self, pipeline] in
+        detachThread { [self, pipeline] in
             self.run(pipeline)
         }
     }
