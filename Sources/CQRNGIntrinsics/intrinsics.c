@@ -100,6 +100,57 @@ void qrng_move_words_big_endian_avx2(void *bytes, uint64_t *words, size_t count)
     }
 }
 
+// AVX2 compares only signed 16-bit lanes; flipping the top bit of both sides turns it into an unsigned compare.
+// Two 16-lane compares pack to 32 bytes in lane order (0–7, 16–23, 8–15, 24–31), which the 64-bit permute puts
+// back in order before VPMOVMSKB takes one bit a byte.
+__attribute__((target("avx2")))
+static inline uint32_t qrng_mask32_greater(__m256i a0, __m256i b0, __m256i a1, __m256i b1) {
+    const __m256i packed = _mm256_packs_epi16(_mm256_cmpgt_epi16(a0, b0), _mm256_cmpgt_epi16(a1, b1));
+    return (uint32_t)_mm256_movemask_epi8(_mm256_permute4x64_epi64(packed, 0xD8));
+}
+
+__attribute__((target("avx2")))
+void qrng_mask_below_u16_avx2(const uint16_t *values, size_t count, uint16_t threshold, uint64_t *masks) {
+    const __m256i flip = _mm256_set1_epi16((short)0x8000);
+    const __m256i bound = _mm256_xor_si256(_mm256_set1_epi16((short)threshold), flip);
+    size_t i = 0;
+    for (; i + 64 <= count; i += 64) {
+        __m256i v[4];
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(values + i + 16 * j)), flip);
+        }
+        const uint64_t low = qrng_mask32_greater(bound, v[0], bound, v[1]);
+        const uint64_t high = qrng_mask32_greater(bound, v[2], bound, v[3]);
+        masks[i / 64] = low | high << 32;
+    }
+    if (i < count) {
+        uint64_t word = 0;
+        for (size_t j = 0; i + j < count; j++) word |= (uint64_t)(values[i + j] < threshold) << j;
+        masks[i / 64] = word;
+    }
+}
+
+__attribute__((target("avx2")))
+void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t *masks) {
+    const __m256i flip = _mm256_set1_epi16((short)0x8000);
+    size_t i = 0;
+    for (; i + 64 <= count; i += 64) {
+        __m256i v[4], next[4];
+        for (int j = 0; j < 4; j++) {
+            v[j] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(values + i + 16 * j)), flip);
+            next[j] = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(values + i + 16 * j + 1)), flip);
+        }
+        const uint64_t low = qrng_mask32_greater(v[0], next[0], v[1], next[1]);
+        const uint64_t high = qrng_mask32_greater(v[2], next[2], v[3], next[3]);
+        masks[i / 64] = low | high << 32;
+    }
+    if (i < count) {
+        uint64_t word = 0;
+        for (size_t j = 0; i + j < count; j++) word |= (uint64_t)(values[i + j] > values[i + j + 1]) << j;
+        masks[i / 64] = word;
+    }
+}
+
 #else
 
 bool qrng_cpu_has_pclmul(void) { return false; }
@@ -124,6 +175,16 @@ uint64_t qrng_pext_u64(uint64_t x, uint64_t mask) {
 
 void qrng_move_words_big_endian_avx2(void *bytes, uint64_t *words, size_t count) {
     (void)bytes; (void)words; (void)count;
+    __builtin_trap();
+}
+
+void qrng_mask_below_u16_avx2(const uint16_t *values, size_t count, uint16_t threshold, uint64_t *masks) {
+    (void)values; (void)count; (void)threshold; (void)masks;
+    __builtin_trap();
+}
+
+void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t *masks) {
+    (void)values; (void)count; (void)masks;
     __builtin_trap();
 }
 

@@ -2,7 +2,8 @@
 #define CQRNG_INTRINSICS_H
 
 // CPU intrinsics Swift cannot reach directly: carry-less multiplication (PCLMULQDQ and its AVX-512 form
-// VPCLMULQDQ), bit gathering (PEXT), byte shuffles (VPSHUFB) and the run-time checks for them. Everything else
+// VPCLMULQDQ), bit gathering (PEXT), byte shuffles (VPSHUFB), compare-to-bitmask (VPMOVMSKB) and the run-time
+// checks for them. Everything else
 // in qrng is Swift.
 
 #include <stdbool.h>
@@ -39,5 +40,14 @@ bool qrng_cpu_has_avx2(void);
 /// has no byte shuffle, and byte-swaps two words in a dozen instructions. `bytes` need not be aligned and must not
 /// overlap `words`. Call only when qrng_cpu_has_avx2().
 void qrng_move_words_big_endian_avx2(void *bytes, uint64_t *words, size_t count);
+
+/// Sets bit i % 64 of masks[i / 64] when values[i] < threshold (unsigned), for i < count, and clears the other
+/// bits of the words written: the comparisons of the permutation tests' run statistics (SP 800-90B §5.1.3–§5.1.4),
+/// 64 samples a word. Call only when qrng_cpu_has_avx2().
+void qrng_mask_below_u16_avx2(const uint16_t *values, size_t count, uint16_t threshold, uint64_t *masks);
+
+/// Sets bit i % 64 of masks[i / 64] when values[i] > values[i + 1] (unsigned), for i < count, and clears the
+/// other bits of the words written; reads values[0...count]. Call only when qrng_cpu_has_avx2().
+void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t *masks);
 
 #endif

@@ -158,6 +158,7 @@ struct StatisticContext {
 
     func statistics(_ symbols: [UInt16], _ raw: [UInt16], active: [Bool]) -> [Double] {
         var values = [Double](repeating: -1, count: PermutationTests.names.count)
+        var masks: [UInt64] = []
         let binary = alphabetSize == 2
         symbols.withUnsafeBufferPointer { data in
             raw.withUnsafeBufferPointer { raw in
@@ -178,13 +179,13 @@ struct StatisticContext {
                     bytes.withUnsafeBufferPointer { bytes in
                         let counted = binary ? ones : data
                         if active[1] || active[2] || active[3] {
-                            let (runs, longest, most) = directionalRuns(counted)
+                            let (runs, longest, most) = directionalRuns(counted, masks: &masks)
                             values[1] = Double(runs)
                             values[2] = Double(longest)
                             values[3] = Double(most)
                         }
                         if active[4] || active[5] {
-                            let (runs, longest) = medianRuns(data)
+                            let (runs, longest) = medianRuns(data, masks: &masks)
                             values[4] = Double(runs)
                             values[5] = Double(longest)
                         }
@@ -221,46 +222,22 @@ struct StatisticContext {
 
     /// Runs of the sequence of comparisons s[i] > s[i+1] (−1) or ≤ (+1): their number, the longest, and the larger
     /// of the numbers of +1 and −1.
-    func directionalRuns(_ s: UnsafeBufferPointer<UInt16>) -> (Int, Int, Int) {
+    func directionalRuns(_ s: UnsafeBufferPointer<UInt16>, masks: inout [UInt64]) -> (Int, Int, Int) {
         let count = s.count - 1
         guard count > 0 else { return (0, 0, 0) }
-        var runs = 1
-        var longest = 0
-        var run = 1
-        var ups = 0
-        var previous = s[0] > s[1]
-        if !previous { ups += 1 }
-        for i in 1..<count {
-            let down = s[i] > s[i + 1]
-            ups += down ? 0 : 1
-            let same = down == previous
-            runs += same ? 0 : 1
-            longest = same ? longest : max(longest, run)
-            run = same ? run + 1 : 1
-            previous = down
-        }
-        longest = max(longest, run)
-        return (runs, longest, max(ups, count - ups))
+        BitRuns.maskDescents(s, into: &masks)
+        let (runs, longest, downs) = masks.withUnsafeBufferPointer { BitRuns.measure($0, count: count) }
+        return (runs, longest, max(downs, count - downs))
     }
 
     /// Runs of the sequence s[i] < median (−1) or ≥ median (+1): their number and the longest.
-    func medianRuns(_ s: UnsafeBufferPointer<UInt16>) -> (Int, Int) {
+    func medianRuns(_ s: UnsafeBufferPointer<UInt16>, masks: inout [UInt64]) -> (Int, Int) {
         guard !s.isEmpty else { return (0, 0) }
         // For whole-number samples, s < median exactly when s < ⌈median⌉.
         let threshold = UInt16(clamping: Int(median.rounded(.up)))
-        var runs = 1
-        var longest = 0
-        var run = 1
-        var previous = s[0] < threshold
-        for i in 1..<s.count {
-            let low = s[i] < threshold
-            let same = low == previous
-            runs += same ? 0 : 1
-            longest = same ? longest : max(longest, run)
-            run = same ? run + 1 : 1
-            previous = low
-        }
-        return (runs, max(longest, run))
+        BitRuns.maskBelow(s, threshold: threshold, into: &masks)
+        let (runs, longest, _) = masks.withUnsafeBufferPointer { BitRuns.measure($0, count: s.count) }
+        return (runs, longest)
     }
 
     /// §5.1.7/§5.1.8: from the start, the number of samples read until one repeats; then again after it.

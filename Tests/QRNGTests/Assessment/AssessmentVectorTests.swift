@@ -153,14 +153,15 @@ import Testing
         let mean = Double(samples.reduce(0) { $0 + Int($1) }) / Double(samples.count)
         let context = StatisticContext(
             alphabetSize: Int(samples.max()!) + 1, rawMean: mean, median: Double(try record.string("median")) ?? 0)
+        var masks: [UInt64] = []
         let got: Double? = samples.withUnsafeBufferPointer { s in
             switch statistic {
             case "excursion": return context.excursion(s)
-            case "num_directional_runs": return Double(context.directionalRuns(s).0)
-            case "len_directional_runs": return Double(context.directionalRuns(s).1)
-            case "num_increases_decreases": return Double(context.directionalRuns(s).2)
-            case "num_runs_median": return Double(context.medianRuns(s).0)
-            case "len_runs_median": return Double(context.medianRuns(s).1)
+            case "num_directional_runs": return Double(context.directionalRuns(s, masks: &masks).0)
+            case "len_directional_runs": return Double(context.directionalRuns(s, masks: &masks).1)
+            case "num_increases_decreases": return Double(context.directionalRuns(s, masks: &masks).2)
+            case "num_runs_median": return Double(context.medianRuns(s, masks: &masks).0)
+            case "len_runs_median": return Double(context.medianRuns(s, masks: &masks).1)
             case "avg_collision": return context.collisions(s, alphabet: 256).0
             case "max_collision": return Double(context.collisions(s, alphabet: 256).1)
             case "periodicity": return Double(context.periodicity(s, lag: try! record.int("lag")))
