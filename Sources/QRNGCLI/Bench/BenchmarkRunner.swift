@@ -97,12 +97,26 @@ struct BenchmarkRunner {
         for index in results.indices {
             guard let baselineName = results[index].benchmark.baseline,
                 let baseline = results.first(where: { $0.benchmark.name == baselineName }),
-                let own = results[index].benchmark.bytesPerSecond(results[index].medianRate),
-                let theirs = baseline.benchmark.bytesPerSecond(baseline.medianRate)
+                let rates = Self.comparableRates(results[index], baseline)
             else { continue }
-            results[index].ratio = own / theirs
+            results[index].ratio = rates.own / rates.baseline
         }
         return results
+    }
+}
+
+extension BenchmarkRunner {
+    /// The two rates in one unit: bytes per second, or the things counted when both count the same things.
+    static func comparableRates(
+        _ result: BenchmarkResult, _ baseline: BenchmarkResult
+    ) -> (own: Double, baseline: Double)? {
+        if case .items(let own) = result.benchmark.unit, case .items(let theirs) = baseline.benchmark.unit {
+            return own == theirs ? (result.medianRate, baseline.medianRate) : nil
+        }
+        guard let own = result.benchmark.bytesPerSecond(result.medianRate),
+            let theirs = baseline.benchmark.bytesPerSecond(baseline.medianRate)
+        else { return nil }
+        return (own, theirs)
     }
 }
 

@@ -1,0 +1,94 @@
+import QRNG
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Benchmarks {
+    /// The environment variable naming a folder with NIST's reference tool (`ea_non_iid`, `ea_iid`, built from
+    /// usnistgov/SP800-90B_EntropyAssessment); when set, the tool is run on the same samples as a baseline.
+    static let referenceToolVariable = "QRNG_EA_DIR"
+
+    /// SP 800-90B assessments of 1,000,000 seeded 8-bit samples, the size the targets are stated for. With
+    /// `QRNG_EA_DIR` set, NIST's reference tool assesses the same file in the same run, pinned to one core with
+    /// `taskset` (its IID track otherwise spreads its shuffles over every core) so that both sides use one.
+    static func assessment() -> [Benchmark] {
+        let count = 1_000_000
+        var generator = Xoshiro256StarStar(seed: 21)
+        let samples = (0..<count).map { _ in UInt16(truncatingIfNeeded: generator.next() >> 56) }
+        var benchmarks = [
+            Benchmark(
+                name: "assess/non-iid-1M-8bit", unit: .items("samples"), workPerRun: Double(count),
+                baseline: referenceDirectory == nil ? nil : "reference/ea_non_iid"
+            ) {
+                return {
+                    let report = try MinEntropyAssessment.nonIID(samples: samples, bitsPerSample: 8)
+                    return UInt64((report.minEntropy * 1e6).rounded())
+                }
+            },
+            Benchmark(
+                name: "assess/iid-1M-8bit", unit: .items("samples"), workPerRun: Double(count),
+                baseline: referenceDirectory == nil ? nil : "reference/ea_iid"
+            ) {
+                return {
+                    let report = try MinEntropyAssessment.iid(samples: samples, bitsPerSample: 8, seed: 1)
+                    return UInt64((report.minEntropy * 1e6).rounded())
+                }
+            },
+        ]
+        if let directory = referenceDirectory {
+            for tool in ["ea_non_iid", "ea_iid"] {
+                benchmarks.append(
+                    Benchmark(
+                        name: "reference/\(tool)", unit: .items("samples"), workPerRun: Double(count), baseline: nil
+                    ) {
+                        // The file is unlinked at once and reached through a descriptor the tool inherits, so
+                        // nothing is left behind however the benchmark ends.
+                        let path = "/tmp/qrng-bench-\(getpid())-\(tool).bin"
+                        try WritableFile(path: path).write(samples.map { UInt8(truncatingIfNeeded: $0) })
+                        let descriptor = open(path, O_RDONLY)
+                        unlink(path)
+                        guard descriptor >= 0 else {
+                            throw QRNGError(.systemCall, "cannot reopen", context: .init(file: path, errno: errno))
+                        }
+                        let inherited = "/proc/self/fd/\(descriptor)"
+                        let executable = directory + "/" + tool
+                        guard access(executable, X_OK) == 0 else {
+                            throw QRNGError(.invalidArgument, "\(referenceToolVariable): no executable \(executable)")
+                        }
+                        return {
+                            let status = try runQuietly(["taskset", "-c", "0", executable, inherited, "8"])
+                            guard status == 0 else {
+                                throw QRNGError(.invalidArgument, "\(executable) exited with status \(status)")
+                            }
+                            return UInt64(status)
+                        }
+                    })
+            }
+        }
+        return benchmarks
+    }
+
+    static var referenceDirectory: String? {
+        getenv(referenceToolVariable).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Runs a program found on the PATH with its standard output discarded and returns its exit status.
+    static func runQuietly(_ arguments: [String]) throws -> Int32 {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let spawned = posix_spawnp(&child, arguments[0], &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw QRNGError(.systemCall, "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    }
+}
