@@ -2,7 +2,7 @@ extension MinEntropyAssessment.Report {
     /// The report as one JSON object (no whitespace), for machines and for records of how h was obtained.
     ///
     /// Fields: `track`, `mode`, `samples`, `bits_per_sample`, `alphabet_size`, `bitstring_length`; `estimators`, with
-    /// one object per §6.3 estimator (keyed by ``Estimate/Estimator/rawValue``) holding `h_original` and
+    /// one object per §6.3 estimator (keyed by each ``Estimate/Estimator`` case's raw value) holding `h_original` and
     /// `h_bitstring` (null when that sequence was not assessed or the estimator could not run); `h_original`,
     /// `h_bitstring` (null when not assessed) and `min_entropy` per sample; and for the IID track `iid`, the §5
     /// test outcomes. Numbers are written in the shortest form that reads back to the same `Double`.

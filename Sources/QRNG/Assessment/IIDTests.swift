@@ -162,6 +162,7 @@ extension MinEntropyAssessment {
     /// - Parameters:
     ///   - samples: The raw samples, each less than 2^`bitsPerSample`.
     ///   - bitsPerSample: The sample width k, 1 to 16.
+    ///   - options: Initial or conditioned assessment, and whether to truncate the bit string.
     ///   - generator: Shuffles for the permutation tests.
     public static func iid<G: RandomNumberGenerator>(
         samples: [UInt16], bitsPerSample: Int, options: Options = Options(), using generator: inout G

@@ -95,6 +95,7 @@ public enum MinEntropyAssessment {
     /// - Parameters:
     ///   - samples: The raw samples, one per element, each less than 2^`bitsPerSample`.
     ///   - bitsPerSample: The sample width k, 1 to 16.
+    ///   - options: Initial or conditioned assessment, and whether to truncate the bit string.
     /// - Throws: ``QRNGError`` (`invalidArgument` for a bad width, `invalidInput` for a sample that does not fit, too
     ///   few samples, or samples that are all the same value, which the tool also refuses: no entropy is awarded).
     public static func nonIID(samples: [UInt16], bitsPerSample: Int, options: Options = Options()) throws -> Report {

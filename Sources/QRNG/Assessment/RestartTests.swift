@@ -100,7 +100,10 @@ extension MinEntropyAssessment {
     /// assessment (the tool's restart program lets a failed t-tuple estimate's −1 through, which fails validation).
     /// - Parameters:
     ///   - matrix: 1,000,000 samples, restart by restart.
+    ///   - bitsPerSample: The sample width k, 1 to 16.
     ///   - initialEntropy: H_I per sample, at most `bitsPerSample`.
+    ///   - track: The estimators to run on the row and column datasets.
+    ///   - seed: Seeds the IID track's shuffles; `nil` draws a seed from the system.
     public static func restartTests(
         matrix: [UInt16], bitsPerSample: Int, initialEntropy: Double, track: Report.Track = .nonIID,
         seed: UInt64? = nil

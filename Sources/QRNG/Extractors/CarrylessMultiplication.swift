@@ -65,6 +65,7 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - a: `outputs` + `b.count` − 1 words.
     ///   - b: B words.
+    ///   - outputs: The number of 128-bit results.
     ///   - out: 2·`outputs` words, added to (XOR).
     ///   - scratch: ``scratchWords(outputs:length:)`` words, not overlapping anything else.
     public func middleProduct(

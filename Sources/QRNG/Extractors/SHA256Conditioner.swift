@@ -5,7 +5,7 @@ import Glibc
 /// SHA-256 as SP 800-90B's vetted conditioning component (§3.1.5.1.1): each block of ``inputBits`` raw bits,
 /// packed MSB-first into bytes, becomes its 256-bit digest.
 ///
-/// The entropy the output may be credited with is ``outputEntropy(inputBits:inputEntropy:)``, §3.1.5.1.2's
+/// The entropy the output may be credited with is ``outputEntropy(inputBits:inputEntropy:outputBits:narrowestWidth:)``, §3.1.5.1.2's
 /// formula: a digest cannot hold more entropy than went in, nor more than its 256 bits, and comes within a
 /// small margin of 256 bits only when the input carries well over 256 bits of min-entropy.
 public struct SHA256Conditioner: Extractor {

@@ -175,8 +175,8 @@ private struct HashScratch: Sendable {
 /// The leftover hash lemma's output length for a 2-universal hash: m = ⌊n·h − 2·log2(1/ε)⌋.
 ///
 /// - Parameters:
-///   - inputBits: n, the input block length.
-///   - minEntropyPerBit: h, the min-entropy per input bit, in (0, 1].
+///   - n: The input block length in bits.
+///   - h: The min-entropy per input bit, in (0, 1].
 ///   - epsilon: ε, the allowed statistical distance of the output from uniform.
 /// - Throws: ``QRNGError/Code/invalidArgument`` when h is out of range or the result is not positive.
 public func leftoverHashOutputLength(

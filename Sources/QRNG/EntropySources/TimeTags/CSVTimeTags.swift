@@ -221,8 +221,10 @@ public final class CSVTimeTagWriter {
 
     /// Writes the header line.
     ///
-    /// - Parameter allowsTimestampsGoingBackwards: Write decreasing timestamps as given (to simulate a faulty time
-    ///   tagger) instead of refusing them; readers then report them as bad records.
+    /// - Parameters:
+    ///   - sink: Where the text goes.
+    ///   - allowsTimestampsGoingBackwards: Write decreasing timestamps as given (to simulate a faulty time
+    ///     tagger) instead of refusing them; readers then report them as bad records.
     public init(sink: ByteSink, allowsTimestampsGoingBackwards: Bool = false) throws(QRNGError) {
         self.sink = sink
         self.allowsBackwards = allowsTimestampsGoingBackwards
