@@ -80,61 +80,58 @@ enum PermutationTests {
         return (results, shuffles)
     }
 
-    /// Fisher–Yates from the end, with Lemire's unbiased bounded integers; below 2^32 each 64-bit output of the
-    /// generator gives two of them, which halves the cost (the shuffle is bound by the generator, not by memory).
+    /// Fisher–Yates from the end, with Lemire's unbiased bounded integers.
     static func shuffle<G: RandomNumberGenerator>(_ a: inout [UInt16], using generator: inout G) {
-        a.withUnsafeMutableBufferPointer { a in
-            var i = a.count - 1
-            var spare: UInt32 = 0
-            var haveSpare = false
-            while i > 0 {
-                let r = i < 1 << 31 ? bounded32(i, spare: &spare, haveSpare: &haveSpare, using: &generator)
-                    : bounded(i, using: &generator)
-                a.swapAt(i, r)
-                i -= 1
-            }
-        }
+        a.withUnsafeMutableBufferPointer { a in permute(a, nil, using: &generator) }
     }
 
+    /// Shuffles `a` and `b` with the same permutation.
     static func shuffle<G: RandomNumberGenerator>(_ a: inout [UInt16], _ b: inout [UInt16], using generator: inout G) {
+        precondition(a.count == b.count, "arrays shuffled together have one length")
         a.withUnsafeMutableBufferPointer { a in
-            b.withUnsafeMutableBufferPointer { b in
-                var i = a.count - 1
-                var spare: UInt32 = 0
-                var haveSpare = false
-                while i > 0 {
-                    let r = i < 1 << 31 ? bounded32(i, spare: &spare, haveSpare: &haveSpare, using: &generator)
-                        : bounded(i, using: &generator)
-                    a.swapAt(i, r)
-                    b.swapAt(i, r)
-                    i -= 1
-                }
-            }
+            b.withUnsafeMutableBufferPointer { b in permute(a, b, using: &generator) }
         }
     }
 
-    /// A uniform integer in 0...upper (upper < 2^31) from 32 random bits, Lemire's method with rejection.
+    /// Below 2^32 elements each 64-bit output of the generator gives two bounded integers, drawn as a pair in one
+    /// step of the loop. (Carrying a spare half from one draw to the next instead made every draw wait on the
+    /// spare's state and cost over twice as much.)
+    @inline(__always)
+    private static func permute<G: RandomNumberGenerator>(
+        _ a: UnsafeMutableBufferPointer<UInt16>, _ b: UnsafeMutableBufferPointer<UInt16>?, using generator: inout G
+    ) {
+        @inline(__always) func swapBoth(_ i: Int, _ j: Int) {
+            a.swapAt(i, j)
+            b?.swapAt(i, j)
+        }
+        var i = a.count - 1
+        while i >= Int(UInt32.max) {
+            swapBoth(i, bounded(i, using: &generator))
+            i -= 1
+        }
+        while i >= 2 {
+            let word = generator.next()
+            swapBoth(i, bounded32(UInt32(truncatingIfNeeded: word), below: UInt32(i + 1), using: &generator))
+            swapBoth(i - 1, bounded32(UInt32(truncatingIfNeeded: word >> 32), below: UInt32(i), using: &generator))
+            i -= 2
+        }
+        if i == 1 { swapBoth(1, bounded(1, using: &generator)) }
+    }
+
+    /// A uniform integer in 0..<range from the 32 random `bits` (Lemire's method), drawing fresh low halves of the
+    /// generator's output in the rare case that `bits` falls in the rejected sliver.
     @inline(__always)
     static func bounded32<G: RandomNumberGenerator>(
-        _ upper: Int, spare: inout UInt32, haveSpare: inout Bool, using generator: inout G
+        _ bits: UInt32, below range: UInt32, using generator: inout G
     ) -> Int {
-        let range = UInt32(upper) + 1
-        @inline(__always) func next32() -> UInt32 {
-            if haveSpare {
-                haveSpare = false
-                return spare
-            }
-            let word = generator.next()
-            spare = UInt32(truncatingIfNeeded: word >> 32)
-            haveSpare = true
-            return UInt32(truncatingIfNeeded: word)
-        }
-        var product = next32().multipliedFullWidth(by: range)
-        if product.low < range {
+        var product = UInt64(bits) &* UInt64(range)
+        if UInt32(truncatingIfNeeded: product) < range {
             let threshold = (0 &- range) % range
-            while product.low < threshold { product = next32().multipliedFullWidth(by: range) }
+            while UInt32(truncatingIfNeeded: product) < threshold {
+                product = UInt64(UInt32(truncatingIfNeeded: generator.next())) &* UInt64(range)
+            }
         }
-        return Int(product.high)
+        return Int(product >> 32)
     }
 
     /// A uniform integer in 0...upper.
