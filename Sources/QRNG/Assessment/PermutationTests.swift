@@ -167,10 +167,7 @@ struct StatisticContext {
                     let blocks = (data.count + 7) / 8
                     ones = [UInt16](repeating: 0, count: blocks)
                     bytes = [UInt16](repeating: 0, count: blocks)
-                    for i in 0..<data.count {
-                        ones[i >> 3] += data[i]
-                        bytes[i >> 3] |= data[i] << UInt16(7 - (i & 7))
-                    }
+                    Self.convertBinary(data, ones: &ones, bytes: &bytes)
                 }
                 ones.withUnsafeBufferPointer { ones in
                     bytes.withUnsafeBufferPointer { bytes in
@@ -204,6 +201,27 @@ struct StatisticContext {
             }
         }
         return values
+    }
+
+    /// §5.1's conversions of binary data: for each block of eight bits (the last one possibly shorter), the
+    /// number of ones, and the bits read as a byte, first bit most significant.
+    static func convertBinary(_ data: UnsafeBufferPointer<UInt16>, ones: inout [UInt16], bytes: inout [UInt16]) {
+        let whole = data.count / 8
+        let weights = SIMD8<UInt16>(128, 64, 32, 16, 8, 4, 2, 1)
+        ones.withUnsafeMutableBufferPointer { ones in
+            bytes.withUnsafeMutableBufferPointer { bytes in
+                let raw = UnsafeRawPointer(data.baseAddress!)
+                for block in 0..<whole {
+                    let bits = raw.loadUnaligned(fromByteOffset: 16 * block, as: SIMD8<UInt16>.self)
+                    ones[block] = bits.wrappedSum()
+                    bytes[block] = (bits &* weights).wrappedSum()
+                }
+                for i in (8 * whole)..<data.count {
+                    ones[i >> 3] += data[i]
+                    bytes[i >> 3] |= data[i] << UInt16(7 - (i & 7))
+                }
+            }
+        }
     }
 
     func excursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {

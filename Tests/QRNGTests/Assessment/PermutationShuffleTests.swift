@@ -33,3 +33,23 @@ import Testing
         }
     }
 }
+
+/// §5.1's conversions of binary data, against the definition one bit at a time.
+@Suite struct BinaryConversionTests {
+    @Test func blocksOfEightBitsIncludingAShortLastOne() {
+        var generator = Xoshiro256StarStar(seed: 7)
+        for count in [1, 7, 8, 9, 16, 17, 1001] {
+            let bits = (0..<count).map { _ in UInt16(generator.next() & 1) }
+            let blocks = (count + 7) / 8
+            var ones = [UInt16](repeating: 0, count: blocks)
+            var bytes = [UInt16](repeating: 0, count: blocks)
+            bits.withUnsafeBufferPointer { StatisticContext.convertBinary($0, ones: &ones, bytes: &bytes) }
+            for block in 0..<blocks {
+                let members = bits[(8 * block)..<min(8 * block + 8, count)]
+                #expect(ones[block] == members.reduce(0, +))
+                let byte = members.enumerated().reduce(UInt16(0)) { $0 | $1.element << UInt16(7 - $1.offset) }
+                #expect(bytes[block] == byte, "count \(count), block \(block)")
+            }
+        }
+    }
+}
