@@ -76,6 +76,19 @@ public struct SHA256: ~Copyable {
         return digest.finalize()
     }
 
+    /// Writes the digest of `bytes` to the first 32 bytes of `destination`, with OpenSSL's one-shot digest and
+    /// no allocation.
+    public static func hash(_ bytes: UnsafeRawBufferPointer, into destination: UnsafeMutableRawBufferPointer) {
+        precondition(destination.count >= byteCount, "a SHA-256 digest needs 32 bytes")
+        var length: UInt32 = 0
+        let status = EVP_Digest(
+            bytes.baseAddress, bytes.count, destination.baseAddress!.assumingMemoryBound(to: UInt8.self), &length,
+            algorithm, nil)
+        guard status == 1, length == UInt32(byteCount) else {
+            fatalError("qrng: OpenSSL SHA-256 failed: \(openSSLErrors())")
+        }
+    }
+
     /// The digest of `bytes`.
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
         bytes.withUnsafeBytes { hash($0) }

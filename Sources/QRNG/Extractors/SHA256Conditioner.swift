@@ -52,9 +52,9 @@ public struct SHA256Conditioner: Extractor {
     }
 
     /// Hashes the block at `offset`: its bytes are assembled a word at a time, big-endian, in a small stack
-    /// buffer, so no block is copied into a new array.
+    /// buffer, so no block is copied into a new array, and the digest goes to `output` in one append.
     private func condition(_ source: BitBuffer, at offset: Int, with digest: inout SHA256, into output: inout BitBuffer) {
-        let chunkWords = 512
+        let chunkWords = 128  // 1 KiB: the most withUnsafeTemporaryAllocation keeps on the stack without asking
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: chunkWords) { chunk in
             source.words.withUnsafeBufferPointer { words in
                 var position = offset
@@ -63,24 +63,23 @@ public struct SHA256Conditioner: Extractor {
                     let bits = min(end - position, 64 * chunkWords)
                     let count = (bits + 63) / 64
                     if position % 64 == 0 {
-                        let first = position / 64
-                        for index in 0..<count { chunk[index] = words[first + index].bigEndian }
+                        let first = words.baseAddress! + position / 64
+                        for index in 0..<count { chunk[index] = first[index].bigEndian }
                     } else {
                         for index in 0..<count {
                             chunk[index] = source.word(atBit: position + 64 * index, width: min(64, bits - 64 * index))
                                 .bigEndian
                         }
                     }
-                    digest.update(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(chunk)[0..<bits / 8]))
+                    digest.update(UnsafeRawBufferPointer(start: chunk.baseAddress, count: bits / 8))
                     position += bits
                 }
             }
-            let raw = UnsafeMutableRawBufferPointer(chunk)
-            digest.finalizeAndRestart(into: raw)
-            for index in 0..<4 {
-                output.appendLeftAligned(UInt64(bigEndian: chunk[index]), width: 64)
-            }
-            secureZero(UnsafeMutableRawBufferPointer(rebasing: raw[0..<SHA256.byteCount]))
+            let digestWords = UnsafeMutableBufferPointer(rebasing: chunk[0..<4])
+            digest.finalizeAndRestart(into: UnsafeMutableRawBufferPointer(digestWords))
+            for index in 0..<4 { digestWords[index] = UInt64(bigEndian: digestWords[index]) }
+            output.append(words: UnsafeBufferPointer(digestWords), range: 0..<256)
+            secureZero(UnsafeMutableRawBufferPointer(digestWords))
         }
     }
 
