@@ -8,7 +8,7 @@ import Glibc
 enum Benchmarks {
     static func all() -> [Benchmark] {
         baselines() + readers() + sources() + health() + extractors() + pool() + poolContention() + consumers()
-            + serving() + statistics() + endToEnd()
+            + serving() + statistics() + assessment() + endToEnd()
     }
 
     static let megabyte = 1 << 20

@@ -1,0 +1,298 @@
+/// The last column of a block's Burrows–Wheeler transform: the byte before each cyclic rotation of the block, the
+/// rotations in sorted order. That column is all bzip2's back end sees of the sort, and any correct sort of the
+/// rotations gives the same column (identical rotations, which a correct sort may order either way, are preceded
+/// by identical bytes), so this need not sort the way bzip2's `blocksort.c` does.
+///
+/// Text made of short words between single separators, such as samples written in decimal, is sorted a word at a
+/// time. Take the separator s to be the block's most common byte. Then the block, read cyclically, is
+/// w₀ s w₁ s … w_{m−1} s, and a rotation that starts j bytes into word w_k reads (suffix of w_k from j) s w_{k+1} s
+/// w_{k+2} s …. Comparing two such strings word by word, each word followed by s, decides them in the same order as
+/// comparing them byte by byte, because a word-plus-separator is never a proper prefix of another (s ends it and
+/// occurs in no word). So every rotation is sorted by the key (its head: the rest of its first word; then the
+/// rotation of the word sequence from w_{k+1}), the word rotations are sorted once over m words instead of n
+/// bytes, and the block's rotations come out of a counting sort by head, taken in word-rotation order. Words of
+/// up to 7 bytes (15 in the rarer case a long one turns up) fit an integer key with their separator. Anything else
+/// — no separator that keeps words that short, such as random bytes — is sorted byte by byte.
+final class Bzip2BlockSorter {
+    private let rotationScratch = CyclicRotationSort.Scratch()
+    private let capacity: Int
+    private let separatorPositions: UnsafeMutablePointer<UInt32>
+    private let wordIdentifiers: UnsafeMutablePointer<UInt32>
+    private let sequence: UnsafeMutablePointer<UInt32>
+    private let order: UnsafeMutablePointer<UInt32>
+
+    init(blockCapacity: Int) {
+        capacity = blockCapacity
+        separatorPositions = .allocate(capacity: blockCapacity)
+        wordIdentifiers = .allocate(capacity: blockCapacity)
+        sequence = .allocate(capacity: blockCapacity)
+        order = .allocate(capacity: blockCapacity)
+    }
+
+    deinit {
+        separatorPositions.deallocate()
+        wordIdentifiers.deallocate()
+        sequence.deallocate()
+        order.deallocate()
+    }
+
+    /// Bytes that may be read past the end of a block (never used): whole-word loads of the last words.
+    static let readPadding = 16
+
+    /// Writes the last column of `block`'s transform to `output`. `histogram` counts the block's bytes; the block's
+    /// memory must be readable for `readPadding` bytes past its end.
+    func lastColumn(of block: UnsafeBufferPointer<UInt8>, histogram: UnsafePointer<Int>, into output: UnsafeMutablePointer<UInt8>) {
+        let count = block.count
+        precondition(count <= capacity)
+        guard count > 0 else { return }
+        var separator = 0
+        for byte in 1..<256 where histogram[byte] > histogram[separator] { separator = byte }
+        let separatorCount = histogram[separator]
+        if separatorCount == count {
+            output.update(from: block.baseAddress!, count: count)
+            return
+        }
+        findSeparators(block, UInt8(separator), count: separatorCount)
+        let longestWord = longestWord(blockCount: count, separatorCount: separatorCount)
+        if longestWord < MemoryLayout<UInt64>.size {
+            sortByWords(block, separator: UInt8(separator), separatorCount: separatorCount, longestWord: longestWord,
+                key: UInt64.self, into: output)
+        } else if longestWord < MemoryLayout<UInt128>.size {
+            sortByWords(block, separator: UInt8(separator), separatorCount: separatorCount, longestWord: longestWord,
+                key: UInt128.self, into: output)
+        } else {
+            sortByBytes(block, histogram: histogram, into: output)
+        }
+    }
+
+    /// The generic transform: the block's bytes, renumbered densely, as one sequence.
+    private func sortByBytes(_ block: UnsafeBufferPointer<UInt8>, histogram: UnsafePointer<Int>, into output: UnsafeMutablePointer<UInt8>) {
+        let count = block.count
+        var dense = [UInt32](repeating: 0, count: 256)
+        var symbolCount = 0
+        for byte in 0..<256 where histogram[byte] > 0 {
+            dense[byte] = UInt32(symbolCount)
+            symbolCount += 1
+        }
+        for index in 0..<count { sequence[index] = dense[Int(block[index])] }
+        CyclicRotationSort.sort(
+            UnsafeBufferPointer(start: sequence, count: count), alphabetSize: symbolCount, into: order,
+            scratch: rotationScratch)
+        for rank in 0..<count {
+            let start = Int(order[rank])
+            output[rank] = block[start == 0 ? count - 1 : start - 1]
+        }
+    }
+
+    /// Fills `separatorPositions` with the offsets of `separator`, eight bytes at a time.
+    private func findSeparators(_ block: UnsafeBufferPointer<UInt8>, _ separator: UInt8, count expected: Int) {
+        let base = UnsafeRawPointer(block.baseAddress!)
+        let count = block.count
+        let pattern = UInt64(separator) &* 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+        var found = 0
+        var offset = 0
+        while offset + 8 <= count {
+            let difference = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) ^ pattern
+            // The top bit of each byte that is zero, with no borrow between bytes.
+            var zeros = ~(((difference & low7) &+ low7) | difference) & ~low7
+            while zeros != 0 {
+                separatorPositions[found] = UInt32(truncatingIfNeeded: offset + zeros.trailingZeroBitCount >> 3)
+                found += 1
+                zeros &= zeros &- 1
+            }
+            offset += 8
+        }
+        while offset < count {
+            if block[offset] == separator {
+                separatorPositions[found] = UInt32(truncatingIfNeeded: offset)
+                found += 1
+            }
+            offset += 1
+        }
+        assert(found == expected)
+    }
+
+    /// The longest word between consecutive separators, the one wrapping round the end of the block included.
+    private func longestWord(blockCount: Int, separatorCount: Int) -> Int {
+        var longest = blockCount - 1 - Int(separatorPositions[separatorCount - 1]) + Int(separatorPositions[0])
+        var previous = separatorPositions[0]
+        for index in 1..<separatorCount {
+            let position = separatorPositions[index]
+            longest = max(longest, Int(position &- previous) - 1)
+            previous = position
+        }
+        return longest
+    }
+
+    /// The word-at-a-time transform (see the type's description). A word's key holds the word and its separator,
+    /// big-endian from the top byte and zero below, so keys order words as the bytes do; the key of a word's suffix
+    /// from byte j is the key shifted left by 8j bits, the empty suffix's key being the separator alone.
+    private func sortByWords<Key: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(
+        _ block: UnsafeBufferPointer<UInt8>, separator: UInt8, separatorCount: Int, longestWord: Int,
+        key: Key.Type, into output: UnsafeMutablePointer<UInt8>
+    ) {
+        let count = block.count
+        let base = UnsafeRawPointer(block.baseAddress!)
+        let keyBytes = MemoryLayout<Key>.size
+
+        // Word k runs from separator k + 1 to separator k + 1 (the last one wrapping round); give each distinct
+        // word an identifier.
+        var words = WordTable<Key>()
+        for word in 0..<separatorCount {
+            let start = Int(separatorPositions[word]) + 1
+            let key: Key
+            let length: Int
+            if word + 1 < separatorCount {
+                length = Int(separatorPositions[word + 1]) - start
+                let loaded = Key(bigEndian: base.loadUnaligned(fromByteOffset: start, as: Key.self))
+                key = length + 1 >= keyBytes ? loaded : loaded & ~(Key.max >> ((length + 1) * 8))
+            } else {
+                length = count + Int(separatorPositions[0]) - start
+                var assembled: Key = 0
+                for offset in 0..<length {
+                    let position = (start + offset) % count
+                    assembled |= Key(block[position]) << ((keyBytes - 1 - offset) * 8)
+                }
+                key = assembled | Key(separator) << ((keyBytes - 1 - length) * 8)
+            }
+            wordIdentifiers[word] = words.identifier(of: key, length: length)
+        }
+        let distinct = words.keys.count
+
+        // Rank the distinct words, and sort the rotations of the sequence of word ranks.
+        let wordOrder = Self.sortedIndices(of: words.keys)
+        var wordRank = [UInt32](repeating: 0, count: distinct)
+        for (rank, word) in wordOrder.enumerated() { wordRank[Int(word)] = UInt32(rank) }
+        for word in 0..<separatorCount { sequence[word] = wordRank[Int(wordIdentifiers[word])] }
+        CyclicRotationSort.sort(
+            UnsafeBufferPointer(start: sequence, count: separatorCount), alphabetSize: distinct, into: order,
+            scratch: rotationScratch)
+
+        // Heads: slot (word, j) for each suffix of each distinct word, the empty one (j = length) included. Rank
+        // the heads, count the positions each heads, and note the byte before each.
+        let stride = longestWord + 1
+        var headKeys: [Key] = []
+        var headSlots: [UInt32] = []
+        var previousByte = [UInt8](repeating: 0, count: distinct * stride)
+        for word in 0..<distinct {
+            let key = words.keys[word]
+            let length = Int(words.lengths[word])
+            for offset in 0...length {
+                headKeys.append(key << (offset * 8))
+                headSlots.append(UInt32(word * stride + offset))
+                previousByte[word * stride + offset] =
+                    offset == 0 ? separator : UInt8(truncatingIfNeeded: key >> ((keyBytes - offset) * 8))
+            }
+        }
+        let headOrder = Self.sortedIndices(of: headKeys)
+        var headRank = [UInt32](repeating: 0, count: distinct * stride)
+        var bucketStarts: [Int] = []
+        var previousKey: Key = 0
+        for (index, head) in headOrder.enumerated() {
+            let key = headKeys[Int(head)]
+            if index == 0 || key != previousKey { bucketStarts.append(0) }
+            previousKey = key
+            let slot = Int(headSlots[Int(head)])
+            headRank[slot] = UInt32(bucketStarts.count - 1)
+            bucketStarts[bucketStarts.count - 1] += Int(words.frequencies[slot / stride])
+        }
+        var total = 0
+        for bucket in bucketStarts.indices {
+            let size = bucketStarts[bucket]
+            bucketStarts[bucket] = total
+            total += size
+        }
+        assert(total == count)
+
+        // Word rotations in order: the rotation from word q + 1 follows every head inside word q.
+        headRank.withUnsafeBufferPointer { headRank in
+            previousByte.withUnsafeBufferPointer { previousByte in
+                words.lengths.withUnsafeBufferPointer { lengths in
+                    bucketStarts.withUnsafeMutableBufferPointer { cursors in
+                        for rank in 0..<separatorCount {
+                            let next = Int(order[rank])
+                            let word = Int(wordIdentifiers[next == 0 ? separatorCount - 1 : next - 1])
+                            let slots = word * stride
+                            for offset in 0...Int(lengths[word]) {
+                                let bucket = Int(headRank[slots + offset])
+                                output[cursors[bucket]] = previousByte[slots + offset]
+                                cursors[bucket] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Indices of `keys` in ascending order of key.
+    private static func sortedIndices<Key: FixedWidthInteger & UnsignedInteger>(of keys: [Key]) -> [UInt32] {
+        if Key.self == UInt64.self, keys.count > 64 {
+            let keys = keys as! [UInt64]
+            let count = keys.count
+            let payload = (0..<count).map { UInt32($0) }
+            var sortedKeys = [UInt64](repeating: 0, count: count)
+            var sorted = [UInt32](repeating: 0, count: count)
+            let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << CyclicRotationSort.maximumDigitBits) + 1)
+            defer { bucketStarts.deallocate() }
+            sortedKeys.withUnsafeMutableBufferPointer { sortedKeys in
+                sorted.withUnsafeMutableBufferPointer { sorted in
+                    CyclicRotationSort.sortPairs(
+                        keys: keys, payload: payload, count: count, sortedKeys: sortedKeys.baseAddress!,
+                        sortedPayload: sorted.baseAddress!, bucketStarts: bucketStarts)
+                }
+            }
+            return sorted
+        }
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { UInt32($0) }
+    }
+}
+
+/// Distinct words, by open addressing on their keys.
+private struct WordTable<Key: FixedWidthInteger & UnsignedInteger> {
+    private(set) var keys: [Key] = []
+    private(set) var lengths: [UInt8] = []
+    private(set) var frequencies: [Int32] = []
+    private var slots = [Int32](repeating: -1, count: 1024)
+    private var slotBits = 10
+
+    @inline(__always)
+    private func home(_ key: Key) -> Int {
+        let folded = UInt64(truncatingIfNeeded: key) ^ UInt64(truncatingIfNeeded: key >> 64)
+        return Int(truncatingIfNeeded: (folded &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - slotBits))
+    }
+
+    /// The identifier of the word with this key (and length), numbered in order of first appearance.
+    mutating func identifier(of key: Key, length: Int) -> UInt32 {
+        let mask = slots.count - 1
+        var slot = home(key)
+        while true {
+            let existing = slots[slot]
+            if existing < 0 { break }
+            if keys[Int(existing)] == key {
+                frequencies[Int(existing)] += 1
+                return UInt32(existing)
+            }
+            slot = (slot + 1) & mask
+        }
+        let identifier = Int32(keys.count)
+        slots[slot] = identifier
+        keys.append(key)
+        lengths.append(UInt8(truncatingIfNeeded: length))
+        frequencies.append(1)
+        if 2 * keys.count > slots.count { grow() }
+        return UInt32(identifier)
+    }
+
+    private mutating func grow() {
+        slotBits += 1
+        slots = [Int32](repeating: -1, count: 1 << slotBits)
+        let mask = slots.count - 1
+        for (identifier, key) in keys.enumerated() {
+            var slot = home(key)
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(identifier)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+/// The exact size of bzip2's output, computed without compressing: the compression statistic of SP 800-90B's
+/// permutation tests (§5.1.11) without libbz2.
+///
+/// The size depends on everything bzip2 1.0.8 decides except the CRCs and the value of origPtr, so all of it is
+/// reproduced: the initial run-length coding and how bzlib.c fills blocks (this file), the Burrows–Wheeler
+/// transform (`Bzip2BlockSorter`, by a different and faster sort that yields the same last column), and the back end
+/// (`Bzip2EntropyCoder`). Nothing is written: each field's bits are counted.
+enum Bzip2Length {
+    /// "BZh" and the block-size digit.
+    private static let streamHeaderBits = 32
+    /// Per block: the 48-bit block magic, the block CRC, the randomised bit and the 24-bit origPtr.
+    private static let blockHeaderBits = 48 + 32 + 1 + 24
+    /// The 48-bit end-of-stream magic and the combined CRC.
+    private static let streamTrailerBits = 48 + 32
+
+    /// The size in bytes of `data` compressed by bzip2 with block size `blockSize100k` (1...9), as libbz2's
+    /// `BZ2_bzBuffToBuffCompress(…, blockSize100k, 0, 0)` returns it.
+    ///
+    /// The `bzip2` program gives the same size except when the input ends exactly as a block fills while a run
+    /// is pending: the program, which feeds libbz2 in pieces, then writes that run as a block of its own, where
+    /// one call with all the input adds it to the full block.
+    static func compressedLength(of data: UnsafeBufferPointer<UInt8>, blockSize100k: Int = 5) -> Int {
+        precondition((1...9).contains(blockSize100k), "bzip2's block size runs from 1 to 9 (×100k)")
+        let blockLimit = 100_000 * blockSize100k - 19
+        // A full block can pass the limit by one run (5 bytes) and the final flush (5 more).
+        let blockCapacity = blockLimit + 10
+        let block = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity + Bzip2BlockSorter.readPadding)
+        block.initialize(repeating: 0, count: blockCapacity + Bzip2BlockSorter.readPadding)
+        let lastColumn = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity)
+        defer {
+            block.deallocate()
+            lastColumn.deallocate()
+        }
+        let sorter = Bzip2BlockSorter(blockCapacity: blockCapacity)
+        let coder = Bzip2EntropyCoder(blockCapacity: blockCapacity)
+        defer { coder.deallocate() }
+
+        var bits = streamHeaderBits
+        forEachBlock(of: data, limit: blockLimit, into: block) { blockCount in
+            let filled = UnsafeBufferPointer(start: block, count: blockCount)
+            var histogram = [Int](repeating: 0, count: 256)
+            for byte in filled { histogram[Int(byte)] += 1 }
+            let inUse = histogram.map { $0 > 0 }
+            histogram.withUnsafeBufferPointer { histogram in
+                sorter.lastColumn(of: filled, histogram: histogram.baseAddress!, into: lastColumn)
+            }
+            bits += blockHeaderBits
+            bits += inUse.withUnsafeBufferPointer { inUse in
+                coder.bits(lastColumn: UnsafeBufferPointer(start: lastColumn, count: blockCount), inUse: inUse.baseAddress!)
+            }
+        }
+        bits += streamTrailerBits
+        return (bits + 7) / 8
+    }
+
+    /// Runs the initial run-length coding over `input` and cuts its output into blocks as bzlib.c does, calling
+    /// `body` with the size of each block written to `block`; an empty input has no block.
+    ///
+    /// Runs of 4 to 255 equal bytes become the byte four times and a count byte (run − 4); longer runs are cut
+    /// into runs of 255 and a remainder. A run is written only once a different byte (or the 256th equal one) ends
+    /// it, so the run pending at a block's end carries over to the next block. A block is full once it holds
+    /// `limit` bytes or more, checked before each input byte; when the input is exhausted the pending run is added
+    /// to the block in hand, full or not.
+    static func forEachBlock(
+        of input: UnsafeBufferPointer<UInt8>, limit: Int, into block: UnsafeMutablePointer<UInt8>,
+        _ body: (Int) -> Void
+    ) {
+        let inputCount = input.count
+        guard inputCount > 0 else { return }
+        var runByte = input[0]
+        var runLength = 1
+        var next = 1
+        var filled = 0
+
+        @inline(__always) func writeRun() {
+            switch runLength {
+            case 1:
+                block[filled] = runByte
+                filled += 1
+            case 2, 3:
+                for offset in 0..<runLength { block[filled + offset] = runByte }
+                filled += runLength
+            default:
+                for offset in 0..<4 { block[filled + offset] = runByte }
+                block[filled + 4] = UInt8(truncatingIfNeeded: runLength - 4)
+                filled += 5
+            }
+        }
+
+        while true {
+            while filled < limit && next < inputCount {
+                let byte = input[next]
+                next += 1
+                if byte != runByte {
+                    writeRun()
+                    runByte = byte
+                    runLength = 1
+                } else if runLength == 255 {
+                    writeRun()
+                    runLength = 1
+                } else {
+                    runLength += 1
+                }
+            }
+            if next == inputCount {
+                writeRun()
+                body(filled)
+                return
+            }
+            body(filled)
+            filled = 0
+        }
+    }
+}
+
+/// The two ways to the compressed length, for `qrng bench` to time side by side (QRNGCLI sees only what QRNG makes
+/// public; this is public only to importers of the `Benchmarks` SPI).
+@_spi(Benchmarks)
+public enum Bzip2LengthBenchmark {
+    /// `Bzip2Length.compressedLength(of:blockSize100k:)` at block size 5.
+    public static func length(of data: UnsafeBufferPointer<UInt8>) -> Int {
+        Bzip2Length.compressedLength(of: data)
+    }
+
+    /// libbz2's own result at block size 5, or nil when libbz2 cannot be loaded.
+    public static func libbz2Length(of data: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        Bzip2.compressedLength(data)
+    }
+}
