@@ -39,8 +39,9 @@ final class Bzip2BlockSorter {
     /// Bytes that may be read past the end of a block (never used): whole-word loads of the last words.
     static let readPadding = 16
 
-    /// Writes the last column of `block`'s transform to `output`. `histogram` counts the block's bytes; the block's
-    /// memory must be readable for `readPadding` bytes past its end.
+    /// Writes the last column of `block`'s transform to `output`, which must have room for one byte more (a spare
+    /// the word-wise path writes to). `histogram` counts the block's bytes; the block's memory must be readable for
+    /// `readPadding` bytes past its end.
     func lastColumn(of block: UnsafeBufferPointer<UInt8>, histogram: UnsafePointer<Int>, into output: UnsafeMutablePointer<UInt8>) {
         let count = block.count
         precondition(count <= capacity)
@@ -138,7 +139,7 @@ final class Bzip2BlockSorter {
 
         // Word k runs from separator k + 1 to separator k + 1 (the last one wrapping round); give each distinct
         // word an identifier.
-        var words = WordTable<Key>()
+        let words = WordTable<Key>()
         for word in 0..<separatorCount {
             let start = Int(separatorPositions[word]) + 1
             let key: Key
@@ -158,10 +159,10 @@ final class Bzip2BlockSorter {
             }
             wordIdentifiers[word] = words.identifier(of: key, length: length)
         }
-        let distinct = words.keys.count
+        let distinct = words.count
 
         // Rank the distinct words, and sort the rotations of the sequence of word ranks.
-        let wordOrder = Self.sortedIndices(of: words.keys)
+        let wordOrder = Self.sortedIndices(of: Array(UnsafeBufferPointer(start: words.keys, count: distinct)))
         var wordRank = [UInt32](repeating: 0, count: distinct)
         for (rank, word) in wordOrder.enumerated() { wordRank[Int(word)] = UInt32(rank) }
         for word in 0..<separatorCount { sequence[word] = wordRank[Int(wordIdentifiers[word])] }
@@ -170,31 +171,35 @@ final class Bzip2BlockSorter {
             scratch: rotationScratch)
 
         // Heads: slot (word, j) for each suffix of each distinct word, the empty one (j = length) included. Rank
-        // the heads, count the positions each heads, and note the byte before each.
+        // the heads, count the positions each heads, and note the byte before each. Slots past a word's empty
+        // head send their byte to a spare bucket, one byte past the output, without advancing it: every word
+        // then takes the same number of steps and the loop below has no branch.
         let stride = longestWord + 1
         var headKeys: [Key] = []
         var headSlots: [UInt32] = []
-        var previousByte = [UInt8](repeating: 0, count: distinct * stride)
+        var slotByte = [UInt8](repeating: 0, count: distinct * stride)
+        var slotStep = [Int](repeating: 0, count: distinct * stride)
         for word in 0..<distinct {
             let key = words.keys[word]
             let length = Int(words.lengths[word])
             for offset in 0...length {
                 headKeys.append(key << (offset * 8))
                 headSlots.append(UInt32(word * stride + offset))
-                previousByte[word * stride + offset] =
+                slotByte[word * stride + offset] =
                     offset == 0 ? separator : UInt8(truncatingIfNeeded: key >> ((keyBytes - offset) * 8))
+                slotStep[word * stride + offset] = 1
             }
         }
         let headOrder = Self.sortedIndices(of: headKeys)
-        var headRank = [UInt32](repeating: 0, count: distinct * stride)
         var bucketStarts: [Int] = []
+        var slotBucket = [UInt32](repeating: 0, count: distinct * stride)
         var previousKey: Key = 0
         for (index, head) in headOrder.enumerated() {
             let key = headKeys[Int(head)]
             if index == 0 || key != previousKey { bucketStarts.append(0) }
             previousKey = key
             let slot = Int(headSlots[Int(head)])
-            headRank[slot] = UInt32(bucketStarts.count - 1)
+            slotBucket[slot] = UInt32(bucketStarts.count - 1)
             bucketStarts[bucketStarts.count - 1] += Int(words.frequencies[slot / stride])
         }
         var total = 0
@@ -204,20 +209,23 @@ final class Bzip2BlockSorter {
             total += size
         }
         assert(total == count)
+        let spareBucket = UInt32(bucketStarts.count)
+        bucketStarts.append(count)
+        for slot in slotStep.indices where slotStep[slot] == 0 { slotBucket[slot] = spareBucket }
 
         // Word rotations in order: the rotation from word q + 1 follows every head inside word q.
-        headRank.withUnsafeBufferPointer { headRank in
-            previousByte.withUnsafeBufferPointer { previousByte in
-                words.lengths.withUnsafeBufferPointer { lengths in
+        slotBucket.withUnsafeBufferPointer { slotBucket in
+            slotByte.withUnsafeBufferPointer { slotByte in
+                slotStep.withUnsafeBufferPointer { slotStep in
                     bucketStarts.withUnsafeMutableBufferPointer { cursors in
                         for rank in 0..<separatorCount {
                             let next = Int(order[rank])
                             let word = Int(wordIdentifiers[next == 0 ? separatorCount - 1 : next - 1])
                             let slots = word * stride
-                            for offset in 0...Int(lengths[word]) {
-                                let bucket = Int(headRank[slots + offset])
-                                output[cursors[bucket]] = previousByte[slots + offset]
-                                cursors[bucket] += 1
+                            for slot in slots..<(slots + stride) {
+                                let bucket = Int(slotBucket[slot])
+                                output[cursors[bucket]] = slotByte[slot]
+                                cursors[bucket] &+= slotStep[slot]
                             }
                         }
                     }
@@ -250,47 +258,79 @@ final class Bzip2BlockSorter {
 }
 
 /// Distinct words, by open addressing on their keys.
-private struct WordTable<Key: FixedWidthInteger & UnsignedInteger> {
-    private(set) var keys: [Key] = []
-    private(set) var lengths: [UInt8] = []
-    private(set) var frequencies: [Int32] = []
-    private var slots = [Int32](repeating: -1, count: 1024)
+private final class WordTable<Key: FixedWidthInteger & UnsignedInteger> {
+    private(set) var count = 0
+    private var capacity = 256
+    private(set) var keys = UnsafeMutablePointer<Key>.allocate(capacity: 256)
+    private(set) var lengths = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    private(set) var frequencies = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
     private var slotBits = 10
+    private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1 << 10)
+
+    init() { slots.initialize(repeating: -1, count: 1 << slotBits) }
+
+    deinit {
+        keys.deallocate()
+        lengths.deallocate()
+        frequencies.deallocate()
+        slots.deallocate()
+    }
 
     @inline(__always)
     private func home(_ key: Key) -> Int {
         let folded = UInt64(truncatingIfNeeded: key) ^ UInt64(truncatingIfNeeded: key >> 64)
-        return Int(truncatingIfNeeded: (folded &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - slotBits))
+        return Int(truncatingIfNeeded: (folded &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - slotBits))
     }
 
     /// The identifier of the word with this key (and length), numbered in order of first appearance.
-    mutating func identifier(of key: Key, length: Int) -> UInt32 {
-        let mask = slots.count - 1
+    @inline(__always)
+    func identifier(of key: Key, length: Int) -> UInt32 {
+        let mask = (1 << slotBits) - 1
         var slot = home(key)
         while true {
-            let existing = slots[slot]
+            let existing = Int(slots[slot])
             if existing < 0 { break }
-            if keys[Int(existing)] == key {
-                frequencies[Int(existing)] += 1
-                return UInt32(existing)
+            if keys[existing] == key {
+                frequencies[existing] &+= 1
+                return UInt32(truncatingIfNeeded: existing)
             }
             slot = (slot + 1) & mask
         }
-        let identifier = Int32(keys.count)
-        slots[slot] = identifier
-        keys.append(key)
-        lengths.append(UInt8(truncatingIfNeeded: length))
-        frequencies.append(1)
-        if 2 * keys.count > slots.count { grow() }
+        return insert(key, length: length, at: slot)
+    }
+
+    private func insert(_ key: Key, length: Int, at slot: Int) -> UInt32 {
+        if count == capacity {
+            let larger = 2 * capacity
+            func grown<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+                let new = UnsafeMutablePointer<T>.allocate(capacity: larger)
+                new.moveInitialize(from: old, count: count)
+                old.deallocate()
+                return new
+            }
+            keys = grown(keys)
+            lengths = grown(lengths)
+            frequencies = grown(frequencies)
+            capacity = larger
+        }
+        let identifier = count
+        slots[slot] = Int32(identifier)
+        (keys + identifier).initialize(to: key)
+        (lengths + identifier).initialize(to: UInt8(truncatingIfNeeded: length))
+        (frequencies + identifier).initialize(to: 1)
+        count += 1
+        if 2 * count > 1 << slotBits { rehash() }
         return UInt32(identifier)
     }
 
-    private mutating func grow() {
+    private func rehash() {
+        slots.deallocate()
         slotBits += 1
-        slots = [Int32](repeating: -1, count: 1 << slotBits)
-        let mask = slots.count - 1
-        for (identifier, key) in keys.enumerated() {
-            var slot = home(key)
+        slots = .allocate(capacity: 1 << slotBits)
+        slots.initialize(repeating: -1, count: 1 << slotBits)
+        let mask = (1 << slotBits) - 1
+        for identifier in 0..<count {
+            var slot = home(keys[identifier])
             while slots[slot] >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Int32(identifier)
         }

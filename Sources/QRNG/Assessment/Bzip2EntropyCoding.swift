@@ -14,21 +14,26 @@ struct Bzip2EntropyCoder {
     /// Bits a field of the packed group costs may use: at most 50 values of at most 17 bits each, 850 < 1024.
     private static let costFieldBits: UInt64 = 10
 
-    /// Move-to-front values, one per group of 50 (UInt16: the alphabet reaches 258).
-    private var values: UnsafeMutableBufferPointer<UInt16>
+    /// Each last-column byte's position in the move-to-front list.
+    private var positions: UnsafeMutablePointer<UInt8>
+    /// Move-to-front values after zero-run coding, 8 bits wide when the alphabet allows and 16 otherwise (it
+    /// reaches 258), with room for the eight digits the run coder stores at a time.
+    private var values: UnsafeMutableRawPointer
     /// Per-group histograms of MTF values, for small alphabets, where summing a histogram against the code lengths
     /// is cheaper than adding up 50 lengths.
-    private var groupHistograms: UnsafeMutableBufferPointer<UInt8>
-
-    init(blockCapacity: Int) {
-        values = .allocate(capacity: blockCapacity + 1)
-        groupHistograms = .allocate(capacity: (blockCapacity / Self.groupSize + 2) * Self.histogramAlphabetLimit)
-    }
+    private var groupHistograms: UnsafeMutablePointer<UInt8>
 
     /// Alphabets up to this size use the per-group histograms.
     private static let histogramAlphabetLimit = 32
 
+    init(blockCapacity: Int) {
+        positions = .allocate(capacity: blockCapacity)
+        values = .allocate(byteCount: 2 * (blockCapacity + 16), alignment: 8)
+        groupHistograms = .allocate(capacity: (blockCapacity / Self.groupSize + 2) * Self.histogramAlphabetLimit)
+    }
+
     func deallocate() {
+        positions.deallocate()
         values.deallocate()
         groupHistograms.deallocate()
     }
@@ -37,83 +42,118 @@ struct Bzip2EntropyCoder {
     /// are those marked in `inUse` (the mapping table, selectors, code lengths and the coded data).
     func bits(lastColumn: UnsafeBufferPointer<UInt8>, inUse: UnsafePointer<Bool>) -> Int {
         var mapBits = 16
-        var symbolIndex = [UInt8](repeating: 0, count: 256)
-        var symbolCount = 0
+        var inUseBytes: [UInt8] = []
         for range in 0..<16 {
             var rangeUsed = false
             for byte in (range * 16)..<(range * 16 + 16) where inUse[byte] {
-                symbolIndex[byte] = UInt8(truncatingIfNeeded: symbolCount)
-                symbolCount += 1
+                inUseBytes.append(UInt8(byte))
                 rangeUsed = true
             }
             if rangeUsed { mapBits += 16 }
         }
+        let symbolCount = inUseBytes.count
         let alphabetSize = symbolCount + 2
-        var frequencies = [Int32](repeating: 0, count: alphabetSize)
-        let valueCount = symbolIndex.withUnsafeBufferPointer { symbolIndex in
-            frequencies.withUnsafeMutableBufferPointer { frequencies in
-                moveToFront(lastColumn, symbolIndex: symbolIndex, symbolCount: symbolCount, frequencies: frequencies)
-            }
+        inUseBytes.withUnsafeBufferPointer { inUseBytes in
+            MoveToFront.positions(of: lastColumn, symbols: inUseBytes, into: positions)
         }
-        return mapBits + frequencies.withUnsafeBufferPointer { frequencies in
-            tableAndDataBits(valueCount: valueCount, frequencies: frequencies, alphabetSize: alphabetSize)
+        if alphabetSize <= 256 {
+            let values = values.bindMemory(to: UInt8.self, capacity: 2 * (lastColumn.count + 16))
+            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
+        } else {
+            let values = values.bindMemory(to: UInt16.self, capacity: lastColumn.count + 16)
+            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
         }
     }
 
-    /// Writes the MTF values of the last column to `values`, zero runs coded in bijective base 2 as RUNA (0) and
-    /// RUNB (1), other values as MTF position + 1, then EOB; returns how many there are.
-    private func moveToFront(
-        _ lastColumn: UnsafeBufferPointer<UInt8>, symbolIndex: UnsafeBufferPointer<UInt8>, symbolCount: Int,
-        frequencies: UnsafeMutableBufferPointer<Int32>
+    /// Turns MTF positions into MTF values: each run of r zeros becomes the digits of r in bijective base 2, least
+    /// significant first, RUNA (0) for digit 1 and RUNB (1) for digit 2 — equivalently the bits of r + 1 below its
+    /// top bit — and each other position p becomes p + 1; EOB (symbols + 1) closes the block. Returns the number
+    /// of values.
+    ///
+    /// Written without a branch per position: the digits of the pending run (up to eight, as one or two stores)
+    /// and the next value are stored whether or not the position ends the run, and only the write index decides
+    /// what stays.
+    private func codeZeroRuns<Value: FixedWidthInteger & UnsignedInteger>(
+        count: Int, symbolCount: Int, into values: UnsafeMutablePointer<Value>
     ) -> Int {
-        let values = values.baseAddress!
         var written = 0
-        @inline(__always) func emitZeroRun(_ length: Int) {
-            var remaining = length - 1
-            while true {
-                let digit = UInt16(truncatingIfNeeded: remaining & 1)
-                values[written] = digit
+        var run = 0
+        @inline(__always) func writeDigits(_ run: Int) {
+            var code = run + 1
+            while code > 1 {
+                values[written] = Value(truncatingIfNeeded: code & 1)
                 written += 1
-                frequencies[Int(digit)] += 1
-                if remaining < 2 { break }
-                remaining = (remaining - 2) >> 1
+                code >>= 1
             }
         }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { list in
-            for index in 0..<symbolCount { list[index] = UInt8(truncatingIfNeeded: index) }
-            var zeroRun = 0
-            for byte in lastColumn {
-                let symbol = symbolIndex[Int(byte)]
-                if list[0] == symbol {
-                    zeroRun += 1
+        let raw = UnsafeMutableRawPointer(values)
+        let wide = Value.self != UInt8.self
+        // spread[c]: the bits of c one to a lane, lowest bit in the lowest lane: eight 8-bit lanes for c < 256, or
+        // four 16-bit lanes for c < 16.
+        var spread = [UInt64](repeating: 0, count: 256)
+        for code in 0..<256 {
+            for bit in 0..<8 where code >> bit & 1 == 1 {
+                if wide {
+                    if bit < 4 { spread[code] |= 1 << (16 * UInt64(bit)) }
+                } else {
+                    spread[code] |= 1 << (8 * UInt64(bit))
+                }
+            }
+        }
+        spread.withUnsafeBufferPointer { spread in
+            for index in 0..<count {
+                let position = Int(positions[index])
+                let code = run &+ 1
+                let digits = 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
+                if digits > 8 {
+                    if position != 0 {
+                        writeDigits(run)
+                        values[written] = Value(truncatingIfNeeded: position &+ 1)
+                        written &+= 1
+                        run = 0
+                    } else {
+                        run &+= 1
+                    }
                     continue
                 }
-                if zeroRun > 0 {
-                    emitZeroRun(zeroRun)
-                    zeroRun = 0
+                if wide {
+                    raw.storeBytes(of: spread[code & 15], toByteOffset: 2 &* written, as: UInt64.self)
+                    raw.storeBytes(of: spread[code &>> 4 & 15], toByteOffset: 2 &* written &+ 8, as: UInt64.self)
+                } else {
+                    raw.storeBytes(of: spread[code & 255], toByteOffset: written, as: UInt64.self)
                 }
-                var carried = list[0]
-                var position = 0
-                repeat {
-                    position += 1
-                    swap(&carried, &list[position])
-                } while carried != symbol
-                list[0] = symbol
-                values[written] = UInt16(truncatingIfNeeded: position + 1)
-                written += 1
-                frequencies[position + 1] += 1
+                values[written &+ digits] = Value(truncatingIfNeeded: position &+ 1)
+                let keep = 0 &- (position != 0 ? 1 : 0)  // all ones when the position ends the run
+                written &+= (digits &+ 1) & keep
+                run = (run &+ 1) & ~keep
             }
-            if zeroRun > 0 { emitZeroRun(zeroRun) }
         }
-        let endOfBlock = symbolCount + 1
-        values[written] = UInt16(truncatingIfNeeded: endOfBlock)
-        frequencies[endOfBlock] += 1
+        if run > 0 { writeDigits(run) }
+        values[written] = Value(truncatingIfNeeded: symbolCount + 1)
         return written + 1
     }
 
     /// `sendMTFValues` from the number of tables on: table choice and refinement, then the bits of the table count,
     /// selectors, code lengths and data.
-    private func tableAndDataBits(valueCount: Int, frequencies: UnsafeBufferPointer<Int32>, alphabetSize: Int) -> Int {
+    private func tableAndDataBits<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
+    ) -> Int {
+        let useHistograms = alphabetSize <= Self.histogramAlphabetLimit
+        var frequencies = [Int32](repeating: 0, count: alphabetSize)
+        frequencies.withUnsafeMutableBufferPointer { frequencies in
+            if useHistograms {
+                fillGroupHistograms(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
+                var row = UnsafePointer(groupHistograms)
+                for _ in 0..<((valueCount + Self.groupSize - 1) / Self.groupSize) {
+                    for value in 0..<alphabetSize { frequencies[value] &+= Int32(row[value]) }
+                    row += alphabetSize
+                }
+            } else {
+                for index in 0..<valueCount { frequencies[Int(values[index])] &+= 1 }
+            }
+        }
         let tableCount =
             switch valueCount {
             case ..<200: 2
@@ -153,8 +193,6 @@ struct Bzip2EntropyCoder {
             remainingFrequency -= accumulated
         }
 
-        let useHistograms = alphabetSize <= Self.histogramAlphabetLimit
-        if useHistograms { fillGroupHistograms(valueCount: valueCount, alphabetSize: alphabetSize) }
         var tableFrequencies = [Int32](repeating: 0, count: Self.maximumTables * alphabetSize)
         var packedLengths = [UInt64](repeating: 0, count: alphabetSize)
         for _ in 0..<Self.refinementRounds {
@@ -175,7 +213,7 @@ struct Bzip2EntropyCoder {
                                 packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
                         } else {
                             chooseTablesFromValues(
-                                valueCount: valueCount, alphabetSize: alphabetSize, tableCount: tableCount,
+                                values: values, valueCount: valueCount, alphabetSize: alphabetSize, tableCount: tableCount,
                                 packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
                         }
                     }
@@ -219,14 +257,16 @@ struct Bzip2EntropyCoder {
                     ? dataBitsFromHistograms(
                         groupCount: groupCount, alphabetSize: alphabetSize, lengths: lengths, selectors: selectors)
                     : dataBitsFromValues(
-                        valueCount: valueCount, alphabetSize: alphabetSize, lengths: lengths, selectors: selectors)
+                        values: values, valueCount: valueCount, alphabetSize: alphabetSize, lengths: lengths, selectors: selectors)
             }
         }
         return bits
     }
 
-    private func fillGroupHistograms(valueCount: Int, alphabetSize: Int) {
-        let histograms = groupHistograms.baseAddress!
+    private func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
+    ) {
+        let histograms = groupHistograms
         let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
         histograms.update(repeating: 0, count: groupCount * alphabetSize)
         var groupStart = 0
@@ -261,7 +301,7 @@ struct Bzip2EntropyCoder {
         groupCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
         tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
     ) {
-        var row = UnsafePointer(groupHistograms.baseAddress!)
+        var row = UnsafePointer(groupHistograms)
         for group in 0..<groupCount {
             var packedCost: UInt64 = 0
             for value in 0..<alphabetSize { packedCost &+= UInt64(row[value]) &* packedLengths[value] }
@@ -273,8 +313,8 @@ struct Bzip2EntropyCoder {
         }
     }
 
-    private func chooseTablesFromValues(
-        valueCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
+    private func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
         tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
     ) {
         var groupStart = 0
@@ -296,7 +336,7 @@ struct Bzip2EntropyCoder {
         groupCount: Int, alphabetSize: Int, lengths: UnsafeBufferPointer<UInt8>, selectors: UnsafeBufferPointer<UInt8>
     ) -> Int {
         var bits = 0
-        var row = UnsafePointer(groupHistograms.baseAddress!)
+        var row = UnsafePointer(groupHistograms)
         for group in 0..<groupCount {
             let table = lengths.baseAddress! + Int(selectors[group]) * alphabetSize
             for value in 0..<alphabetSize { bits &+= Int(row[value]) &* Int(table[value]) }
@@ -305,8 +345,8 @@ struct Bzip2EntropyCoder {
         return bits
     }
 
-    private func dataBitsFromValues(
-        valueCount: Int, alphabetSize: Int, lengths: UnsafeBufferPointer<UInt8>, selectors: UnsafeBufferPointer<UInt8>
+    private func dataBitsFromValues<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int, lengths: UnsafeBufferPointer<UInt8>, selectors: UnsafeBufferPointer<UInt8>
     ) -> Int {
         var bits = 0
         var groupStart = 0
@@ -407,6 +447,109 @@ struct Bzip2EntropyCoder {
                 for symbol in 1...alphabetSize {
                     weight[symbol] = (1 + (weight[symbol] >> 8) / 2) << 8
                 }
+            }
+        }
+    }
+}
+
+/// Move-to-front positions of a last column.
+///
+/// A step of move-to-front depends on the list the previous step left, so done one byte after another it runs at
+/// the latency of a step. The list at any point is determined by the bytes before it, though — the symbols by
+/// most recent use, then those never used in their first order — so the column is cut into four segments whose
+/// starting lists are read off backwards from each cut, and the four are advanced in step. With at most 16
+/// symbols the list is sixteen 4-bit symbol numbers in one word, and a step is a nibble compare by bit tricks, a
+/// trailing-zero count and two masks, with no branch.
+enum MoveToFront {
+    /// Writes the position of each byte of `column` in the list that starts as `symbols` (ascending, every
+    /// byte of `column` among them) and moves each byte to the front as it is met.
+    static func positions(
+        of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
+        into positions: UnsafeMutablePointer<UInt8>
+    ) {
+        if symbols.count <= 16 {
+            packedPositions(of: column, symbols: symbols, into: positions)
+        } else {
+            listPositions(of: column, symbols: symbols, into: positions)
+        }
+    }
+
+    /// The list before `column[start]`, front first.
+    static func initialList(before start: Int, in column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>)
+        -> [UInt8]
+    {
+        var seen = [Bool](repeating: false, count: 256)
+        var list: [UInt8] = []
+        var index = start
+        while index > 0 && list.count < symbols.count {
+            index -= 1
+            let byte = column[index]
+            if !seen[Int(byte)] {
+                seen[Int(byte)] = true
+                list.append(byte)
+            }
+        }
+        for symbol in symbols where !seen[Int(symbol)] { list.append(symbol) }
+        return list
+    }
+
+    private static func packedPositions(
+        of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
+        into positions: UnsafeMutablePointer<UInt8>
+    ) {
+        let count = column.count
+        var number = [UInt64](repeating: 0, count: 256)
+        for (index, symbol) in symbols.enumerated() { number[Int(symbol)] = UInt64(index) }
+        func packed(_ bytes: [UInt8]) -> UInt64 {
+            var list: UInt64 = 0
+            for (index, byte) in bytes.enumerated() { list |= number[Int(byte)] << (4 * UInt64(index)) }
+            return list
+        }
+        // Nibble i of the list is position i. Matching nibbles show as zero nibbles of list ^ (symbol repeated);
+        // the first is the position (nibbles past the symbols never match before it). Then nibbles 0 ... position
+        // take the symbol and the ones before them.
+        let low3: UInt64 = 0x7777_7777_7777_7777
+        @inline(__always) func step(_ list: inout UInt64, _ symbol: UInt64) -> UInt8 {
+            let difference = list ^ (symbol &* 0x1111_1111_1111_1111)
+            let zeros = ~(((difference & low3) &+ low3) | difference | low3)
+            let position = UInt64(truncatingIfNeeded: zeros.trailingZeroBitCount) &>> 2
+            let through = UInt64.max &>> (60 &- 4 &* position)
+            list = (list & ~through) | ((list &<< 4) & through) | symbol
+            return UInt8(truncatingIfNeeded: position)
+        }
+        let quarter = count / 4
+        var list0 = packed(initialList(before: 0, in: column, symbols: symbols))
+        var list1 = packed(initialList(before: quarter, in: column, symbols: symbols))
+        var list2 = packed(initialList(before: 2 * quarter, in: column, symbols: symbols))
+        var list3 = packed(initialList(before: 3 * quarter, in: column, symbols: symbols))
+        let bytes = column.baseAddress!
+        number.withUnsafeBufferPointer { number in
+            for offset in 0..<quarter {
+                positions[offset] = step(&list0, number[Int(bytes[offset])])
+                positions[quarter + offset] = step(&list1, number[Int(bytes[quarter + offset])])
+                positions[2 * quarter + offset] = step(&list2, number[Int(bytes[2 * quarter + offset])])
+                positions[3 * quarter + offset] = step(&list3, number[Int(bytes[3 * quarter + offset])])
+            }
+            for index in (4 * quarter)..<count { positions[index] = step(&list3, number[Int(bytes[index])]) }
+        }
+    }
+
+    /// The plain list walk, for alphabets of more than 16 symbols.
+    private static func listPositions(
+        of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
+        into positions: UnsafeMutablePointer<UInt8>
+    ) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { list in
+            for (index, symbol) in symbols.enumerated() { list[index] = symbol }
+            for (index, byte) in column.enumerated() {
+                var carried = list[0]
+                var position = 0
+                while carried != byte {
+                    position += 1
+                    swap(&carried, &list[position])
+                }
+                list[0] = byte
+                positions[index] = UInt8(truncatingIfNeeded: position)
             }
         }
     }

@@ -26,7 +26,7 @@ enum Bzip2Length {
         let blockCapacity = blockLimit + 10
         let block = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity + Bzip2BlockSorter.readPadding)
         block.initialize(repeating: 0, count: blockCapacity + Bzip2BlockSorter.readPadding)
-        let lastColumn = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity)
+        let lastColumn = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity + 1)
         defer {
             block.deallocate()
             lastColumn.deallocate()
@@ -38,8 +38,7 @@ enum Bzip2Length {
         var bits = streamHeaderBits
         forEachBlock(of: data, limit: blockLimit, into: block) { blockCount in
             let filled = UnsafeBufferPointer(start: block, count: blockCount)
-            var histogram = [Int](repeating: 0, count: 256)
-            for byte in filled { histogram[Int(byte)] += 1 }
+            let histogram = byteHistogram(filled)
             let inUse = histogram.map { $0 > 0 }
             histogram.withUnsafeBufferPointer { histogram in
                 sorter.lastColumn(of: filled, histogram: histogram.baseAddress!, into: lastColumn)
@@ -51,6 +50,32 @@ enum Bzip2Length {
         }
         bits += streamTrailerBits
         return (bits + 7) / 8
+    }
+
+    /// How often each byte value occurs, counted in four interleaved tables so that a byte repeated nearby does
+    /// not wait on its own previous count.
+    static func byteHistogram(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * 256) { counts in
+            counts.initialize(repeating: 0)
+            let count = bytes.count
+            var index = 0
+            while index + 4 <= count {
+                counts[Int(bytes[index])] &+= 1
+                counts[256 + Int(bytes[index + 1])] &+= 1
+                counts[512 + Int(bytes[index + 2])] &+= 1
+                counts[768 + Int(bytes[index + 3])] &+= 1
+                index += 4
+            }
+            while index < count {
+                counts[Int(bytes[index])] &+= 1
+                index += 1
+            }
+            return (0..<256).map { byte in
+                var total = 0
+                for table in 0..<4 { total += Int(counts[256 * table + byte]) }
+                return total
+            }
+        }
     }
 
     /// Runs the initial run-length coding over `input` and cuts its output into blocks as bzlib.c does, calling
@@ -87,8 +112,25 @@ enum Bzip2Length {
             }
         }
 
+        let source = UnsafeRawPointer(input.baseAddress!)
+        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
         while true {
             while filled < limit && next < inputCount {
+                // While the pending run is one byte and none of the next eight equals the byte before it, each
+                // ends a run of one: the eight bytes from the pending one go out as they are.
+                if runLength == 1 && filled + 8 <= limit && next + 8 <= inputCount {
+                    let before = source.loadUnaligned(fromByteOffset: next - 1, as: UInt64.self)
+                    let after = source.loadUnaligned(fromByteOffset: next, as: UInt64.self)
+                    let difference = before ^ after
+                    let equal = ~(((difference & low7) &+ low7) | difference | low7)
+                    UnsafeMutableRawPointer(block + filled).storeBytes(of: before, as: UInt64.self)
+                    // Little-endian: the first equal pair is the lowest zero byte.
+                    let taken = equal == 0 ? 8 : equal.trailingZeroBitCount >> 3
+                    filled += taken
+                    next += taken
+                    runByte = input[next - 1]
+                    if taken == 8 { continue }
+                }
                 let byte = input[next]
                 next += 1
                 if byte != runByte {
