@@ -23,7 +23,7 @@ final class Bzip2BlockSorter {
 
     init(blockCapacity: Int) {
         capacity = blockCapacity
-        separatorPositions = .allocate(capacity: blockCapacity)
+        separatorPositions = .allocate(capacity: blockCapacity + 8)
         wordIdentifiers = .allocate(capacity: blockCapacity)
         sequence = .allocate(capacity: blockCapacity)
         order = .allocate(capacity: blockCapacity)
@@ -96,12 +96,23 @@ final class Bzip2BlockSorter {
         while offset + 8 <= count {
             let difference = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) ^ pattern
             // The top bit of each byte that is zero, with no borrow between bytes.
-            var zeros = ~(((difference & low7) &+ low7) | difference) & ~low7
-            while zeros != 0 {
-                separatorPositions[found] = UInt32(truncatingIfNeeded: offset + zeros.trailingZeroBitCount >> 3)
-                found += 1
+            var zeros = ~(((difference & low7) &+ low7) | difference | low7)
+            // Three positions are stored whether or not they exist (text rarely has more separators in eight
+            // bytes), and the count decides how many stay.
+            let matches = zeros.nonzeroBitCount
+            for slot in 0..<3 {
+                separatorPositions[found &+ slot] = UInt32(truncatingIfNeeded: offset &+ zeros.trailingZeroBitCount &>> 3)
                 zeros &= zeros &- 1
             }
+            if matches > 3 {
+                var slot = 3
+                while zeros != 0 {
+                    separatorPositions[found &+ slot] = UInt32(truncatingIfNeeded: offset &+ zeros.trailingZeroBitCount &>> 3)
+                    zeros &= zeros &- 1
+                    slot += 1
+                }
+            }
+            found &+= matches
             offset += 8
         }
         while offset < count {
@@ -170,37 +181,52 @@ final class Bzip2BlockSorter {
             UnsafeBufferPointer(start: sequence, count: separatorCount), alphabetSize: distinct, into: order,
             scratch: rotationScratch)
 
-        // Heads: slot (word, j) for each suffix of each distinct word, the empty one (j = length) included. Rank
-        // the heads, count the positions each heads, and note the byte before each. Slots past a word's empty
-        // head send their byte to a spare bucket, one byte past the output, without advancing it: every word
-        // then takes the same number of steps and the loop below has no branch.
-        let stride = longestWord + 1
+        // Heads: slot (word, j) for each nonempty suffix of each distinct word. Rank the heads, count the
+        // positions each heads, and note the byte before each. Every word also ends in the empty head (the
+        // rotations that start at a separator): that bucket is filled in word-rotation order directly.
+        let stride = max(longestWord, 1)
         var headKeys: [Key] = []
         var headSlots: [UInt32] = []
-        var slotByte = [UInt8](repeating: 0, count: distinct * stride)
-        var slotStep = [Int](repeating: 0, count: distinct * stride)
         for word in 0..<distinct {
             let key = words.keys[word]
-            let length = Int(words.lengths[word])
-            for offset in 0...length {
+            for offset in 0..<Int(words.lengths[word]) {
                 headKeys.append(key << (offset * 8))
                 headSlots.append(UInt32(word * stride + offset))
-                slotByte[word * stride + offset] =
-                    offset == 0 ? separator : UInt8(truncatingIfNeeded: key >> ((keyBytes - offset) * 8))
-                slotStep[word * stride + offset] = 1
             }
         }
+        let emptyHead = Key(separator) << (keyBytes * 8 - 8)
         let headOrder = Self.sortedIndices(of: headKeys)
         var bucketStarts: [Int] = []
-        var slotBucket = [UInt32](repeating: 0, count: distinct * stride)
+        // Per slot: bucket << 9 | advance << 8 | byte before. Slots past a word's last head write to a spare bucket,
+        // one byte past the output, without advancing it: every word then takes the same number of steps and the
+        // loop below has no branch.
+        var slotInfo = [UInt32](repeating: 0, count: distinct * stride)
+        var emptyHeadBucket = -1
         var previousKey: Key = 0
-        for (index, head) in headOrder.enumerated() {
-            let key = headKeys[Int(head)]
-            if index == 0 || key != previousKey { bucketStarts.append(0) }
+        func openBucket(_ key: Key) {
+            if bucketStarts.isEmpty || key != previousKey {
+                if emptyHeadBucket < 0 && emptyHead < key {
+                    emptyHeadBucket = bucketStarts.count
+                    bucketStarts.append(separatorCount)
+                }
+                bucketStarts.append(0)
+            }
             previousKey = key
+        }
+        for head in headOrder {
+            let key = headKeys[Int(head)]
+            openBucket(key)
             let slot = Int(headSlots[Int(head)])
-            slotBucket[slot] = UInt32(bucketStarts.count - 1)
-            bucketStarts[bucketStarts.count - 1] += Int(words.frequencies[slot / stride])
+            let word = slot / stride
+            let offset = slot - word * stride
+            let byteBefore =
+                offset == 0 ? separator : UInt8(truncatingIfNeeded: words.keys[word] >> ((keyBytes - offset) * 8))
+            slotInfo[slot] = UInt32(bucketStarts.count - 1) << 9 | 1 << 8 | UInt32(byteBefore)
+            bucketStarts[bucketStarts.count - 1] += Int(words.frequencies[word])
+        }
+        if emptyHeadBucket < 0 {
+            emptyHeadBucket = bucketStarts.count
+            bucketStarts.append(separatorCount)
         }
         var total = 0
         for bucket in bucketStarts.indices {
@@ -209,28 +235,37 @@ final class Bzip2BlockSorter {
             total += size
         }
         assert(total == count)
+        let emptyHeadStart = bucketStarts[emptyHeadBucket]
         let spareBucket = UInt32(bucketStarts.count)
         bucketStarts.append(count)
-        for slot in slotStep.indices where slotStep[slot] == 0 { slotBucket[slot] = spareBucket }
+        for word in 0..<distinct {
+            for offset in Int(words.lengths[word])..<stride { slotInfo[word * stride + offset] = spareBucket << 9 }
+        }
 
-        // Word rotations in order: the rotation from word q + 1 follows every head inside word q.
-        slotBucket.withUnsafeBufferPointer { slotBucket in
-            slotByte.withUnsafeBufferPointer { slotByte in
-                slotStep.withUnsafeBufferPointer { slotStep in
-                    bucketStarts.withUnsafeMutableBufferPointer { cursors in
-                        for rank in 0..<separatorCount {
-                            let next = Int(order[rank])
-                            let word = Int(wordIdentifiers[next == 0 ? separatorCount - 1 : next - 1])
-                            let slots = word * stride
-                            for slot in slots..<(slots + stride) {
-                                let bucket = Int(slotBucket[slot])
-                                output[cursors[bucket]] = slotByte[slot]
-                                cursors[bucket] &+= slotStep[slot]
-                            }
-                        }
+        // Word rotations in order: the rotation from word q + 1 follows every head inside word q, and the
+        // rotation that starts at the separator before word q + 1 is preceded by word q's last byte (or a
+        // separator when the word is empty).
+        let lastByte = (0..<distinct).map { word in
+            let length = Int(words.lengths[word])
+            return length == 0 ? separator : UInt8(truncatingIfNeeded: words.keys[word] >> ((keyBytes - length) * 8))
+        }
+        lastByte.withUnsafeBufferPointer { lastByte in
+        slotInfo.withUnsafeBufferPointer { slotInfo in
+            bucketStarts.withUnsafeMutableBufferPointer { cursors in
+                for rank in 0..<separatorCount {
+                    let next = Int(order[rank])
+                    let word = Int(wordIdentifiers[next == 0 ? separatorCount - 1 : next - 1])
+                    let slots = word * stride
+                    for slot in slots..<(slots + stride) {
+                        let info = slotInfo[slot]
+                        let bucket = Int(info >> 9)
+                        output[cursors[bucket]] = UInt8(truncatingIfNeeded: info)
+                        cursors[bucket] &+= Int(info >> 8 & 1)
                     }
+                    output[emptyHeadStart + rank] = lastByte[word]
                 }
             }
+        }
         }
     }
 
@@ -278,7 +313,10 @@ private final class WordTable<Key: FixedWidthInteger & UnsignedInteger> {
 
     @inline(__always)
     private func home(_ key: Key) -> Int {
-        let folded = UInt64(truncatingIfNeeded: key) ^ UInt64(truncatingIfNeeded: key >> 64)
+        // Words sit in the top bytes of their keys, so fold the high half down before multiplying: a multiply
+        // carries low bits up, never high bits down.
+        var folded = UInt64(truncatingIfNeeded: key) ^ UInt64(truncatingIfNeeded: key >> 64)
+        folded ^= folded &>> 32
         return Int(truncatingIfNeeded: (folded &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - slotBits))
     }
 
@@ -294,7 +332,7 @@ private final class WordTable<Key: FixedWidthInteger & UnsignedInteger> {
                 frequencies[existing] &+= 1
                 return UInt32(truncatingIfNeeded: existing)
             }
-            slot = (slot + 1) & mask
+            slot = (slot &+ 1) & mask
         }
         return insert(key, length: length, at: slot)
     }

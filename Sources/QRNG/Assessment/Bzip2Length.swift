@@ -113,23 +113,41 @@ enum Bzip2Length {
         }
 
         let source = UnsafeRawPointer(input.baseAddress!)
-        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+        /// The top bit of each zero byte of `word`, exactly (no borrow from one byte to the next).
+        @inline(__always) func zeroBytes(_ word: UInt64) -> UInt64 {
+            let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+            return ~(((word & low7) &+ low7) | word | low7)
+        }
         while true {
             while filled < limit && next < inputCount {
-                // While the pending run is one byte and none of the next eight equals the byte before it, each
-                // ends a run of one: the eight bytes from the pending one go out as they are.
-                if runLength == 1 && filled + 8 <= limit && next + 8 <= inputCount {
-                    let before = source.loadUnaligned(fromByteOffset: next - 1, as: UInt64.self)
-                    let after = source.loadUnaligned(fromByteOffset: next, as: UInt64.self)
-                    let difference = before ^ after
-                    let equal = ~(((difference & low7) &+ low7) | difference | low7)
-                    UnsafeMutableRawPointer(block + filled).storeBytes(of: before, as: UInt64.self)
-                    // Little-endian: the first equal pair is the lowest zero byte.
-                    let taken = equal == 0 ? 8 : equal.trailingZeroBitCount >> 3
-                    filled += taken
-                    next += taken
-                    runByte = input[next - 1]
-                    if taken == 8 { continue }
+                // Where no four equal bytes meet, the coding changes nothing: the pending run (of at most 3) and
+                // the next eight bytes go out as they are, except the run they end with, which stays pending.
+                // Only four equal bytes in a row (or a block about to fill) take the byte-at-a-time path.
+                if runLength <= 3 && next >= 3 && next + 16 <= inputCount && filled + 16 <= limit {
+                    let a = source.loadUnaligned(fromByteOffset: next - 3, as: UInt64.self)
+                    let b = source.loadUnaligned(fromByteOffset: next - 2, as: UInt64.self)
+                    let c = source.loadUnaligned(fromByteOffset: next - 1, as: UInt64.self)
+                    let d = source.loadUnaligned(fromByteOffset: next, as: UInt64.self)
+                    // Byte i of c ^ d is zero when byte next + i equals the one before it; a zero byte i in all
+                    // three differences is a run of four ending at next + i.
+                    let fourEqual = zeroBytes((a ^ b) | (b ^ c) | (c ^ d))
+                    if fourEqual == 0 {
+                        let equalToPrevious = zeroBytes(c ^ d)
+                        let lastEqual = Int(equalToPrevious >> 63)
+                        let trailingRun = 1 + lastEqual + (lastEqual & Int(equalToPrevious >> 55 & 1))
+                        let from = next - runLength
+                        let destination = UnsafeMutableRawPointer(block + filled)
+                        destination.storeBytes(
+                            of: source.loadUnaligned(fromByteOffset: from, as: UInt64.self), as: UInt64.self)
+                        destination.storeBytes(
+                            of: source.loadUnaligned(fromByteOffset: from + 8, as: UInt64.self), toByteOffset: 8,
+                            as: UInt64.self)
+                        filled += runLength + 8 - trailingRun
+                        next += 8
+                        runByte = input[next - 1]
+                        runLength = trailingRun
+                        continue
+                    }
                 }
                 let byte = input[next]
                 next += 1

@@ -171,8 +171,9 @@ enum CyclicRotationSort {
     }
 
     /// Sorts (key, payload) pairs by key into `sortedKeys` and `sortedPayload`: one radix pass over the keys' top
-    /// bits, then each bucket by insertion (or, when large, by the standard library's sort). Keys are left-aligned,
-    /// so the top bits are the most significant symbols.
+    /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets; buckets
+    /// too large for that are sorted on their own first. Keys are left-aligned, so the top bits are the most
+    /// significant symbols.
     static func sortPairs(
         keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
         sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
@@ -182,49 +183,44 @@ enum CyclicRotationSort {
         let bucketCount = 1 << digitBits
         let shift = UInt64(64 - digitBits)
         bucketStarts.update(repeating: 0, count: bucketCount + 1)
-        for index in 0..<count { bucketStarts[Int(keys[index] >> shift) + 1] &+= 1 }
-        for bucket in 0..<bucketCount { bucketStarts[bucket + 1] &+= bucketStarts[bucket] }
-        // Scatter with starts that advance, then restore them from the next bucket's start.
+        for index in 0..<count { bucketStarts[Int(keys[index] &>> shift) &+ 1] &+= 1 }
+        let largeBucket: Int32 = 32
+        var largeBuckets: [Int] = []
+        for bucket in 0..<bucketCount {
+            if bucketStarts[bucket + 1] > largeBucket { largeBuckets.append(bucket) }
+            bucketStarts[bucket + 1] &+= bucketStarts[bucket]
+        }
+        // Scatter with starts that advance; afterwards bucket b starts where b − 1's start ended up.
         for index in 0..<count {
-            let bucket = Int(keys[index] >> shift)
+            let bucket = Int(keys[index] &>> shift)
             let slot = Int(bucketStarts[bucket])
-            bucketStarts[bucket] = Int32(truncatingIfNeeded: slot + 1)
+            bucketStarts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
             sortedKeys[slot] = keys[index]
             sortedPayload[slot] = payload[index]
         }
-        var bucketStart = 0
-        for bucket in 0..<bucketCount {
-            let bucketEnd = Int(bucketStarts[bucket])
-            let size = bucketEnd - bucketStart
-            if size > 1 {
-                sortSmallRange(
-                    keys: sortedKeys + bucketStart, payload: sortedPayload + bucketStart, count: size)
+        for bucket in largeBuckets {
+            let start = bucket == 0 ? 0 : Int(bucketStarts[bucket - 1])
+            let end = Int(bucketStarts[bucket])
+            var pairs = (start..<end).map { (key: sortedKeys[$0], value: sortedPayload[$0]) }
+            pairs.sort { $0.key < $1.key }
+            for (offset, pair) in pairs.enumerated() {
+                sortedKeys[start + offset] = pair.key
+                sortedPayload[start + offset] = pair.value
             }
-            bucketStart = bucketEnd
         }
-    }
-
-    private static func sortSmallRange(keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int) {
-        if count <= 24 {
-            for index in 1..<count {
-                let key = keys[index]
-                let value = payload[index]
-                var slot = index
-                while slot > 0 && keys[slot - 1] > key {
-                    keys[slot] = keys[slot - 1]
-                    payload[slot] = payload[slot - 1]
-                    slot -= 1
-                }
-                keys[slot] = key
-                payload[slot] = value
-            }
-            return
-        }
-        var pairs = (0..<count).map { (key: keys[$0], value: payload[$0]) }
-        pairs.sort { $0.key < $1.key }
-        for (index, pair) in pairs.enumerated() {
-            keys[index] = pair.key
-            payload[index] = pair.value
+        guard count > 1 else { return }
+        for index in 1..<count {
+            let key = sortedKeys[index]
+            guard key < sortedKeys[index - 1] else { continue }
+            let value = sortedPayload[index]
+            var slot = index
+            repeat {
+                sortedKeys[slot] = sortedKeys[slot - 1]
+                sortedPayload[slot] = sortedPayload[slot - 1]
+                slot -= 1
+            } while slot > 0 && sortedKeys[slot - 1] > key
+            sortedKeys[slot] = key
+            sortedPayload[slot] = value
         }
     }
 }
