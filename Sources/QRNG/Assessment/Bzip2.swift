@@ -28,14 +28,21 @@ enum Bzip2 {
         return nil
     }
 
-    /// The compressed size of `data` at block size 5, or nil when libbz2 is unavailable or fails.
-    static func compressedLength(_ data: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+    /// The compressed size of `data` at block size `blockSize100k` (5 unless given), or nil when libbz2 is
+    /// unavailable or fails.
+    static func compressedLength(_ data: UnsafeMutableBufferPointer<UInt8>, blockSize100k: Int32 = 5) -> Int? {
         guard let compress = function() else { return nil }
         var capacity = UInt32((1.01 * Double(data.count)).rounded(.up)) + 600
         var destination = [CChar](repeating: 0, count: Int(capacity))
+        // libbz2 rejects a null source even when it is empty.
+        var placeholder: [CChar] = [0]
         let result = destination.withUnsafeMutableBufferPointer { destination in
-            data.withMemoryRebound(to: CChar.self) { source in
-                compress(destination.baseAddress, &capacity, source.baseAddress, UInt32(source.count), 5, 0, 0)
+            placeholder.withUnsafeMutableBufferPointer { placeholder in
+                data.withMemoryRebound(to: CChar.self) { source in
+                    compress(
+                        destination.baseAddress, &capacity, source.baseAddress ?? placeholder.baseAddress,
+                        UInt32(source.count), blockSize100k, 0, 0)
+                }
             }
         }
         return result == 0 ? Int(capacity) : 0

@@ -1,4 +1,4 @@
-import QRNG
+@_spi(Benchmarks) import QRNG
 
 #if canImport(Glibc)
 import Glibc
@@ -66,7 +66,49 @@ extension Benchmarks {
                     })
             }
         }
-        return benchmarks
+        return benchmarks + compressionStatistic()
+    }
+
+    /// The compression statistic of the permutation tests (SP 800-90B §5.1.11): the bzip2-compressed size of the
+    /// decimal text of 10⁶ random samples, computed by qrng's `Bzip2Length` against libbz2 compressing the same
+    /// text in the same run. 8-bit samples make about 3.57 MB of text; binary samples make 2 MB of two one-byte
+    /// words, the input on which libbz2 falls back to its slowest sort.
+    static func compressionStatistic() -> [Benchmark] {
+        [(name: "8bit", bound: UInt64(256)), (name: "binary", bound: UInt64(2))].flatMap { kind in
+            let text = permutationTestText(sampleCount: 1_000_000, below: kind.bound, seed: 12)
+            return [
+                Benchmark(
+                    name: "assess/bzip2-libbz2-\(kind.name)", unit: .bytes, workPerRun: Double(text.count),
+                    baseline: nil
+                ) {
+                    var copy = text
+                    guard copy.withUnsafeMutableBufferPointer({ Bzip2LengthBenchmark.libbz2Length(of: $0) }) != nil
+                    else { throw QRNGError(.systemCall, "libbz2 cannot be loaded") }
+                    return {
+                        UInt64(copy.withUnsafeMutableBufferPointer { Bzip2LengthBenchmark.libbz2Length(of: $0)! })
+                    }
+                },
+                Benchmark(
+                    name: "assess/bzip2-length-\(kind.name)", unit: .bytes, workPerRun: Double(text.count),
+                    baseline: "assess/bzip2-libbz2-\(kind.name)"
+                ) {
+                    { UInt64(text.withUnsafeBufferPointer { Bzip2LengthBenchmark.length(of: $0) }) }
+                },
+            ]
+        }
+    }
+
+    /// Seeded random samples below `bound` written as the permutation tests write them: decimal, single spaces
+    /// between.
+    static func permutationTestText(sampleCount: Int, below bound: UInt64, seed: UInt64) -> [UInt8] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        var text: [UInt8] = []
+        text.reserveCapacity(4 * sampleCount)
+        for index in 0..<sampleCount {
+            if index > 0 { text.append(32) }
+            text.append(contentsOf: String(generator.next() % bound).utf8)
+        }
+        return text
     }
 
     static var referenceDirectory: String? {

@@ -1,0 +1,376 @@
+/// The last column of a block's Burrows–Wheeler transform: the byte before each cyclic rotation of the block, the
+/// rotations in sorted order. That column is all bzip2's back end sees of the sort, and any correct sort of the
+/// rotations gives the same column (identical rotations, which a correct sort may order either way, are preceded
+/// by identical bytes), so this need not sort the way bzip2's `blocksort.c` does.
+///
+/// Text made of short words between single separators, such as samples written in decimal, is sorted a word at a
+/// time. Take the separator s to be the block's most common byte. Then the block, read cyclically, is
+/// w₀ s w₁ s … w_{m−1} s, and a rotation that starts j bytes into word w_k reads (suffix of w_k from j) s w_{k+1} s
+/// w_{k+2} s …. Comparing two such strings word by word, each word followed by s, decides them in the same order as
+/// comparing them byte by byte, because a word-plus-separator is never a proper prefix of another (s ends it and
+/// occurs in no word). So every rotation is sorted by the key (its head: the rest of its first word; then the
+/// rotation of the word sequence from w_{k+1}), the word rotations are sorted once over m words instead of n
+/// bytes, and the block's rotations come out of a counting sort by head, taken in word-rotation order. Words of
+/// up to 7 bytes (15 in the rarer case a long one turns up) fit an integer key with their separator. Anything else
+/// — no separator that keeps words that short, such as random bytes — is sorted byte by byte.
+final class Bzip2BlockSorter {
+    private let rotationScratch = CyclicRotationSort.Scratch()
+    private let capacity: Int
+    private let separatorPositions: UnsafeMutablePointer<UInt32>
+    private let wordIdentifiers: UnsafeMutablePointer<UInt32>
+    private let sequence: UnsafeMutablePointer<UInt32>
+    private let order: UnsafeMutablePointer<UInt32>
+
+    init(blockCapacity: Int) {
+        capacity = blockCapacity
+        separatorPositions = .allocate(capacity: blockCapacity + 8)
+        wordIdentifiers = .allocate(capacity: blockCapacity)
+        sequence = .allocate(capacity: blockCapacity)
+        order = .allocate(capacity: blockCapacity)
+    }
+
+    deinit {
+        separatorPositions.deallocate()
+        wordIdentifiers.deallocate()
+        sequence.deallocate()
+        order.deallocate()
+    }
+
+    /// Bytes that may be read past the end of a block (never used): whole-word loads of the last words.
+    static let readPadding = 16
+
+    /// Writes the last column of `block`'s transform to `output`, which must have room for one byte more (a spare
+    /// the word-wise path writes to). `histogram` counts the block's bytes; the block's memory must be readable for
+    /// `readPadding` bytes past its end.
+    func lastColumn(of block: UnsafeBufferPointer<UInt8>, histogram: UnsafePointer<Int>, into output: UnsafeMutablePointer<UInt8>) {
+        let count = block.count
+        precondition(count <= capacity)
+        guard count > 0 else { return }
+        var separator = 0
+        for byte in 1..<256 where histogram[byte] > histogram[separator] { separator = byte }
+        let separatorCount = histogram[separator]
+        if separatorCount == count {
+            output.update(from: block.baseAddress!, count: count)
+            return
+        }
+        findSeparators(block, UInt8(separator), count: separatorCount)
+        let longestWord = longestWord(blockCount: count, separatorCount: separatorCount)
+        if longestWord < MemoryLayout<UInt64>.size {
+            sortByWords(block, separator: UInt8(separator), separatorCount: separatorCount, longestWord: longestWord,
+                key: UInt64.self, into: output)
+        } else if longestWord < MemoryLayout<UInt128>.size {
+            sortByWords(block, separator: UInt8(separator), separatorCount: separatorCount, longestWord: longestWord,
+                key: UInt128.self, into: output)
+        } else {
+            sortByBytes(block, histogram: histogram, into: output)
+        }
+    }
+
+    /// The generic transform: the block's bytes, renumbered densely, as one sequence.
+    private func sortByBytes(_ block: UnsafeBufferPointer<UInt8>, histogram: UnsafePointer<Int>, into output: UnsafeMutablePointer<UInt8>) {
+        let count = block.count
+        var dense = [UInt32](repeating: 0, count: 256)
+        var symbolCount = 0
+        for byte in 0..<256 where histogram[byte] > 0 {
+            dense[byte] = UInt32(symbolCount)
+            symbolCount += 1
+        }
+        for index in 0..<count { sequence[index] = dense[Int(block[index])] }
+        CyclicRotationSort.sort(
+            UnsafeBufferPointer(start: sequence, count: count), alphabetSize: symbolCount, into: order,
+            scratch: rotationScratch)
+        for rank in 0..<count {
+            let start = Int(order[rank])
+            output[rank] = block[start == 0 ? count - 1 : start - 1]
+        }
+    }
+
+    /// Fills `separatorPositions` with the offsets of `separator`, eight bytes at a time.
+    private func findSeparators(_ block: UnsafeBufferPointer<UInt8>, _ separator: UInt8, count expected: Int) {
+        let base = UnsafeRawPointer(block.baseAddress!)
+        let count = block.count
+        let pattern = UInt64(separator) &* 0x0101_0101_0101_0101
+        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+        var found = 0
+        var offset = 0
+        while offset + 8 <= count {
+            let difference = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) ^ pattern
+            // The top bit of each byte that is zero, with no borrow between bytes.
+            var zeros = ~(((difference & low7) &+ low7) | difference | low7)
+            // Three positions are stored whether or not they exist (text rarely has more separators in eight
+            // bytes), and the count decides how many stay.
+            let matches = zeros.nonzeroBitCount
+            for slot in 0..<3 {
+                separatorPositions[found &+ slot] = UInt32(truncatingIfNeeded: offset &+ zeros.trailingZeroBitCount &>> 3)
+                zeros &= zeros &- 1
+            }
+            if matches > 3 {
+                var slot = 3
+                while zeros != 0 {
+                    separatorPositions[found &+ slot] = UInt32(truncatingIfNeeded: offset &+ zeros.trailingZeroBitCount &>> 3)
+                    zeros &= zeros &- 1
+                    slot += 1
+                }
+            }
+            found &+= matches
+            offset += 8
+        }
+        while offset < count {
+            if block[offset] == separator {
+                separatorPositions[found] = UInt32(truncatingIfNeeded: offset)
+                found += 1
+            }
+            offset += 1
+        }
+        assert(found == expected)
+    }
+
+    /// The longest word between consecutive separators, the one wrapping round the end of the block included.
+    private func longestWord(blockCount: Int, separatorCount: Int) -> Int {
+        var longest = blockCount - 1 - Int(separatorPositions[separatorCount - 1]) + Int(separatorPositions[0])
+        var previous = separatorPositions[0]
+        for index in 1..<separatorCount {
+            let position = separatorPositions[index]
+            longest = max(longest, Int(position &- previous) - 1)
+            previous = position
+        }
+        return longest
+    }
+
+    /// The word-at-a-time transform (see the type's description). A word's key holds the word and its separator,
+    /// big-endian from the top byte and zero below, so keys order words as the bytes do; the key of a word's suffix
+    /// from byte j is the key shifted left by 8j bits, the empty suffix's key being the separator alone.
+    private func sortByWords<Key: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(
+        _ block: UnsafeBufferPointer<UInt8>, separator: UInt8, separatorCount: Int, longestWord: Int,
+        key: Key.Type, into output: UnsafeMutablePointer<UInt8>
+    ) {
+        let count = block.count
+        let base = UnsafeRawPointer(block.baseAddress!)
+        let keyBytes = MemoryLayout<Key>.size
+
+        // Word k runs from separator k + 1 to separator k + 1 (the last one wrapping round); give each distinct
+        // word an identifier.
+        let words = WordTable<Key>()
+        for word in 0..<separatorCount {
+            let start = Int(separatorPositions[word]) + 1
+            let key: Key
+            let length: Int
+            if word + 1 < separatorCount {
+                length = Int(separatorPositions[word + 1]) - start
+                let loaded = Key(bigEndian: base.loadUnaligned(fromByteOffset: start, as: Key.self))
+                key = length + 1 >= keyBytes ? loaded : loaded & ~(Key.max >> ((length + 1) * 8))
+            } else {
+                length = count + Int(separatorPositions[0]) - start
+                var assembled: Key = 0
+                for offset in 0..<length {
+                    let position = (start + offset) % count
+                    assembled |= Key(block[position]) << ((keyBytes - 1 - offset) * 8)
+                }
+                key = assembled | Key(separator) << ((keyBytes - 1 - length) * 8)
+            }
+            wordIdentifiers[word] = words.identifier(of: key, length: length)
+        }
+        let distinct = words.count
+
+        // Rank the distinct words, and sort the rotations of the sequence of word ranks.
+        let wordOrder = Self.sortedIndices(of: Array(UnsafeBufferPointer(start: words.keys, count: distinct)))
+        var wordRank = [UInt32](repeating: 0, count: distinct)
+        for (rank, word) in wordOrder.enumerated() { wordRank[Int(word)] = UInt32(rank) }
+        for word in 0..<separatorCount { sequence[word] = wordRank[Int(wordIdentifiers[word])] }
+        CyclicRotationSort.sort(
+            UnsafeBufferPointer(start: sequence, count: separatorCount), alphabetSize: distinct, into: order,
+            scratch: rotationScratch)
+
+        // Heads: slot (word, j) for each nonempty suffix of each distinct word. Rank the heads, count the
+        // positions each heads, and note the byte before each. Every word also ends in the empty head (the
+        // rotations that start at a separator): that bucket is filled in word-rotation order directly.
+        let stride = max(longestWord, 1)
+        var headKeys: [Key] = []
+        var headSlots: [UInt32] = []
+        for word in 0..<distinct {
+            let key = words.keys[word]
+            for offset in 0..<Int(words.lengths[word]) {
+                headKeys.append(key << (offset * 8))
+                headSlots.append(UInt32(word * stride + offset))
+            }
+        }
+        let emptyHead = Key(separator) << (keyBytes * 8 - 8)
+        let headOrder = Self.sortedIndices(of: headKeys)
+        var bucketStarts: [Int] = []
+        // Per slot: bucket << 9 | advance << 8 | byte before. Slots past a word's last head write to a spare bucket,
+        // one byte past the output, without advancing it: every word then takes the same number of steps and the
+        // loop below has no branch.
+        var slotInfo = [UInt32](repeating: 0, count: distinct * stride)
+        var emptyHeadBucket = -1
+        var previousKey: Key = 0
+        func openBucket(_ key: Key) {
+            if bucketStarts.isEmpty || key != previousKey {
+                if emptyHeadBucket < 0 && emptyHead < key {
+                    emptyHeadBucket = bucketStarts.count
+                    bucketStarts.append(separatorCount)
+                }
+                bucketStarts.append(0)
+            }
+            previousKey = key
+        }
+        for head in headOrder {
+            let key = headKeys[Int(head)]
+            openBucket(key)
+            let slot = Int(headSlots[Int(head)])
+            let word = slot / stride
+            let offset = slot - word * stride
+            let byteBefore =
+                offset == 0 ? separator : UInt8(truncatingIfNeeded: words.keys[word] >> ((keyBytes - offset) * 8))
+            slotInfo[slot] = UInt32(bucketStarts.count - 1) << 9 | 1 << 8 | UInt32(byteBefore)
+            bucketStarts[bucketStarts.count - 1] += Int(words.frequencies[word])
+        }
+        if emptyHeadBucket < 0 {
+            emptyHeadBucket = bucketStarts.count
+            bucketStarts.append(separatorCount)
+        }
+        var total = 0
+        for bucket in bucketStarts.indices {
+            let size = bucketStarts[bucket]
+            bucketStarts[bucket] = total
+            total += size
+        }
+        assert(total == count)
+        let emptyHeadStart = bucketStarts[emptyHeadBucket]
+        let spareBucket = UInt32(bucketStarts.count)
+        bucketStarts.append(count)
+        for word in 0..<distinct {
+            for offset in Int(words.lengths[word])..<stride { slotInfo[word * stride + offset] = spareBucket << 9 }
+        }
+
+        // Word rotations in order: the rotation from word q + 1 follows every head inside word q, and the
+        // rotation that starts at the separator before word q + 1 is preceded by word q's last byte (or a
+        // separator when the word is empty).
+        let lastByte = (0..<distinct).map { word in
+            let length = Int(words.lengths[word])
+            return length == 0 ? separator : UInt8(truncatingIfNeeded: words.keys[word] >> ((keyBytes - length) * 8))
+        }
+        lastByte.withUnsafeBufferPointer { lastByte in
+        slotInfo.withUnsafeBufferPointer { slotInfo in
+            bucketStarts.withUnsafeMutableBufferPointer { cursors in
+                for rank in 0..<separatorCount {
+                    let next = Int(order[rank])
+                    let word = Int(wordIdentifiers[next == 0 ? separatorCount - 1 : next - 1])
+                    let slots = word * stride
+                    for slot in slots..<(slots + stride) {
+                        let info = slotInfo[slot]
+                        let bucket = Int(info >> 9)
+                        output[cursors[bucket]] = UInt8(truncatingIfNeeded: info)
+                        cursors[bucket] &+= Int(info >> 8 & 1)
+                    }
+                    output[emptyHeadStart + rank] = lastByte[word]
+                }
+            }
+        }
+        }
+    }
+
+    /// Indices of `keys` in ascending order of key.
+    private static func sortedIndices<Key: FixedWidthInteger & UnsignedInteger>(of keys: [Key]) -> [UInt32] {
+        if Key.self == UInt64.self, keys.count > 64 {
+            let keys = keys as! [UInt64]
+            let count = keys.count
+            let payload = (0..<count).map { UInt32($0) }
+            var sortedKeys = [UInt64](repeating: 0, count: count)
+            var sorted = [UInt32](repeating: 0, count: count)
+            let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << CyclicRotationSort.maximumDigitBits) + 1)
+            defer { bucketStarts.deallocate() }
+            sortedKeys.withUnsafeMutableBufferPointer { sortedKeys in
+                sorted.withUnsafeMutableBufferPointer { sorted in
+                    CyclicRotationSort.sortPairs(
+                        keys: keys, payload: payload, count: count, sortedKeys: sortedKeys.baseAddress!,
+                        sortedPayload: sorted.baseAddress!, bucketStarts: bucketStarts)
+                }
+            }
+            return sorted
+        }
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { UInt32($0) }
+    }
+}
+
+/// Distinct words, by open addressing on their keys.
+private final class WordTable<Key: FixedWidthInteger & UnsignedInteger> {
+    private(set) var count = 0
+    private var capacity = 256
+    private(set) var keys = UnsafeMutablePointer<Key>.allocate(capacity: 256)
+    private(set) var lengths = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    private(set) var frequencies = UnsafeMutablePointer<Int32>.allocate(capacity: 256)
+    private var slotBits = 10
+    private var slots = UnsafeMutablePointer<Int32>.allocate(capacity: 1 << 10)
+
+    init() { slots.initialize(repeating: -1, count: 1 << slotBits) }
+
+    deinit {
+        keys.deallocate()
+        lengths.deallocate()
+        frequencies.deallocate()
+        slots.deallocate()
+    }
+
+    @inline(__always)
+    private func home(_ key: Key) -> Int {
+        // Words sit in the top bytes of their keys, so fold the high half down before multiplying: a multiply
+        // carries low bits up, never high bits down.
+        var folded = UInt64(truncatingIfNeeded: key) ^ UInt64(truncatingIfNeeded: key >> 64)
+        folded ^= folded &>> 32
+        return Int(truncatingIfNeeded: (folded &* 0x9E37_79B9_7F4A_7C15) &>> UInt64(64 - slotBits))
+    }
+
+    /// The identifier of the word with this key (and length), numbered in order of first appearance.
+    @inline(__always)
+    func identifier(of key: Key, length: Int) -> UInt32 {
+        let mask = (1 << slotBits) - 1
+        var slot = home(key)
+        while true {
+            let existing = Int(slots[slot])
+            if existing < 0 { break }
+            if keys[existing] == key {
+                frequencies[existing] &+= 1
+                return UInt32(truncatingIfNeeded: existing)
+            }
+            slot = (slot &+ 1) & mask
+        }
+        return insert(key, length: length, at: slot)
+    }
+
+    private func insert(_ key: Key, length: Int, at slot: Int) -> UInt32 {
+        if count == capacity {
+            let larger = 2 * capacity
+            func grown<T>(_ old: UnsafeMutablePointer<T>) -> UnsafeMutablePointer<T> {
+                let new = UnsafeMutablePointer<T>.allocate(capacity: larger)
+                new.moveInitialize(from: old, count: count)
+                old.deallocate()
+                return new
+            }
+            keys = grown(keys)
+            lengths = grown(lengths)
+            frequencies = grown(frequencies)
+            capacity = larger
+        }
+        let identifier = count
+        slots[slot] = Int32(identifier)
+        (keys + identifier).initialize(to: key)
+        (lengths + identifier).initialize(to: UInt8(truncatingIfNeeded: length))
+        (frequencies + identifier).initialize(to: 1)
+        count += 1
+        if 2 * count > 1 << slotBits { rehash() }
+        return UInt32(identifier)
+    }
+
+    private func rehash() {
+        slots.deallocate()
+        slotBits += 1
+        slots = .allocate(capacity: 1 << slotBits)
+        slots.initialize(repeating: -1, count: 1 << slotBits)
+        let mask = (1 << slotBits) - 1
+        for identifier in 0..<count {
+            var slot = home(keys[identifier])
+            while slots[slot] >= 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(identifier)
+        }
+    }
+}

@@ -1,0 +1,556 @@
+/// bzip2's back end for one block (compress.c's `generateMTFValues` and `sendMTFValues`, huffman.c's
+/// `BZ2_hbMakeCodeLengths`), counted rather than written: the number of bits from the symbol map to the last code.
+///
+/// Every choice that moves a bit is bzip2 1.0.8's: the zero-run code RUNA/RUNB and EOB = symbols in use + 1; the
+/// number of tables from the number of MTF values; the first tables cut from cumulative frequencies; four rounds
+/// that pick the cheapest table for each group of 50 values (the lowest-numbered on a tie) and rebuild every table
+/// from the values it was picked for; Huffman lengths from bzip2's own heap, ties included, capped at 17 bits by
+/// halving the counts; then selectors coded move-to-front in unary and code lengths as deltas.
+struct Bzip2EntropyCoder {
+    static let groupSize = 50
+    static let maximumTables = 6
+    static let maximumCodeLength = 17
+    static let refinementRounds = 4
+    /// Bits a field of the packed group costs may use: at most 50 values of at most 17 bits each, 850 < 1024.
+    private static let costFieldBits: UInt64 = 10
+
+    /// Each last-column byte's position in the move-to-front list.
+    private var positions: UnsafeMutablePointer<UInt8>
+    /// Move-to-front values after zero-run coding, 8 bits wide when the alphabet allows and 16 otherwise (it
+    /// reaches 258), with room for the eight digits the run coder stores at a time.
+    private var values: UnsafeMutableRawPointer
+    /// Per-group histograms of MTF values, for small alphabets, where summing a histogram against the code lengths
+    /// is cheaper than adding up 50 lengths.
+    private var groupHistograms: UnsafeMutablePointer<UInt8>
+
+    /// Alphabets up to this size use the per-group histograms.
+    private static let histogramAlphabetLimit = 32
+
+    init(blockCapacity: Int) {
+        positions = .allocate(capacity: blockCapacity)
+        values = .allocate(byteCount: 2 * (blockCapacity + 16), alignment: 8)
+        groupHistograms = .allocate(capacity: (blockCapacity / Self.groupSize + 2) * Self.histogramAlphabetLimit)
+    }
+
+    func deallocate() {
+        positions.deallocate()
+        values.deallocate()
+        groupHistograms.deallocate()
+    }
+
+    /// The bits `sendMTFValues` writes for a block whose Burrows–Wheeler last column is `lastColumn` and whose bytes
+    /// are those marked in `inUse` (the mapping table, selectors, code lengths and the coded data).
+    func bits(lastColumn: UnsafeBufferPointer<UInt8>, inUse: UnsafePointer<Bool>) -> Int {
+        var mapBits = 16
+        var inUseBytes: [UInt8] = []
+        for range in 0..<16 {
+            var rangeUsed = false
+            for byte in (range * 16)..<(range * 16 + 16) where inUse[byte] {
+                inUseBytes.append(UInt8(byte))
+                rangeUsed = true
+            }
+            if rangeUsed { mapBits += 16 }
+        }
+        let symbolCount = inUseBytes.count
+        let alphabetSize = symbolCount + 2
+        inUseBytes.withUnsafeBufferPointer { inUseBytes in
+            MoveToFront.positions(of: lastColumn, symbols: inUseBytes, into: positions)
+        }
+        if alphabetSize <= 256 {
+            let values = values.bindMemory(to: UInt8.self, capacity: 2 * (lastColumn.count + 16))
+            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
+        } else {
+            let values = values.bindMemory(to: UInt16.self, capacity: lastColumn.count + 16)
+            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
+        }
+    }
+
+    /// Turns MTF positions into MTF values: each run of r zeros becomes the digits of r in bijective base 2, least
+    /// significant first, RUNA (0) for digit 1 and RUNB (1) for digit 2 — equivalently the bits of r + 1 below its
+    /// top bit — and each other position p becomes p + 1; EOB (symbols + 1) closes the block. Returns the number
+    /// of values.
+    ///
+    /// Written without a branch per position: the digits of the pending run (up to eight, as one or two stores)
+    /// and the next value are stored whether or not the position ends the run, and only the write index decides
+    /// what stays.
+    private func codeZeroRuns<Value: FixedWidthInteger & UnsignedInteger>(
+        count: Int, symbolCount: Int, into values: UnsafeMutablePointer<Value>
+    ) -> Int {
+        var written = 0
+        var run = 0
+        @inline(__always) func writeDigits(_ run: Int) {
+            var code = run + 1
+            while code > 1 {
+                values[written] = Value(truncatingIfNeeded: code & 1)
+                written += 1
+                code >>= 1
+            }
+        }
+        let raw = UnsafeMutableRawPointer(values)
+        let wide = Value.self != UInt8.self
+        // spread[c]: the bits of c one to a lane, lowest bit in the lowest lane: eight 8-bit lanes for c < 256, or
+        // four 16-bit lanes for c < 16.
+        var spread = [UInt64](repeating: 0, count: 256)
+        for code in 0..<256 {
+            for bit in 0..<8 where code >> bit & 1 == 1 {
+                if wide {
+                    if bit < 4 { spread[code] |= 1 << (16 * UInt64(bit)) }
+                } else {
+                    spread[code] |= 1 << (8 * UInt64(bit))
+                }
+            }
+        }
+        spread.withUnsafeBufferPointer { spread in
+            for index in 0..<count {
+                let position = Int(positions[index])
+                let code = run &+ 1
+                let digits = 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
+                if digits > 8 {
+                    if position != 0 {
+                        writeDigits(run)
+                        values[written] = Value(truncatingIfNeeded: position &+ 1)
+                        written &+= 1
+                        run = 0
+                    } else {
+                        run &+= 1
+                    }
+                    continue
+                }
+                if wide {
+                    raw.storeBytes(of: spread[code & 15], toByteOffset: 2 &* written, as: UInt64.self)
+                    raw.storeBytes(of: spread[code &>> 4 & 15], toByteOffset: 2 &* written &+ 8, as: UInt64.self)
+                } else {
+                    raw.storeBytes(of: spread[code & 255], toByteOffset: written, as: UInt64.self)
+                }
+                values[written &+ digits] = Value(truncatingIfNeeded: position &+ 1)
+                let keep = 0 &- (position != 0 ? 1 : 0)  // all ones when the position ends the run
+                written &+= (digits &+ 1) & keep
+                run = (run &+ 1) & ~keep
+            }
+        }
+        if run > 0 { writeDigits(run) }
+        values[written] = Value(truncatingIfNeeded: symbolCount + 1)
+        return written + 1
+    }
+
+    /// `sendMTFValues` from the number of tables on: table choice and refinement, then the bits of the table count,
+    /// selectors, code lengths and data.
+    private func tableAndDataBits<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
+    ) -> Int {
+        let useHistograms = alphabetSize <= Self.histogramAlphabetLimit
+        var frequencies = [Int32](repeating: 0, count: alphabetSize)
+        frequencies.withUnsafeMutableBufferPointer { frequencies in
+            if useHistograms {
+                fillGroupHistograms(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
+                var row = UnsafePointer(groupHistograms)
+                for _ in 0..<((valueCount + Self.groupSize - 1) / Self.groupSize) {
+                    for value in 0..<alphabetSize { frequencies[value] &+= Int32(row[value]) }
+                    row += alphabetSize
+                }
+            } else {
+                for index in 0..<valueCount { frequencies[Int(values[index])] &+= 1 }
+            }
+        }
+        let tableCount =
+            switch valueCount {
+            case ..<200: 2
+            case ..<600: 3
+            case ..<1200: 4
+            case ..<2400: 5
+            default: 6
+            }
+        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
+        // lengths[t * alphabetSize + v]: table t's code length for value v.
+        var lengths = [UInt8](repeating: 15, count: Self.maximumTables * alphabetSize)
+        var selectors = [UInt8](repeating: 0, count: groupCount)
+        // The first tables: each takes a run of values holding about an equal share of what is left.
+        var remainingTables = tableCount
+        var remainingFrequency = valueCount
+        var groupStart = 0
+        while remainingTables > 0 {
+            let target = remainingFrequency / remainingTables
+            var groupEnd = groupStart - 1
+            var accumulated = 0
+            while accumulated < target && groupEnd < alphabetSize - 1 {
+                groupEnd += 1
+                accumulated += Int(frequencies[groupEnd])
+            }
+            if groupEnd > groupStart && remainingTables != tableCount && remainingTables != 1
+                && (tableCount - remainingTables) % 2 == 1
+            {
+                accumulated -= Int(frequencies[groupEnd])
+                groupEnd -= 1
+            }
+            let table = remainingTables - 1
+            for value in 0..<alphabetSize {
+                lengths[table * alphabetSize + value] = value >= groupStart && value <= groupEnd ? 0 : 15
+            }
+            remainingTables -= 1
+            groupStart = groupEnd + 1
+            remainingFrequency -= accumulated
+        }
+
+        var tableFrequencies = [Int32](repeating: 0, count: Self.maximumTables * alphabetSize)
+        var packedLengths = [UInt64](repeating: 0, count: alphabetSize)
+        for _ in 0..<Self.refinementRounds {
+            for index in tableFrequencies.indices { tableFrequencies[index] = 0 }
+            for value in 0..<alphabetSize {
+                var packed: UInt64 = 0
+                for table in 0..<tableCount {
+                    packed |= UInt64(lengths[table * alphabetSize + value]) << (Self.costFieldBits * UInt64(table))
+                }
+                packedLengths[value] = packed
+            }
+            packedLengths.withUnsafeBufferPointer { packedLengths in
+                tableFrequencies.withUnsafeMutableBufferPointer { tableFrequencies in
+                    selectors.withUnsafeMutableBufferPointer { selectors in
+                        if useHistograms {
+                            chooseTablesFromHistograms(
+                                groupCount: groupCount, alphabetSize: alphabetSize, tableCount: tableCount,
+                                packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
+                        } else {
+                            chooseTablesFromValues(
+                                values: values, valueCount: valueCount, alphabetSize: alphabetSize, tableCount: tableCount,
+                                packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
+                        }
+                    }
+                }
+            }
+            lengths.withUnsafeMutableBufferPointer { lengths in
+                tableFrequencies.withUnsafeBufferPointer { tableFrequencies in
+                    for table in 0..<tableCount {
+                        Self.makeCodeLengths(
+                            lengths.baseAddress! + table * alphabetSize,
+                            frequencies: tableFrequencies.baseAddress! + table * alphabetSize,
+                            alphabetSize: alphabetSize, maximumLength: Self.maximumCodeLength)
+                    }
+                }
+            }
+        }
+
+        var bits = 3 + 15  // the number of tables and of selectors
+        // Selectors: move-to-front over the tables, each position in unary.
+        var tableOrder = (0..<tableCount).map { UInt8($0) }
+        for selector in selectors {
+            var position = 0
+            while tableOrder[position] != selector { position += 1 }
+            tableOrder.remove(at: position)
+            tableOrder.insert(selector, at: 0)
+            bits += position + 1
+        }
+        // Code lengths: 5 bits for the first, then per value one bit plus two per unit step from the previous.
+        for table in 0..<tableCount {
+            var current = Int(lengths[table * alphabetSize])
+            bits += 5
+            for value in 0..<alphabetSize {
+                let length = Int(lengths[table * alphabetSize + value])
+                bits += 2 * abs(length - current) + 1
+                current = length
+            }
+        }
+        bits += lengths.withUnsafeBufferPointer { lengths in
+            selectors.withUnsafeBufferPointer { selectors in
+                useHistograms
+                    ? dataBitsFromHistograms(
+                        groupCount: groupCount, alphabetSize: alphabetSize, lengths: lengths, selectors: selectors)
+                    : dataBitsFromValues(
+                        values: values, valueCount: valueCount, alphabetSize: alphabetSize, lengths: lengths, selectors: selectors)
+            }
+        }
+        return bits
+    }
+
+    private func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
+    ) {
+        let histograms = groupHistograms
+        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
+        histograms.update(repeating: 0, count: groupCount * alphabetSize)
+        var groupStart = 0
+        var row = histograms
+        while groupStart < valueCount {
+            let groupEnd = min(groupStart + Self.groupSize, valueCount)
+            for index in groupStart..<groupEnd { row[Int(values[index])] &+= 1 }
+            groupStart = groupEnd
+            row += alphabetSize
+        }
+    }
+
+    /// The table with the lowest cost in the packed costs, the first on a tie.
+    @inline(__always)
+    private static func cheapestTable(_ packedCost: UInt64, tableCount: Int) -> Int {
+        let fieldMask: UInt64 = (1 << costFieldBits) - 1
+        var best = 0
+        var bestCost = packedCost & fieldMask
+        var shifted = packedCost
+        for table in 1..<tableCount {
+            shifted >>= costFieldBits
+            let cost = shifted & fieldMask
+            if cost < bestCost {
+                best = table
+                bestCost = cost
+            }
+        }
+        return best
+    }
+
+    private func chooseTablesFromHistograms(
+        groupCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
+        tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        var row = UnsafePointer(groupHistograms)
+        for group in 0..<groupCount {
+            var packedCost: UInt64 = 0
+            for value in 0..<alphabetSize { packedCost &+= UInt64(row[value]) &* packedLengths[value] }
+            let best = Self.cheapestTable(packedCost, tableCount: tableCount)
+            selectors[group] = UInt8(truncatingIfNeeded: best)
+            let frequencies = tableFrequencies.baseAddress! + best * alphabetSize
+            for value in 0..<alphabetSize { frequencies[value] &+= Int32(row[value]) }
+            row += alphabetSize
+        }
+    }
+
+    private func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
+        tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        var groupStart = 0
+        var group = 0
+        while groupStart < valueCount {
+            let groupEnd = min(groupStart + Self.groupSize, valueCount)
+            var packedCost: UInt64 = 0
+            for index in groupStart..<groupEnd { packedCost &+= packedLengths[Int(values[index])] }
+            let best = Self.cheapestTable(packedCost, tableCount: tableCount)
+            selectors[group] = UInt8(truncatingIfNeeded: best)
+            let frequencies = tableFrequencies.baseAddress! + best * alphabetSize
+            for index in groupStart..<groupEnd { frequencies[Int(values[index])] &+= 1 }
+            groupStart = groupEnd
+            group += 1
+        }
+    }
+
+    private func dataBitsFromHistograms(
+        groupCount: Int, alphabetSize: Int, lengths: UnsafeBufferPointer<UInt8>, selectors: UnsafeBufferPointer<UInt8>
+    ) -> Int {
+        var bits = 0
+        var row = UnsafePointer(groupHistograms)
+        for group in 0..<groupCount {
+            let table = lengths.baseAddress! + Int(selectors[group]) * alphabetSize
+            for value in 0..<alphabetSize { bits &+= Int(row[value]) &* Int(table[value]) }
+            row += alphabetSize
+        }
+        return bits
+    }
+
+    private func dataBitsFromValues<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int, lengths: UnsafeBufferPointer<UInt8>, selectors: UnsafeBufferPointer<UInt8>
+    ) -> Int {
+        var bits = 0
+        var groupStart = 0
+        var group = 0
+        while groupStart < valueCount {
+            let groupEnd = min(groupStart + Self.groupSize, valueCount)
+            let table = lengths.baseAddress! + Int(selectors[group]) * alphabetSize
+            for index in groupStart..<groupEnd { bits &+= Int(table[Int(values[index])]) }
+            groupStart = groupEnd
+            group += 1
+        }
+        return bits
+    }
+
+    /// Huffman code lengths as `BZ2_hbMakeCodeLengths` builds them. The tree comes from bzip2's binary heap, whose
+    /// tie-breaking decides between equally good trees, so the heap is reproduced operation for operation: a node's
+    /// weight carries its frequency (at least 1) above 8 bits and its depth below, so equal frequencies favour the
+    /// shallower node. When a length exceeds `maximumLength` every count is halved (c → 1 + c/2) and the tree rebuilt.
+    static func makeCodeLengths(
+        _ lengths: UnsafeMutablePointer<UInt8>, frequencies: UnsafePointer<Int32>, alphabetSize: Int,
+        maximumLength: Int
+    ) {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * 260 + 2 * 520) { storage in
+            let heap = storage.baseAddress!
+            let weight = heap + 260
+            let parent = weight + 520
+            for symbol in 0..<alphabetSize {
+                weight[symbol + 1] = max(frequencies[symbol], 1) << 8
+            }
+            while true {
+                var nodeCount = alphabetSize
+                var heapCount = 0
+                heap[0] = 0
+                weight[0] = 0
+                parent[0] = -2
+
+                @inline(__always) func siftUp(_ start: Int) {
+                    var slot = start
+                    let node = heap[slot]
+                    while weight[Int(node)] < weight[Int(heap[slot >> 1])] {
+                        heap[slot] = heap[slot >> 1]
+                        slot >>= 1
+                    }
+                    heap[slot] = node
+                }
+                @inline(__always) func siftDown(_ start: Int) {
+                    var slot = start
+                    let node = heap[slot]
+                    while true {
+                        var child = slot << 1
+                        if child > heapCount { break }
+                        if child < heapCount && weight[Int(heap[child + 1])] < weight[Int(heap[child])] { child += 1 }
+                        if weight[Int(node)] < weight[Int(heap[child])] { break }
+                        heap[slot] = heap[child]
+                        slot = child
+                    }
+                    heap[slot] = node
+                }
+
+                for symbol in 1...alphabetSize {
+                    parent[symbol] = -1
+                    heapCount += 1
+                    heap[heapCount] = Int32(symbol)
+                    siftUp(heapCount)
+                }
+                while heapCount > 1 {
+                    let first = Int(heap[1])
+                    heap[1] = heap[heapCount]
+                    heapCount -= 1
+                    siftDown(1)
+                    let second = Int(heap[1])
+                    heap[1] = heap[heapCount]
+                    heapCount -= 1
+                    siftDown(1)
+                    nodeCount += 1
+                    parent[first] = Int32(nodeCount)
+                    parent[second] = Int32(nodeCount)
+                    let depth = 1 + max(weight[first] & 0xff, weight[second] & 0xff)
+                    weight[nodeCount] = ((weight[first] & ~0xff) + (weight[second] & ~0xff)) | depth
+                    parent[nodeCount] = -1
+                    heapCount += 1
+                    heap[heapCount] = Int32(nodeCount)
+                    siftUp(heapCount)
+                }
+
+                var tooLong = false
+                for symbol in 1...alphabetSize {
+                    var depth = 0
+                    var node = symbol
+                    while parent[node] >= 0 {
+                        node = Int(parent[node])
+                        depth += 1
+                    }
+                    lengths[symbol - 1] = UInt8(truncatingIfNeeded: depth)
+                    if depth > maximumLength { tooLong = true }
+                }
+                if !tooLong { return }
+                for symbol in 1...alphabetSize {
+                    weight[symbol] = (1 + (weight[symbol] >> 8) / 2) << 8
+                }
+            }
+        }
+    }
+}
+
+/// Move-to-front positions of a last column.
+///
+/// A step of move-to-front depends on the list the previous step left, so done one byte after another it runs at
+/// the latency of a step. The list at any point is determined by the bytes before it, though — the symbols by
+/// most recent use, then those never used in their first order — so the column is cut into four segments whose
+/// starting lists are read off backwards from each cut, and the four are advanced in step. With at most 16
+/// symbols the list is sixteen 4-bit symbol numbers in one word, and a step is a nibble compare by bit tricks, a
+/// trailing-zero count and two masks, with no branch.
+enum MoveToFront {
+    /// Writes the position of each byte of `column` in the list that starts as `symbols` (ascending, every
+    /// byte of `column` among them) and moves each byte to the front as it is met.
+    static func positions(
+        of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
+        into positions: UnsafeMutablePointer<UInt8>
+    ) {
+        if symbols.count <= 16 {
+            packedPositions(of: column, symbols: symbols, into: positions)
+        } else {
+            listPositions(of: column, symbols: symbols, into: positions)
+        }
+    }
+
+    /// The list before `column[start]`, front first.
+    static func initialList(before start: Int, in column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>)
+        -> [UInt8]
+    {
+        var seen = [Bool](repeating: false, count: 256)
+        var list: [UInt8] = []
+        var index = start
+        while index > 0 && list.count < symbols.count {
+            index -= 1
+            let byte = column[index]
+            if !seen[Int(byte)] {
+                seen[Int(byte)] = true
+                list.append(byte)
+            }
+        }
+        for symbol in symbols where !seen[Int(symbol)] { list.append(symbol) }
+        return list
+    }
+
+    private static func packedPositions(
+        of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
+        into positions: UnsafeMutablePointer<UInt8>
+    ) {
+        let count = column.count
+        var number = [UInt64](repeating: 0, count: 256)
+        for (index, symbol) in symbols.enumerated() { number[Int(symbol)] = UInt64(index) }
+        func packed(_ bytes: [UInt8]) -> UInt64 {
+            var list: UInt64 = 0
+            for (index, byte) in bytes.enumerated() { list |= number[Int(byte)] << (4 * UInt64(index)) }
+            return list
+        }
+        // Nibble i of the list is position i. Matching nibbles show as zero nibbles of list ^ (symbol repeated);
+        // the first is the position (nibbles past the symbols never match before it). Then nibbles 0 ... position
+        // take the symbol and the ones before them.
+        let low3: UInt64 = 0x7777_7777_7777_7777
+        @inline(__always) func step(_ list: inout UInt64, _ symbol: UInt64) -> UInt8 {
+            let difference = list ^ (symbol &* 0x1111_1111_1111_1111)
+            let zeros = ~(((difference & low3) &+ low3) | difference | low3)
+            let position = UInt64(truncatingIfNeeded: zeros.trailingZeroBitCount) &>> 2
+            let through = UInt64.max &>> (60 &- 4 &* position)
+            list = (list & ~through) | ((list &<< 4) & through) | symbol
+            return UInt8(truncatingIfNeeded: position)
+        }
+        let quarter = count / 4
+        var list0 = packed(initialList(before: 0, in: column, symbols: symbols))
+        var list1 = packed(initialList(before: quarter, in: column, symbols: symbols))
+        var list2 = packed(initialList(before: 2 * quarter, in: column, symbols: symbols))
+        var list3 = packed(initialList(before: 3 * quarter, in: column, symbols: symbols))
+        let bytes = column.baseAddress!
+        number.withUnsafeBufferPointer { number in
+            for offset in 0..<quarter {
+                positions[offset] = step(&list0, number[Int(bytes[offset])])
+                positions[quarter + offset] = step(&list1, number[Int(bytes[quarter + offset])])
+                positions[2 * quarter + offset] = step(&list2, number[Int(bytes[2 * quarter + offset])])
+                positions[3 * quarter + offset] = step(&list3, number[Int(bytes[3 * quarter + offset])])
+            }
+            for index in (4 * quarter)..<count { positions[index] = step(&list3, number[Int(bytes[index])]) }
+        }
+    }
+
+    /// The plain list walk, for alphabets of more than 16 symbols.
+    private static func listPositions(
+        of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
+        into positions: UnsafeMutablePointer<UInt8>
+    ) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { list in
+            for (index, symbol) in symbols.enumerated() { list[index] = symbol }
+            for (index, byte) in column.enumerated() {
+                var carried = list[0]
+                var position = 0
+                while carried != byte {
+                    position += 1
+                    swap(&carried, &list[position])
+                }
+                list[0] = byte
+                positions[index] = UInt8(truncatingIfNeeded: position)
+            }
+        }
+    }
+}

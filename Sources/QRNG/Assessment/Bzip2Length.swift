@@ -1,0 +1,189 @@
+/// The exact size of bzip2's output, computed without compressing: the compression statistic of SP 800-90B's
+/// permutation tests (§5.1.11) without libbz2.
+///
+/// The size depends on everything bzip2 1.0.8 decides except the CRCs and the value of origPtr, so all of it is
+/// reproduced: the initial run-length coding and how bzlib.c fills blocks (this file), the Burrows–Wheeler
+/// transform (`Bzip2BlockSorter`, by a different and faster sort that yields the same last column), and the back end
+/// (`Bzip2EntropyCoder`). Nothing is written: each field's bits are counted.
+enum Bzip2Length {
+    /// "BZh" and the block-size digit.
+    private static let streamHeaderBits = 32
+    /// Per block: the 48-bit block magic, the block CRC, the randomised bit and the 24-bit origPtr.
+    private static let blockHeaderBits = 48 + 32 + 1 + 24
+    /// The 48-bit end-of-stream magic and the combined CRC.
+    private static let streamTrailerBits = 48 + 32
+
+    /// The size in bytes of `data` compressed by bzip2 with block size `blockSize100k` (1...9), as libbz2's
+    /// `BZ2_bzBuffToBuffCompress(…, blockSize100k, 0, 0)` returns it.
+    ///
+    /// The `bzip2` program gives the same size except when the input ends exactly as a block fills while a run
+    /// is pending: the program, which feeds libbz2 in pieces, then writes that run as a block of its own, where
+    /// one call with all the input adds it to the full block.
+    static func compressedLength(of data: UnsafeBufferPointer<UInt8>, blockSize100k: Int = 5) -> Int {
+        precondition((1...9).contains(blockSize100k), "bzip2's block size runs from 1 to 9 (×100k)")
+        let blockLimit = 100_000 * blockSize100k - 19
+        // A full block can pass the limit by one run (5 bytes) and the final flush (5 more).
+        let blockCapacity = blockLimit + 10
+        let block = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity + Bzip2BlockSorter.readPadding)
+        block.initialize(repeating: 0, count: blockCapacity + Bzip2BlockSorter.readPadding)
+        let lastColumn = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity + 1)
+        defer {
+            block.deallocate()
+            lastColumn.deallocate()
+        }
+        let sorter = Bzip2BlockSorter(blockCapacity: blockCapacity)
+        let coder = Bzip2EntropyCoder(blockCapacity: blockCapacity)
+        defer { coder.deallocate() }
+
+        var bits = streamHeaderBits
+        forEachBlock(of: data, limit: blockLimit, into: block) { blockCount in
+            let filled = UnsafeBufferPointer(start: block, count: blockCount)
+            let histogram = byteHistogram(filled)
+            let inUse = histogram.map { $0 > 0 }
+            histogram.withUnsafeBufferPointer { histogram in
+                sorter.lastColumn(of: filled, histogram: histogram.baseAddress!, into: lastColumn)
+            }
+            bits += blockHeaderBits
+            bits += inUse.withUnsafeBufferPointer { inUse in
+                coder.bits(lastColumn: UnsafeBufferPointer(start: lastColumn, count: blockCount), inUse: inUse.baseAddress!)
+            }
+        }
+        bits += streamTrailerBits
+        return (bits + 7) / 8
+    }
+
+    /// How often each byte value occurs, counted in four interleaved tables so that a byte repeated nearby does
+    /// not wait on its own previous count.
+    static func byteHistogram(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 4 * 256) { counts in
+            counts.initialize(repeating: 0)
+            let count = bytes.count
+            var index = 0
+            while index + 4 <= count {
+                counts[Int(bytes[index])] &+= 1
+                counts[256 + Int(bytes[index + 1])] &+= 1
+                counts[512 + Int(bytes[index + 2])] &+= 1
+                counts[768 + Int(bytes[index + 3])] &+= 1
+                index += 4
+            }
+            while index < count {
+                counts[Int(bytes[index])] &+= 1
+                index += 1
+            }
+            return (0..<256).map { byte in
+                var total = 0
+                for table in 0..<4 { total += Int(counts[256 * table + byte]) }
+                return total
+            }
+        }
+    }
+
+    /// Runs the initial run-length coding over `input` and cuts its output into blocks as bzlib.c does, calling
+    /// `body` with the size of each block written to `block`; an empty input has no block.
+    ///
+    /// Runs of 4 to 255 equal bytes become the byte four times and a count byte (run − 4); longer runs are cut
+    /// into runs of 255 and a remainder. A run is written only once a different byte (or the 256th equal one) ends
+    /// it, so the run pending at a block's end carries over to the next block. A block is full once it holds
+    /// `limit` bytes or more, checked before each input byte; when the input is exhausted the pending run is added
+    /// to the block in hand, full or not.
+    static func forEachBlock(
+        of input: UnsafeBufferPointer<UInt8>, limit: Int, into block: UnsafeMutablePointer<UInt8>,
+        _ body: (Int) -> Void
+    ) {
+        let inputCount = input.count
+        guard inputCount > 0 else { return }
+        var runByte = input[0]
+        var runLength = 1
+        var next = 1
+        var filled = 0
+
+        @inline(__always) func writeRun() {
+            switch runLength {
+            case 1:
+                block[filled] = runByte
+                filled += 1
+            case 2, 3:
+                for offset in 0..<runLength { block[filled + offset] = runByte }
+                filled += runLength
+            default:
+                for offset in 0..<4 { block[filled + offset] = runByte }
+                block[filled + 4] = UInt8(truncatingIfNeeded: runLength - 4)
+                filled += 5
+            }
+        }
+
+        let source = UnsafeRawPointer(input.baseAddress!)
+        /// The top bit of each zero byte of `word`, exactly (no borrow from one byte to the next).
+        @inline(__always) func zeroBytes(_ word: UInt64) -> UInt64 {
+            let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+            return ~(((word & low7) &+ low7) | word | low7)
+        }
+        while true {
+            while filled < limit && next < inputCount {
+                // Where no four equal bytes meet, the coding changes nothing: the pending run (of at most 3) and
+                // the next eight bytes go out as they are, except the run they end with, which stays pending.
+                // Only four equal bytes in a row (or a block about to fill) take the byte-at-a-time path.
+                if runLength <= 3 && next >= 3 && next + 16 <= inputCount && filled + 16 <= limit {
+                    let a = source.loadUnaligned(fromByteOffset: next - 3, as: UInt64.self)
+                    let b = source.loadUnaligned(fromByteOffset: next - 2, as: UInt64.self)
+                    let c = source.loadUnaligned(fromByteOffset: next - 1, as: UInt64.self)
+                    let d = source.loadUnaligned(fromByteOffset: next, as: UInt64.self)
+                    // Byte i of c ^ d is zero when byte next + i equals the one before it; a zero byte i in all
+                    // three differences is a run of four ending at next + i.
+                    let fourEqual = zeroBytes((a ^ b) | (b ^ c) | (c ^ d))
+                    if fourEqual == 0 {
+                        let equalToPrevious = zeroBytes(c ^ d)
+                        let lastEqual = Int(equalToPrevious >> 63)
+                        let trailingRun = 1 + lastEqual + (lastEqual & Int(equalToPrevious >> 55 & 1))
+                        let from = next - runLength
+                        let destination = UnsafeMutableRawPointer(block + filled)
+                        destination.storeBytes(
+                            of: source.loadUnaligned(fromByteOffset: from, as: UInt64.self), as: UInt64.self)
+                        destination.storeBytes(
+                            of: source.loadUnaligned(fromByteOffset: from + 8, as: UInt64.self), toByteOffset: 8,
+                            as: UInt64.self)
+                        filled += runLength + 8 - trailingRun
+                        next += 8
+                        runByte = input[next - 1]
+                        runLength = trailingRun
+                        continue
+                    }
+                }
+                let byte = input[next]
+                next += 1
+                if byte != runByte {
+                    writeRun()
+                    runByte = byte
+                    runLength = 1
+                } else if runLength == 255 {
+                    writeRun()
+                    runLength = 1
+                } else {
+                    runLength += 1
+                }
+            }
+            if next == inputCount {
+                writeRun()
+                body(filled)
+                return
+            }
+            body(filled)
+            filled = 0
+        }
+    }
+}
+
+/// The two ways to the compressed length, for `qrng bench` to time side by side (QRNGCLI sees only what QRNG makes
+/// public; this is public only to importers of the `Benchmarks` SPI).
+@_spi(Benchmarks)
+public enum Bzip2LengthBenchmark {
+    /// `Bzip2Length.compressedLength(of:blockSize100k:)` at block size 5.
+    public static func length(of data: UnsafeBufferPointer<UInt8>) -> Int {
+        Bzip2Length.compressedLength(of: data)
+    }
+
+    /// libbz2's own result at block size 5, or nil when libbz2 cannot be loaded.
+    public static func libbz2Length(of data: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        Bzip2.compressedLength(data)
+    }
+}

@@ -1,0 +1,226 @@
+/// Sorting the cyclic rotations of a sequence of small integers, the core of the Burrows–Wheeler transform that
+/// `Bzip2Length` needs.
+///
+/// Each rotation is first summarised by a 64-bit key holding its first symbols, as many whole symbols as fit, and
+/// the keys are sorted with a most-significant-digit radix pass. For data with some entropy that settles almost
+/// everything. Rotations whose keys tie are refined by prefix doubling (Larsson and Sadakane): once rotations are
+/// sorted by their first h symbols, sorting a tied group by the rank of the rotation h further on sorts it by 2h.
+/// Identical rotations (a periodic sequence) never separate, and stop the doubling at h ≥ the length; they may come
+/// in any order, which leaves the last column unchanged. Should the doubling grow expensive (long repeats),
+/// the rotations are sorted instead as the suffixes of the sequence written twice, by SA-IS in linear time.
+enum CyclicRotationSort {
+    /// Buffers reused from block to block.
+    final class Scratch {
+        private(set) var capacity = 0
+        private(set) var keys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        private(set) var sortedKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+        private(set) var ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        private(set) var payload = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+        let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumDigitBits) + 1)
+
+        func reserve(_ count: Int) {
+            guard count > capacity else { return }
+            keys.deallocate()
+            sortedKeys.deallocate()
+            ranks.deallocate()
+            payload.deallocate()
+            capacity = max(count, 2 * capacity)
+            keys = .allocate(capacity: capacity)
+            sortedKeys = .allocate(capacity: capacity)
+            ranks = .allocate(capacity: capacity)
+            payload = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            keys.deallocate()
+            sortedKeys.deallocate()
+            ranks.deallocate()
+            payload.deallocate()
+            bucketStarts.deallocate()
+        }
+    }
+
+    static let maximumDigitBits = 16
+
+    /// Writes to `order` the start of every rotation of `sequence` (symbols below `alphabetSize`), smallest first.
+    static func sort(
+        _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, into order: UnsafeMutablePointer<UInt32>,
+        scratch: Scratch
+    ) {
+        let count = sequence.count
+        guard count > 1, alphabetSize > 1 else {
+            for index in 0..<count { order[index] = UInt32(index) }
+            return
+        }
+        scratch.reserve(count)
+        let symbolBits = Int.bitWidth - (alphabetSize - 1).leadingZeroBitCount
+        let symbolsPerKey = 64 / symbolBits
+        let keyBits = symbolsPerKey * symbolBits
+        let keys = scratch.keys
+        let payload = scratch.payload
+        // The key of rotation i holds symbols i ..< i + symbolsPerKey (cyclically), left-aligned.
+        let window: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
+        var rolling: UInt64 = 0
+        var next = 0
+        for _ in 0..<(symbolsPerKey - 1) {
+            rolling = (rolling << UInt64(symbolBits)) | UInt64(sequence[next])
+            next += 1
+            if next == count { next = 0 }
+        }
+        for index in 0..<count {
+            rolling = ((rolling << UInt64(symbolBits)) | UInt64(sequence[next])) & window
+            next += 1
+            if next == count { next = 0 }
+            keys[index] = rolling &<< UInt64(64 - keyBits)
+            payload[index] = UInt32(truncatingIfNeeded: index)
+        }
+        sortPairs(
+            keys: keys, payload: payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
+            bucketStarts: scratch.bucketStarts)
+        refineTies(
+            sequence, alphabetSize: alphabetSize, order: order, sortedKeys: scratch.sortedKeys,
+            sortedDepth: symbolsPerKey, ranks: scratch.ranks)
+    }
+
+    /// Larsson–Sadakane doubling over the groups of rotations whose keys tie.
+    private static func refineTies(
+        _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, order: UnsafeMutablePointer<UInt32>,
+        sortedKeys: UnsafePointer<UInt64>, sortedDepth: Int, ranks: UnsafeMutablePointer<UInt32>
+    ) {
+        let count = sequence.count
+        var groups: [(start: Int, end: Int)] = []
+        var start = 0
+        while start < count {
+            var end = start + 1
+            while end < count && sortedKeys[end] == sortedKeys[start] { end += 1 }
+            if end - start > 1 { groups.append((start, end)) }
+            start = end
+        }
+        // Rotations that agree on `count` symbols or more are identical.
+        guard !groups.isEmpty, sortedDepth < count else { return }
+        // A rotation's rank is the sorted position of the first member of its group.
+        for position in 0..<count { ranks[Int(order[position])] = UInt32(truncatingIfNeeded: position) }
+        for group in groups {
+            for position in group.start..<group.end {
+                ranks[Int(order[position])] = UInt32(truncatingIfNeeded: group.start)
+            }
+        }
+        // Doubling costs O(n log n) a round in the worst case; past this much comparison work SA-IS is cheaper.
+        var budget = 24 * count + 4096
+        var depth = sortedDepth
+        var members: [UInt64] = []
+        while !groups.isEmpty && depth < count {
+            var unresolved: [(start: Int, end: Int)] = []
+            for group in groups {
+                let size = group.end - group.start
+                members.removeAll(keepingCapacity: true)
+                var allEqual = true
+                var firstRank: UInt32 = 0
+                for position in group.start..<group.end {
+                    let rotation = Int(order[position])
+                    var shifted = rotation + depth
+                    if shifted >= count { shifted -= count }
+                    let rank = ranks[shifted]
+                    if position == group.start { firstRank = rank } else if rank != firstRank { allEqual = false }
+                    members.append(UInt64(rank) << 32 | UInt64(rotation))
+                }
+                if allEqual {
+                    unresolved.append(group)
+                    continue
+                }
+                budget -= size * (Int.bitWidth - size.leadingZeroBitCount)
+                if budget < 0 {
+                    sortBySuffixArray(sequence, alphabetSize: alphabetSize, into: order)
+                    return
+                }
+                members.sort()
+                var subgroupStart = group.start
+                for (offset, member) in members.enumerated() {
+                    let position = group.start + offset
+                    order[position] = UInt32(truncatingIfNeeded: member)
+                    if offset > 0 && member >> 32 != members[offset - 1] >> 32 {
+                        if position - subgroupStart > 1 { unresolved.append((subgroupStart, position)) }
+                        subgroupStart = position
+                    }
+                    ranks[Int(UInt32(truncatingIfNeeded: member))] = UInt32(truncatingIfNeeded: subgroupStart)
+                }
+                if group.end - subgroupStart > 1 { unresolved.append((subgroupStart, group.end)) }
+            }
+            groups = unresolved
+            depth *= 2
+        }
+    }
+
+    /// The rotations as the suffixes of the sequence written twice (with a smallest sentinel after it): suffix i < n
+    /// begins with rotation i, so sorting those suffixes sorts the rotations, identical rotations aside.
+    static func sortBySuffixArray(
+        _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, into order: UnsafeMutablePointer<UInt32>
+    ) {
+        let count = sequence.count
+        var text = [Int32](repeating: 0, count: 2 * count + 1)
+        for index in 0..<count {
+            let symbol = Int32(truncatingIfNeeded: sequence[index]) + 1
+            text[index] = symbol
+            text[index + count] = symbol
+        }
+        var position = 0
+        for suffix in SuffixSorting.suffixArray(text, alphabetSize: alphabetSize + 1) where suffix < count {
+            order[position] = UInt32(truncatingIfNeeded: suffix)
+            position += 1
+        }
+    }
+
+    /// Sorts (key, payload) pairs by key into `sortedKeys` and `sortedPayload`: one radix pass over the keys' top
+    /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets; buckets
+    /// too large for that are sorted on their own first. Keys are left-aligned, so the top bits are the most
+    /// significant symbols.
+    static func sortPairs(
+        keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
+        sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
+        bucketStarts: UnsafeMutablePointer<Int32>
+    ) {
+        let digitBits = min(maximumDigitBits, max(4, Int.bitWidth - count.leadingZeroBitCount))
+        let bucketCount = 1 << digitBits
+        let shift = UInt64(64 - digitBits)
+        bucketStarts.update(repeating: 0, count: bucketCount + 1)
+        for index in 0..<count { bucketStarts[Int(keys[index] &>> shift) &+ 1] &+= 1 }
+        let largeBucket: Int32 = 32
+        var largeBuckets: [Int] = []
+        for bucket in 0..<bucketCount {
+            if bucketStarts[bucket + 1] > largeBucket { largeBuckets.append(bucket) }
+            bucketStarts[bucket + 1] &+= bucketStarts[bucket]
+        }
+        // Scatter with starts that advance; afterwards bucket b starts where b − 1's start ended up.
+        for index in 0..<count {
+            let bucket = Int(keys[index] &>> shift)
+            let slot = Int(bucketStarts[bucket])
+            bucketStarts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
+            sortedKeys[slot] = keys[index]
+            sortedPayload[slot] = payload[index]
+        }
+        for bucket in largeBuckets {
+            let start = bucket == 0 ? 0 : Int(bucketStarts[bucket - 1])
+            let end = Int(bucketStarts[bucket])
+            var pairs = (start..<end).map { (key: sortedKeys[$0], value: sortedPayload[$0]) }
+            pairs.sort { $0.key < $1.key }
+            for (offset, pair) in pairs.enumerated() {
+                sortedKeys[start + offset] = pair.key
+                sortedPayload[start + offset] = pair.value
+            }
+        }
+        guard count > 1 else { return }
+        for index in 1..<count {
+            let key = sortedKeys[index]
+            guard key < sortedKeys[index - 1] else { continue }
+            let value = sortedPayload[index]
+            var slot = index
+            repeat {
+                sortedKeys[slot] = sortedKeys[slot - 1]
+                sortedPayload[slot] = sortedPayload[slot - 1]
+                slot -= 1
+            } while slot > 0 && sortedKeys[slot - 1] > key
+            sortedKeys[slot] = key
+            sortedPayload[slot] = value
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Testing
+
+@testable import QRNG
+
+/// `Bzip2Length` against libbz2 (through `Bzip2`, which loads the system's libbz2) on inputs chosen to reach
+/// every part of bzip2 that moves a bit.
+@Suite struct Bzip2LengthTests {
+    static func ours(_ bytes: [UInt8], blockSize: Int = 5) -> Int {
+        bytes.withUnsafeBufferPointer { Bzip2Length.compressedLength(of: $0, blockSize100k: blockSize) }
+    }
+
+    static func libbz2(_ bytes: [UInt8], blockSize: Int = 5) -> Int? {
+        var copy = bytes
+        return copy.withUnsafeMutableBufferPointer { Bzip2.compressedLength($0, blockSize100k: Int32(blockSize)) }
+    }
+
+    /// Samples written as decimal numbers separated by single spaces, as the permutation tests write them.
+    static func decimalText(_ samples: [Int]) -> [UInt8] {
+        Array(samples.map(String.init).joined(separator: " ").utf8)
+    }
+
+    static func randomSamples(_ count: Int, below bound: UInt64, seed: UInt64) -> [Int] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        return (0..<count).map { _ in Int(generator.next() % bound) }
+    }
+
+    static func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        return (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next() >> 56) }
+    }
+
+    static func expectSame(_ bytes: [UInt8], blockSize: Int = 5, _ comment: Comment? = nil) {
+        guard let expected = libbz2(bytes, blockSize: blockSize) else { return }
+        #expect(ours(bytes, blockSize: blockSize) == expected, comment)
+    }
+
+    @Test(.enabled(if: Bzip2.isAvailable)) func quick() {
+        Self.expectSame([], "empty")
+        Self.expectSame([7], "one byte")
+        for count in [1, 2, 3, 4, 5, 6, 7, 8, 255, 256, 259, 1000] {
+            Self.expectSame([UInt8](repeating: 65, count: count), "\(count) equal bytes")
+        }
+        Self.expectSame(Self.randomBytes(1000, seed: 1), "random bytes")
+        Self.expectSame(Self.decimalText(Self.randomSamples(1000, below: 256, seed: 2)), "decimal 8-bit")
+        Self.expectSame(Self.decimalText(Self.randomSamples(30000, below: 256, seed: 3)), "decimal 8-bit")
+        Self.expectSame(Self.decimalText(Self.randomSamples(30000, below: 65536, seed: 4)), "decimal 16-bit")
+        Self.expectSame(Self.decimalText(Self.randomSamples(30000, below: 3, seed: 5)), "decimal ternary")
+    }
+
+    /// Runs of random lengths (1 to 300) of a few byte values: every branch of the initial run-length coding,
+    /// including runs cut at 255 and runs still pending when a block fills.
+    static func runs(totalBytes: Int, values: [UInt8], seed: UInt64) -> [UInt8] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        var bytes: [UInt8] = []
+        while bytes.count < totalBytes {
+            let value = values[Int(generator.next() % UInt64(values.count))]
+            // Short runs most of the time, so blocks hold many runs; long ones often enough to cross 255.
+            let length = generator.next() % 4 == 0 ? Int(1 + generator.next() % 300) : Int(1 + generator.next() % 5)
+            bytes.append(contentsOf: repeatElement(value, count: length))
+        }
+        return bytes
+    }
+
+    /// Words of random letters, `lengths` long, between single spaces.
+    static func words(_ count: Int, lengths: ClosedRange<Int>, seed: UInt64) -> [UInt8] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        var bytes: [UInt8] = []
+        for _ in 0..<count {
+            let span = UInt64(lengths.count)
+            let length = lengths.lowerBound + Int(generator.next() % span)
+            for _ in 0..<length { bytes.append(UInt8(97 + generator.next() % 4)) }
+            bytes.append(32)
+        }
+        return bytes
+    }
+
+    @Test(.enabled(if: Bzip2.isAvailable)) func binaryTextAcrossBlocks() {
+        // Samples 0 and 1, the permutation tests' text for binary data: two one-byte words, and libbz2's
+        // worst case. 300,000 samples make 600 kB, two blocks at size 5.
+        Self.expectSame(Self.decimalText(Self.randomSamples(300_000, below: 2, seed: 6)), "binary text")
+        Self.expectSame(
+            Self.decimalText(Self.randomSamples(60_000, below: 2, seed: 7)), blockSize: 1, "binary text, block size 1")
+    }
+
+    @Test(.enabled(if: Bzip2.isAvailable)) func everyBlockSize() {
+        let text = Self.decimalText(Self.randomSamples(40_000, below: 256, seed: 8))
+        for blockSize in 1...9 { Self.expectSame(text, blockSize: blockSize, "block size \(blockSize)") }
+        // About 550 kB: six blocks of size 1.
+        Self.expectSame(
+            Self.decimalText(Self.randomSamples(150_000, below: 256, seed: 9)), blockSize: 1, "six blocks")
+    }
+
+    @Test(.enabled(if: Bzip2.isAvailable)) func runLengthCoding() {
+        for seed in UInt64(10)..<14 {
+            Self.expectSame(Self.runs(totalBytes: 60_000, values: [48, 49, 32], seed: seed), "runs, seed \(seed)")
+        }
+        // Over two blocks of size 1, so runs are pending at block ends.
+        Self.expectSame(Self.runs(totalBytes: 250_000, values: [0, 1, 2, 255], seed: 14), blockSize: 1, "runs, blocks")
+    }
+
+    /// A block fills while a run is pending, at every offset of the run against the block's limit.
+    @Test(.enabled(if: Bzip2.isAvailable)) func runPendingWhenBlockFills() {
+        let limit = 100_000 - 19
+        // No four equal bytes in a row: the coding leaves this prefix unchanged, byte for byte.
+        let prefix = Self.randomBytes(limit + 20, seed: 15).enumerated().map { UInt8(truncatingIfNeeded: Int($1) | $0 & 1) }
+        for before in (limit - 5)...(limit + 1) {
+            for runLength in [1, 4, 5, 256] {
+                var bytes = Array(prefix[0..<before])
+                let runByte: UInt8 = bytes.last == 7 ? 8 : 7
+                bytes.append(contentsOf: repeatElement(runByte, count: runLength))
+                for tail in runLength == 4 ? [0, 1] : [0] {
+                    Self.expectSame(
+                        bytes + Array(repeating: 9, count: tail), blockSize: 1,
+                        "run of \(runLength) after \(before) bytes, tail \(tail)")
+                }
+            }
+        }
+    }
+
+    /// Words of every length round the key widths (7 and 8 bytes with the separator fit 8; 15 and 16 fit 16)
+    /// and longer ones, which take the byte-wise sort.
+    @Test(.enabled(if: Bzip2.isAvailable)) func wordLengths() {
+        for lengths in [0...3, 5...7, 6...8, 7...7, 8...8, 13...15, 14...16, 15...15, 16...16, 20...40] {
+            Self.expectSame(Self.words(8_000, lengths: lengths, seed: UInt64(lengths.lowerBound)), "words \(lengths)")
+        }
+        Self.expectSame(Self.randomBytes(200_000, seed: 16), "random bytes")
+    }
+
+    /// Repeats that make many rotations share long prefixes, up to identical rotations.
+    @Test(.enabled(if: Bzip2.isAvailable)) func repetitiveBlocks() {
+        Self.expectSame(Array(repeating: Array("0 1 ".utf8), count: 20_000).flatMap { $0 }, "period 4")
+        Self.expectSame(Array(repeating: Array("12 7 ".utf8), count: 20_001).flatMap { $0 }, "period 5")
+        let chunk = Self.decimalText(Self.randomSamples(300, below: 256, seed: 17))
+        Self.expectSame(Array(repeating: chunk + [32], count: 300).flatMap { $0 }, "a chunk repeated")
+        Self.expectSame(Array(repeating: Self.randomBytes(1_000, seed: 18), count: 150).flatMap { $0 } + [1, 2, 3],
+            "random chunk repeated, then a tail")
+        let almost = Self.decimalText((0..<100_000).map { $0 % 5_000 == 0 ? 1 : 0 })
+        Self.expectSame(almost, "zeros with a sparse one")
+    }
+}
