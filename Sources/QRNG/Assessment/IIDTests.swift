@@ -33,14 +33,14 @@ public struct IIDTestResults: Sendable, Hashable {
     public struct Permutation: Sendable, Hashable {
         /// The statistic's name as the tool prints it, e.g. `periodicity(8)`.
         public let name: String
-        /// The statistic on the original samples; nil when it could not be computed (compression without libbz2).
-        public let original: Double?
+        /// The statistic on the original samples.
+        public let original: Double
         /// C0, C1, C2: shuffles whose statistic was above, equal to and below the original's.
         public let above: Int
         public let equal: Int
         public let below: Int
-        /// Fails when C0 + C1 ≤ 5 or C1 + C2 ≤ 5; nil when not computed.
-        public let passed: Bool?
+        /// Fails when C0 + C1 ≤ 5 or C1 + C2 ≤ 5.
+        public let passed: Bool
     }
 
     /// The independence test (§5.2.1, binary §5.2.3); nil when not run (an alphabet above 4,096 values, past the
@@ -58,7 +58,7 @@ public struct IIDTestResults: Sendable, Hashable {
     /// Whether both chi-square tests passed (a test that was not run counts as passed).
     public var chiSquarePassed: Bool { (independence?.passed ?? true) && goodnessOfFit.passed }
     /// Whether every computed permutation statistic passed.
-    public var permutationPassed: Bool { permutation.allSatisfy { $0.passed ?? true } }
+    public var permutationPassed: Bool { permutation.allSatisfy(\.passed) }
     /// Whether the samples may be treated as IID: every test passed.
     public var passed: Bool { chiSquarePassed && longestRepeatedSubstring.passed && permutationPassed }
 
@@ -80,7 +80,7 @@ public struct IIDTestResults: Sendable, Hashable {
             let fields: [String] = [
                 "\"name\":\"" + test.name + "\"", "\"original\":" + number(test.original),
                 "\"c0\":" + String(test.above), "\"c1\":" + String(test.equal), "\"c2\":" + String(test.below),
-                "\"passed\":" + (test.passed.map { String($0) } ?? "null"),
+                "\"passed\":" + String(test.passed),
             ]
             return "{" + fields.joined(separator: ",") + "}"
         }
@@ -115,7 +115,7 @@ public struct IIDTestResults: Sendable, Hashable {
         lines.append("Permutation tests (\(shuffles) shuffles):")
         lines.append("                statistic  C[i][0]  C[i][1]  C[i][2]")
         for test in permutation {
-            let mark = test.passed == false ? "*" : (test.passed == nil ? "-" : " ")
+            let mark = test.passed ? " " : "*"
             let name: String = String(repeating: " ", count: max(0, 24 - test.name.count)) + test.name + mark
             func column(_ value: Int) -> String {
                 let text = String(value)
@@ -123,8 +123,7 @@ public struct IIDTestResults: Sendable, Hashable {
             }
             lines.append(name + column(test.above) + column(test.equal) + column(test.below))
         }
-        lines.append("(* denotes failed test" + (permutation.contains { $0.passed == nil }
-            ? "; - not computed: libbz2 unavailable)" : ")"))
+        lines.append("(* denotes failed test)")
         lines.append("** \(permutationPassed ? "Passed" : "Failed") IID permutation tests")
         return lines
     }
