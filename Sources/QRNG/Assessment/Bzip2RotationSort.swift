@@ -171,9 +171,13 @@ enum CyclicRotationSort {
     }
 
     /// Sorts (key, payload) pairs by key into `sortedKeys` and `sortedPayload`: one radix pass over the keys' top
-    /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets; buckets
-    /// too large for that are sorted on their own first. Keys are left-aligned, so the top bits are the most
-    /// significant symbols.
+    /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets. Keys are
+    /// left-aligned, so the top bits are the most significant symbols.
+    ///
+    /// Buckets too large for insertion are split by further radix passes over the next bits. Keys need not spread
+    /// over the top bits: a sequence of three symbols, two of them common and one rare (the word ranks of binary
+    /// text whose block splits a word), packs two bits a symbol with one of them almost always zero, so the top 16
+    /// bits take only 256 values.
     static func sortPairs(
         keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
         sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
@@ -184,7 +188,6 @@ enum CyclicRotationSort {
         let shift = UInt64(64 - digitBits)
         bucketStarts.update(repeating: 0, count: bucketCount + 1)
         for index in 0..<count { bucketStarts[Int(keys[index] &>> shift) &+ 1] &+= 1 }
-        let largeBucket: Int32 = 32
         var largeBuckets: [Int] = []
         for bucket in 0..<bucketCount {
             if bucketStarts[bucket + 1] > largeBucket { largeBuckets.append(bucket) }
@@ -198,14 +201,21 @@ enum CyclicRotationSort {
             sortedKeys[slot] = keys[index]
             sortedPayload[slot] = payload[index]
         }
-        for bucket in largeBuckets {
-            let start = bucket == 0 ? 0 : Int(bucketStarts[bucket - 1])
-            let end = Int(bucketStarts[bucket])
-            var pairs = (start..<end).map { (key: sortedKeys[$0], value: sortedPayload[$0]) }
-            pairs.sort { $0.key < $1.key }
-            for (offset, pair) in pairs.enumerated() {
-                sortedKeys[start + offset] = pair.key
-                sortedPayload[start + offset] = pair.value
+        if !largeBuckets.isEmpty {
+            let ranges = largeBuckets.map { bucket in
+                (start: bucket == 0 ? 0 : Int(bucketStarts[bucket - 1]), end: Int(bucketStarts[bucket]))
+            }
+            let largest = ranges.reduce(0) { max($0, $1.end - $1.start) }
+            let spareKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: largest)
+            let sparePayload = UnsafeMutablePointer<UInt32>.allocate(capacity: largest)
+            defer {
+                spareKeys.deallocate()
+                sparePayload.deallocate()
+            }
+            for range in ranges {
+                splitBucket(
+                    keys: sortedKeys + range.start, payload: sortedPayload + range.start, count: range.end - range.start,
+                    sortedBits: digitBits, spareKeys: spareKeys, sparePayload: sparePayload, counts: bucketStarts)
             }
         }
         guard count > 1 else { return }
@@ -221,6 +231,47 @@ enum CyclicRotationSort {
             } while slot > 0 && sortedKeys[slot - 1] > key
             sortedKeys[slot] = key
             sortedPayload[slot] = value
+        }
+    }
+
+    /// Buckets larger than this are split further; smaller ones are left to the insertion pass.
+    private static let largeBucket: Int32 = 32
+
+    /// Sorts a bucket of pairs whose keys agree on their top `sortedBits` bits by a radix pass over the next bits,
+    /// in place (through the spare buffers), then splits the parts still too large the same way. Parts whose keys
+    /// agree on all 64 bits are done; the rest is left to the insertion pass. `counts` has room for 2^16 + 1.
+    private static func splitBucket(
+        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int, sortedBits: Int,
+        spareKeys: UnsafeMutablePointer<UInt64>, sparePayload: UnsafeMutablePointer<UInt32>,
+        counts: UnsafeMutablePointer<Int32>
+    ) {
+        guard sortedBits < 64 else { return }
+        // About one key a bucket: fewer buckets to clear than keys to place.
+        let digitBits = min(maximumDigitBits, 64 - sortedBits, Int.bitWidth - count.leadingZeroBitCount)
+        let bucketCount = 1 << digitBits
+        let shift = UInt64(64 - digitBits)
+        let drop = UInt64(sortedBits)
+        spareKeys.update(from: keys, count: count)
+        sparePayload.update(from: payload, count: count)
+        counts.update(repeating: 0, count: bucketCount + 1)
+        for index in 0..<count { counts[Int((spareKeys[index] &<< drop) &>> shift) &+ 1] &+= 1 }
+        var largeParts: [(start: Int, end: Int)] = []
+        for bucket in 0..<bucketCount {
+            let size = counts[bucket + 1]
+            counts[bucket + 1] &+= counts[bucket]
+            if size > largeBucket { largeParts.append((Int(counts[bucket]), Int(counts[bucket + 1]))) }
+        }
+        for index in 0..<count {
+            let bucket = Int((spareKeys[index] &<< drop) &>> shift)
+            let slot = Int(counts[bucket])
+            counts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
+            keys[slot] = spareKeys[index]
+            payload[slot] = sparePayload[index]
+        }
+        for part in largeParts {
+            splitBucket(
+                keys: keys + part.start, payload: payload + part.start, count: part.end - part.start,
+                sortedBits: sortedBits + digitBits, spareKeys: spareKeys, sparePayload: sparePayload, counts: counts)
         }
     }
 }

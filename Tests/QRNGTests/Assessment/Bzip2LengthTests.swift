@@ -138,3 +138,49 @@ import Testing
         Self.expectSame(almost, "zeros with a sparse one")
     }
 }
+
+/// `CyclicRotationSort` on its own: every rotation in order, checked against a direct comparison of neighbours.
+@Suite struct CyclicRotationSortTests {
+    static func rotationsInOrder(_ sequence: [UInt32], alphabetSize: Int) -> Bool {
+        let count = sequence.count
+        var order = [UInt32](repeating: 0, count: count)
+        let scratch = CyclicRotationSort.Scratch()
+        sequence.withUnsafeBufferPointer { sequence in
+            order.withUnsafeMutableBufferPointer { order in
+                CyclicRotationSort.sort(sequence, alphabetSize: alphabetSize, into: order.baseAddress!, scratch: scratch)
+            }
+        }
+        guard Set(order).count == count else { return false }
+        func notAfter(_ a: Int, _ b: Int) -> Bool {
+            for offset in 0..<count {
+                let x = sequence[(a + offset) % count]
+                let y = sequence[(b + offset) % count]
+                if x != y { return x < y }
+            }
+            return true
+        }
+        return (1..<max(count, 1)).allSatisfy { notAfter(Int(order[$0 - 1]), Int(order[$0])) }
+    }
+
+    /// Two common symbols and a rare third, as in the word ranks of binary text whose block splits a word: keys
+    /// of two bits a symbol, one bit of which is almost always zero, crowd into few top-bit buckets.
+    @Test func twoCommonSymbolsAndARareOne() {
+        var generator = Xoshiro256StarStar(seed: 40)
+        for count in [100, 5_000, 60_000] {
+            var sequence = (0..<count).map { _ in UInt32(generator.next() & 1) }
+            sequence[count / 3] = 2
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: 3), "\(count) symbols")
+        }
+    }
+
+    /// Keys that tie on many symbols: long runs, a short period, and random symbols of every alphabet size.
+    @Test func tiesAndAlphabets() {
+        var generator = Xoshiro256StarStar(seed: 41)
+        #expect(Self.rotationsInOrder((0..<20_000).map { $0 % 7 == 0 ? 1 : 0 }, alphabetSize: 2), "period 7")
+        #expect(Self.rotationsInOrder((0..<20_000).map { $0 == 12_345 ? 1 : 0 }, alphabetSize: 2), "one one")
+        for alphabet in [2, 3, 4, 5, 17, 256, 300] {
+            let sequence = (0..<10_000).map { _ in UInt32(generator.next() % UInt64(alphabet)) }
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: alphabet), "alphabet \(alphabet)")
+        }
+    }
+}
