@@ -16,7 +16,9 @@ enum CyclicRotationSort {
         private(set) var sortedKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         private(set) var ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         private(set) var payload = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
-        let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumDigitBits) + 1)
+        let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumPairDigitBits) + 1)
+        /// Per value of a key's top digit: the rank of that value among those that occur.
+        let prefixRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << maximumDigitBits)
 
         func reserve(_ count: Int) {
             guard count > capacity else { return }
@@ -37,10 +39,13 @@ enum CyclicRotationSort {
             ranks.deallocate()
             payload.deallocate()
             bucketStarts.deallocate()
+            prefixRanks.deallocate()
         }
     }
 
     static let maximumDigitBits = 16
+    /// Buckets of the two-digit radix pass (see `sort`): up to 512 prefixes squared.
+    static let maximumPairDigitBits = 18
 
     /// Writes to `order` the start of every rotation of `sequence` (symbols below `alphabetSize`), smallest first.
     static func sort(
@@ -74,9 +79,14 @@ enum CyclicRotationSort {
             keys[index] = rolling &<< UInt64(64 - keyBits)
             payload[index] = UInt32(truncatingIfNeeded: index)
         }
-        sortPairs(
-            keys: keys, payload: payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
-            bucketStarts: scratch.bucketStarts)
+        if !sortBySparsePrefixes(
+            keys: keys, count: count, symbolBits: symbolBits, symbolsPerKey: symbolsPerKey, into: order,
+            scratch: scratch)
+        {
+            sortPairs(
+                keys: keys, payload: payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
+                bucketStarts: scratch.bucketStarts)
+        }
         refineTies(
             sequence, alphabetSize: alphabetSize, order: order, sortedKeys: scratch.sortedKeys,
             sortedDepth: symbolsPerKey, ranks: scratch.ranks)
@@ -170,52 +180,100 @@ enum CyclicRotationSort {
         }
     }
 
+    /// Sorts the rotations' keys by a radix pass over two symbol-aligned prefixes, each replaced by its rank
+    /// among the prefixes that occur, when few do; returns false, sorting nothing, otherwise.
+    ///
+    /// The top 16 bits of a key can carry far less than 16 bits of information: with three symbols of which one
+    /// is rare (the word ranks of binary text whose block splits a word), each symbol takes two bits of which one is
+    /// almost always zero, so the top 16 bits take about 256 values and a one-pass radix sort leaves buckets of
+    /// thousands. Ranking the prefixes that occur packs the first two prefixes of a key into one dense digit of
+    /// about 16 bits' worth. The second prefix of rotation i is the first of rotation i + (symbols a prefix), so it
+    /// too has a rank; and ranks keep the prefixes' order, so the digit orders keys as their top bits do.
+    private static func sortBySparsePrefixes(
+        keys: UnsafePointer<UInt64>, count: Int, symbolBits: Int, symbolsPerKey: Int,
+        into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
+    ) -> Bool {
+        let prefixSymbols = maximumDigitBits / symbolBits
+        guard prefixSymbols > 0, 2 * prefixSymbols <= symbolsPerKey else { return false }
+        let prefixBits = prefixSymbols * symbolBits
+        let prefixShift = UInt64(64 - prefixBits)
+        let ranks = scratch.prefixRanks
+        ranks.update(repeating: 0, count: 1 << prefixBits)
+        for index in 0..<count { ranks[Int(keys[index] &>> prefixShift)] = 1 }
+        var distinct: UInt32 = 0
+        for prefix in 0..<(1 << prefixBits) {
+            let occurs = ranks[prefix]
+            ranks[prefix] = distinct
+            distinct &+= occurs
+        }
+        // Worth a pass only when the prefixes that occur are few next to the digit's values.
+        guard Int(distinct) * Int(distinct) <= 1 << maximumPairDigitBits, Int(distinct) * 16 <= 1 << prefixBits else {
+            return false
+        }
+        let drop = UInt64(prefixBits)
+        radixSortPairs(
+            keys: keys, payload: scratch.payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
+            bucketCount: Int(distinct * distinct), sortedBits: 2 * prefixBits, bucketStarts: scratch.bucketStarts
+        ) { key in
+            Int(ranks[Int(key &>> prefixShift)] &* distinct &+ ranks[Int((key &<< drop) &>> prefixShift)])
+        }
+        return true
+    }
+
     /// Sorts (key, payload) pairs by key into `sortedKeys` and `sortedPayload`: one radix pass over the keys' top
     /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets. Keys are
     /// left-aligned, so the top bits are the most significant symbols.
-    ///
-    /// Buckets too large for insertion are split by further radix passes over the next bits. Keys need not spread
-    /// over the top bits: a sequence of three symbols, two of them common and one rare (the word ranks of binary
-    /// text whose block splits a word), packs two bits a symbol with one of them almost always zero, so the top 16
-    /// bits take only 256 values.
     static func sortPairs(
         keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
         sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
         bucketStarts: UnsafeMutablePointer<Int32>
     ) {
         let digitBits = min(maximumDigitBits, max(4, Int.bitWidth - count.leadingZeroBitCount))
-        let bucketCount = 1 << digitBits
         let shift = UInt64(64 - digitBits)
+        radixSortPairs(
+            keys: keys, payload: payload, count: count, sortedKeys: sortedKeys, sortedPayload: sortedPayload,
+            bucketCount: 1 << digitBits, sortedBits: digitBits, bucketStarts: bucketStarts
+        ) { key in Int(key &>> shift) }
+    }
+
+    /// The radix pass of `sortPairs` by any digit that orders keys as their top `sortedBits` bits do (and tells
+    /// apart keys that differ there), with `bucketCount` values; then the insertion pass. Buckets too large for
+    /// insertion are split first by further radix passes over the next bits: keys need not spread evenly over
+    /// their top bits.
+    @inline(__always)
+    private static func radixSortPairs(
+        keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
+        sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
+        bucketCount: Int, sortedBits: Int, bucketStarts: UnsafeMutablePointer<Int32>, digit: (UInt64) -> Int
+    ) {
         bucketStarts.update(repeating: 0, count: bucketCount + 1)
-        for index in 0..<count { bucketStarts[Int(keys[index] &>> shift) &+ 1] &+= 1 }
-        var largeBuckets: [Int] = []
+        for index in 0..<count { bucketStarts[digit(keys[index]) &+ 1] &+= 1 }
+        var largeBuckets: [(start: Int, end: Int)] = []
         for bucket in 0..<bucketCount {
-            if bucketStarts[bucket + 1] > largeBucket { largeBuckets.append(bucket) }
+            let size = bucketStarts[bucket + 1]
             bucketStarts[bucket + 1] &+= bucketStarts[bucket]
+            if size > largeBucket { largeBuckets.append((Int(bucketStarts[bucket]), Int(bucketStarts[bucket + 1]))) }
         }
-        // Scatter with starts that advance; afterwards bucket b starts where b − 1's start ended up.
+        // Scatter with starts that advance.
         for index in 0..<count {
-            let bucket = Int(keys[index] &>> shift)
+            let bucket = digit(keys[index])
             let slot = Int(bucketStarts[bucket])
             bucketStarts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
             sortedKeys[slot] = keys[index]
             sortedPayload[slot] = payload[index]
         }
         if !largeBuckets.isEmpty {
-            let ranges = largeBuckets.map { bucket in
-                (start: bucket == 0 ? 0 : Int(bucketStarts[bucket - 1]), end: Int(bucketStarts[bucket]))
-            }
-            let largest = ranges.reduce(0) { max($0, $1.end - $1.start) }
+            let largest = largeBuckets.reduce(0) { max($0, $1.end - $1.start) }
             let spareKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: largest)
             let sparePayload = UnsafeMutablePointer<UInt32>.allocate(capacity: largest)
             defer {
                 spareKeys.deallocate()
                 sparePayload.deallocate()
             }
-            for range in ranges {
+            for range in largeBuckets {
                 splitBucket(
                     keys: sortedKeys + range.start, payload: sortedPayload + range.start, count: range.end - range.start,
-                    sortedBits: digitBits, spareKeys: spareKeys, sparePayload: sparePayload, counts: bucketStarts)
+                    sortedBits: sortedBits, spareKeys: spareKeys, sparePayload: sparePayload, counts: bucketStarts)
             }
         }
         guard count > 1 else { return }
