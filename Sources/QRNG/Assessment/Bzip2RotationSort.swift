@@ -44,6 +44,7 @@ enum CyclicRotationSort {
     }
 
     static let maximumDigitBits = 16
+    static let maximumFirstDigitBits = 11
     /// Buckets of the two-digit radix pass (see `sort`): up to 512 prefixes squared.
     static let maximumPairDigitBits = 18
 
@@ -223,12 +224,16 @@ enum CyclicRotationSort {
     /// Sorts (key, payload) pairs by key into `sortedKeys` and `sortedPayload`: one radix pass over the keys' top
     /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets. Keys are
     /// left-aligned, so the top bits are the most significant symbols.
+    ///
+    /// The first pass takes at most 11 bits: one pass over 16 bits scatters a block's keys over 65,536 places in
+    /// arrays larger than the cache, where 2,048 places and then a second pass within each bucket (which fits the
+    /// first-level cache) go faster.
     static func sortPairs(
         keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
         sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
         bucketStarts: UnsafeMutablePointer<Int32>
     ) {
-        let digitBits = min(maximumDigitBits, max(4, Int.bitWidth - count.leadingZeroBitCount))
+        let digitBits = min(maximumFirstDigitBits, max(4, Int.bitWidth - count.leadingZeroBitCount))
         let shift = UInt64(64 - digitBits)
         radixSortPairs(
             keys: keys, payload: payload, count: count, sortedKeys: sortedKeys, sortedPayload: sortedPayload,
