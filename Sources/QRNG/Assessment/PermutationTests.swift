@@ -352,12 +352,14 @@ struct StatisticContext {
     }
 
     func excursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {
-        var sum = 0.0
+        // The running sum is a whole number below 2^53, so summing in integers gives the same doubles as summing
+        // in doubles, without a floating-point addition's latency between one sample and the next.
+        var sum = 0
         var largest = 0.0
         for i in 0..<raw.count {
-            sum += Double(raw[i])
-            let deviation = abs(sum - Double(i + 1) * rawMean)
-            if deviation > largest { largest = deviation }
+            sum &+= Int(raw[i])
+            let deviation = abs(Double(sum) - Double(i &+ 1) * rawMean)
+            largest = deviation > largest ? deviation : largest
         }
         return largest
     }
@@ -410,17 +412,26 @@ struct StatisticContext {
         return (Double(sum) / Double(count), maximum)
     }
 
+    /// Counted in arithmetic, without a branch (matches are too irregular to predict) or a comparison, which the
+    /// compiler otherwise turns back into a branch; the loop is then vectorised.
     func periodicity(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> Int {
         guard s.count > lag else { return 0 }
+        let base = s.baseAddress!
         var matches = 0
-        for i in 0..<(s.count - lag) where s[i] == s[i + lag] { matches += 1 }
+        for i in 0..<(s.count - lag) {
+            // 1 exactly when the two are equal: their difference minus one wraps to the top bit only from zero.
+            let difference = UInt32(base[i] ^ base[i &+ lag])
+            matches &+= Int((difference &- 1) >> 31)
+        }
         return matches
     }
 
     func covariance(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> UInt64 {
         guard s.count > lag else { return 0 }
+        let base = s.baseAddress!
         var sum: UInt64 = 0
-        for i in 0..<(s.count - lag) { sum &+= UInt64(s[i]) * UInt64(s[i + lag]) }
+        // Products of 16-bit values fit 32 bits.
+        for i in 0..<(s.count - lag) { sum &+= UInt64(UInt32(base[i]) &* UInt32(base[i &+ lag])) }
         return sum
     }
 
