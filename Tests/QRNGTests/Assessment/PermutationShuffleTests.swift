@@ -22,6 +22,21 @@ import Testing
         #expect(chiSquare < 80, "chi-square \(chiSquare)")
     }
 
+    /// Bytes are shuffled with the same draws as 16-bit samples, so a seed gives the same arrangement either way.
+    @Test func bytesGetTheSamePermutationAsSamples() {
+        for count in [0, 1, 2, 3, 1000] {
+            var samples = (0..<count).map { UInt16($0 % 256) }
+            var bytes = samples.map { UInt8($0) }
+            var generator = Xoshiro256StarStar(seed: 8)
+            PermutationTests.shuffle(&samples, using: &generator)
+            generator = Xoshiro256StarStar(seed: 8)
+            PermutationTests.shuffle(&bytes, using: &generator)
+            var widened = [UInt16](repeating: 0, count: count)
+            PermutationTests.widen(bytes, into: &widened)
+            #expect(widened == samples, "\(count) samples")
+        }
+    }
+
     @Test func pairedArraysGetTheSamePermutation() {
         var generator = Xoshiro256StarStar(seed: 6)
         for count in [0, 1, 2, 3, 1000] {
