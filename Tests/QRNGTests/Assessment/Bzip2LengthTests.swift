@@ -126,6 +126,14 @@ import Testing
         Self.expectSame(Self.randomBytes(200_000, seed: 16), "random bytes")
     }
 
+    /// More distinct words in a block than 16-bit identifiers hold (about 95,000 of 100,000 six-digit words in one
+    /// block of size 9), and a few hundred (8-bit samples, 256 words and one split across the block's end).
+    @Test(.enabled(if: Bzip2.isAvailable)) func identifierWidths() {
+        Self.expectSame(
+            Self.decimalText(Self.randomSamples(100_000, below: 1_000_000, seed: 19)), blockSize: 9, "many words")
+        Self.expectSame(Self.decimalText(Self.randomSamples(150_000, below: 256, seed: 20)), "8-bit words")
+    }
+
     /// Repeats that make many rotations share long prefixes, up to identical rotations.
     @Test(.enabled(if: Bzip2.isAvailable)) func repetitiveBlocks() {
         Self.expectSame(Array(repeating: Array("0 1 ".utf8), count: 20_000).flatMap { $0 }, "period 4")
