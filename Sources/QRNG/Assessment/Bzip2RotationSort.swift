@@ -59,6 +59,7 @@ enum CyclicRotationSort {
             return
         }
         scratch.reserve(count)
+        if sortAroundUniqueSymbol(sequence, alphabetSize: alphabetSize, into: order, scratch: scratch) { return }
         let symbolBits = Int.bitWidth - (alphabetSize - 1).leadingZeroBitCount
         let symbolsPerKey = 64 / symbolBits
         let keyBits = symbolsPerKey * symbolBits
@@ -93,17 +94,147 @@ enum CyclicRotationSort {
             sortedDepth: symbolsPerKey, ranks: scratch.ranks)
     }
 
+    /// Sorts the rotations with keys one bit a symbol narrower, when one symbol occurs exactly once and the others
+    /// fit in the narrower symbols; returns false, sorting nothing, otherwise.
+    ///
+    /// Binary text's word ranks are such a case whenever the block splits a word: the two words "0" and "1" and
+    /// once the split word (or the empty word between two separators at the block's ends), which would otherwise
+    /// make every symbol two bits with one of them nearly always zero.
+    ///
+    /// Read from just after the unique symbol u, the sequence is T = (the others) u. Comparing two rotations, one
+    /// of them meets u first, where the other has another symbol, so the comparison is decided there at the
+    /// latest. The rotations whose key window holds no u ("main", all but the last few) get keys of the other
+    /// symbols, renumbered without u (order kept), and are sorted as usual. The few whose window reaches u are
+    /// sorted among themselves by direct comparison, and each is placed among the main ones after those whose
+    /// symbols, up to u's offset, come before its own followed by u. Those placed rotations never tie with any
+    /// other, so the doubling leaves them where they are.
+    private static func sortAroundUniqueSymbol(
+        _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, into order: UnsafeMutablePointer<UInt32>,
+        scratch: Scratch
+    ) -> Bool {
+        let count = sequence.count
+        // Only when leaving a symbol out narrows the symbols: 2^k + 1 of them (k ≥ 1).
+        let others = alphabetSize - 1
+        guard others >= 2, others & (others - 1) == 0, count >= 256 else { return false }
+        var occurrences = [Int32](repeating: 0, count: alphabetSize)
+        for index in 0..<count { occurrences[Int(sequence[index])] &+= 1 }
+        guard let unique = occurrences.firstIndex(of: 1) else { return false }
+        var uniquePosition = 0
+        while sequence[uniquePosition] != UInt32(unique) { uniquePosition += 1 }
+
+        let symbolBits = Int.bitWidth - (others - 1).leadingZeroBitCount
+        let symbolsPerKey = 64 / symbolBits
+        let keyBits = symbolsPerKey * symbolBits
+        let shiftIn = UInt64(symbolBits)
+        let window: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
+        // T[j] = sequence[(uniquePosition + 1 + j) mod count], renumbered; T[count − 1] is u.
+        let start = uniquePosition + 1
+        @inline(__always) func original(_ j: Int) -> Int {
+            let index = start + j
+            return index >= count ? index - count : index
+        }
+        @inline(__always) func renumbered(_ j: Int) -> UInt64 {
+            let symbol = Int(sequence[original(j)])
+            return UInt64(symbol < unique ? symbol : symbol - 1)
+        }
+        // Main rotations: j ≤ count − 1 − symbolsPerKey, their windows within T[0 ..< count − 1].
+        let mainCount = count - symbolsPerKey
+        let keys = scratch.keys
+        let payload = scratch.payload
+        var rolling: UInt64 = 0
+        for j in 0..<(symbolsPerKey - 1) { rolling = rolling << shiftIn | renumbered(j) }
+        for j in 0..<mainCount {
+            rolling = (rolling << shiftIn | renumbered(j + symbolsPerKey - 1)) & window
+            keys[j] = rolling &<< UInt64(64 - keyBits)
+            payload[j] = UInt32(truncatingIfNeeded: original(j))
+        }
+        let sortedKeys = scratch.sortedKeys
+        sortPairs(
+            keys: keys, payload: payload, count: mainCount, sortedKeys: sortedKeys, sortedPayload: order,
+            bucketStarts: scratch.bucketStarts)
+
+        // The rest, in order, each with the number of main rotations before it.
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            var x = a
+            var y = b
+            for _ in 0..<count {
+                let left = sequence[x]
+                let right = sequence[y]
+                if left != right { return left < right }
+                x = x + 1 == count ? 0 : x + 1
+                y = y + 1 == count ? 0 : y + 1
+            }
+            return false
+        }
+        let placed = (mainCount..<count).map { original($0) }.sorted(by: precedes)
+        let placedBefore = placed.map { rotation -> Int in
+            // u's offset in this rotation, and the renumbered symbols before it.
+            let offset = (uniquePosition - rotation + count) % count
+            var prefix: UInt64 = 0
+            for step in 0..<offset {
+                let symbol = Int(sequence[(rotation + step) % count])
+                prefix = prefix << shiftIn | UInt64(symbol < unique ? symbol : symbol - 1)
+            }
+            // Main keys before it: those whose first `offset` symbols come before the prefix, or equal it and are
+            // followed by a symbol below u (renumbered symbols below u are the symbols below u).
+            let prefixShift = UInt64(64 - offset * symbolBits)
+            let nextShift = UInt64(64 - symbolBits)
+            let offsetBits = UInt64(offset * symbolBits)
+            func before(_ key: UInt64) -> Bool {
+                let head = offset == 0 ? 0 : key &>> prefixShift
+                if head != prefix { return head < prefix }
+                return Int((key &<< offsetBits) &>> nextShift) < unique
+            }
+            var low = 0
+            var high = mainCount
+            while low < high {
+                let middle = (low + high) / 2
+                if before(sortedKeys[middle]) { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        // Merge from the back, in place.
+        var main = mainCount - 1
+        var target = count - 1
+        var singletons: [Int] = []
+        for index in placed.indices.reversed() {
+            while main >= 0 && main >= placedBefore[index] {
+                order[target] = order[main]
+                sortedKeys[target] = sortedKeys[main]
+                main -= 1
+                target -= 1
+            }
+            order[target] = UInt32(truncatingIfNeeded: placed[index])
+            sortedKeys[target] = 0
+            singletons.append(target)
+            target -= 1
+        }
+        refineTies(
+            sequence, alphabetSize: alphabetSize, order: order, sortedKeys: sortedKeys, sortedDepth: symbolsPerKey,
+            ranks: scratch.ranks, singletons: singletons.reversed())
+        return true
+    }
+
     /// Larsson–Sadakane doubling over the groups of rotations whose keys tie.
     private static func refineTies(
         _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, order: UnsafeMutablePointer<UInt32>,
-        sortedKeys: UnsafePointer<UInt64>, sortedDepth: Int, ranks: UnsafeMutablePointer<UInt32>
+        sortedKeys: UnsafePointer<UInt64>, sortedDepth: Int, ranks: UnsafeMutablePointer<UInt32>,
+        singletons: [Int] = []
     ) {
         let count = sequence.count
         var groups: [(start: Int, end: Int)] = []
         var start = 0
+        // Positions in `singletons` (ascending) are in place whatever their keys, and end any group before them.
+        var nextSingleton = 0
         while start < count {
             var end = start + 1
-            while end < count && sortedKeys[end] == sortedKeys[start] { end += 1 }
+            if nextSingleton < singletons.count && singletons[nextSingleton] == start {
+                nextSingleton += 1
+                start = end
+                continue
+            }
+            let limit = nextSingleton < singletons.count ? singletons[nextSingleton] : count
+            while end < limit && sortedKeys[end] == sortedKeys[start] { end += 1 }
             if end - start > 1 { groups.append((start, end)) }
             start = end
         }

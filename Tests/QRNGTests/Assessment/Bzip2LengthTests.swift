@@ -181,6 +181,24 @@ import Testing
         }
     }
 
+    /// A symbol that occurs once, below, between or above the others, anywhere in the sequence, among random or
+    /// periodic symbols (whose keys tie until the doubling separates them): sorted with narrower keys around it.
+    @Test func aSymbolThatOccursOnce() {
+        var generator = Xoshiro256StarStar(seed: 42)
+        for (alphabet, unique) in [(3, 0), (3, 1), (3, 2), (5, 2), (5, 4), (257, 0), (257, 100), (257, 256)] {
+            for position in [0, 1, 777, 2_998, 2_999] {
+                let others = (0..<alphabet).filter { $0 != unique }
+                var random = (0..<3_000).map { _ in UInt32(others[Int(generator.next() % UInt64(others.count))]) }
+                random[position] = UInt32(unique)
+                #expect(Self.rotationsInOrder(random, alphabetSize: alphabet), "random, \(unique) of \(alphabet) at \(position)")
+                var periodic = (0..<3_000).map { UInt32(others[$0 % 3 == 0 ? 0 : others.count - 1]) }
+                periodic[position] = UInt32(unique)
+                #expect(
+                    Self.rotationsInOrder(periodic, alphabetSize: alphabet), "periodic, \(unique) of \(alphabet) at \(position)")
+            }
+        }
+    }
+
     /// Keys that tie on many symbols: long runs, a short period, and random symbols of every alphabet size.
     @Test func tiesAndAlphabets() {
         var generator = Xoshiro256StarStar(seed: 41)
