@@ -116,9 +116,21 @@ enum CyclicRotationSort {
         // Only when leaving a symbol out narrows the symbols: 2^k + 1 of them (k ≥ 1).
         let others = alphabetSize - 1
         guard others >= 2, others & (others - 1) == 0, count >= 256 else { return false }
-        var occurrences = [Int32](repeating: 0, count: alphabetSize)
-        for index in 0..<count { occurrences[Int(sequence[index])] &+= 1 }
-        guard let unique = occurrences.firstIndex(of: 1) else { return false }
+        // Counted in two interleaved tables, so that a symbol met twice in a row (most of them, with few symbols)
+        // does not wait on its own count.
+        let unique = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * alphabetSize) { counts -> Int? in
+            counts.initialize(repeating: 0)
+            let table = counts.baseAddress!
+            var index = 0
+            while index + 2 <= count {
+                table[Int(sequence[index])] &+= 1
+                table[alphabetSize &+ Int(sequence[index &+ 1])] &+= 1
+                index &+= 2
+            }
+            if index < count { table[Int(sequence[index])] &+= 1 }
+            return (0..<alphabetSize).first { table[$0] &+ table[alphabetSize &+ $0] == 1 }
+        }
+        guard let unique else { return false }
         var uniquePosition = 0
         while sequence[uniquePosition] != UInt32(unique) { uniquePosition += 1 }
 
@@ -133,20 +145,29 @@ enum CyclicRotationSort {
             let index = start + j
             return index >= count ? index - count : index
         }
-        @inline(__always) func renumbered(_ j: Int) -> UInt64 {
-            let symbol = Int(sequence[original(j)])
-            return UInt64(symbol < unique ? symbol : symbol - 1)
+        // T without u, written out (in the ranks' buffer, free until the doubling) in two straight runs.
+        let text = scratch.ranks
+        var written = 0
+        for range in [start..<count, 0..<uniquePosition] {
+            for index in range {
+                let symbol = sequence[index]
+                text[written] = symbol &- (symbol > UInt32(unique) ? 1 : 0)
+                written &+= 1
+            }
         }
         // Main rotations: j ≤ count − 1 − symbolsPerKey, their windows within T[0 ..< count − 1].
         let mainCount = count - symbolsPerKey
         let keys = scratch.keys
         let payload = scratch.payload
         var rolling: UInt64 = 0
-        for j in 0..<(symbolsPerKey - 1) { rolling = rolling << shiftIn | renumbered(j) }
+        for j in 0..<(symbolsPerKey - 1) { rolling = rolling &<< shiftIn | UInt64(text[j]) }
+        var rotation = start == count ? 0 : start
         for j in 0..<mainCount {
-            rolling = (rolling << shiftIn | renumbered(j + symbolsPerKey - 1)) & window
+            rolling = (rolling &<< shiftIn | UInt64(text[j &+ symbolsPerKey &- 1])) & window
             keys[j] = rolling &<< UInt64(64 - keyBits)
-            payload[j] = UInt32(truncatingIfNeeded: original(j))
+            payload[j] = UInt32(truncatingIfNeeded: rotation)
+            rotation &+= 1
+            if rotation == count { rotation = 0 }
         }
         let sortedKeys = scratch.sortedKeys
         sortPairs(
