@@ -82,8 +82,8 @@ enum CyclicRotationSort {
             payload[index] = UInt32(truncatingIfNeeded: index)
         }
         if !sortBySparsePrefixes(
-            keys: keys, count: count, symbolBits: symbolBits, symbolsPerKey: symbolsPerKey, into: order,
-            scratch: scratch)
+            keys: keys, count: count, alphabetSize: alphabetSize, symbolBits: symbolBits, symbolsPerKey: symbolsPerKey,
+            into: order, scratch: scratch)
         {
             sortPairs(
                 keys: keys, payload: payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
@@ -343,11 +343,15 @@ enum CyclicRotationSort {
     /// about 16 bits' worth. The second prefix of rotation i is the first of rotation i + (symbols a prefix), so it
     /// too has a rank; and ranks keep the prefixes' order, so the digit orders keys as their top bits do.
     private static func sortBySparsePrefixes(
-        keys: UnsafePointer<UInt64>, count: Int, symbolBits: Int, symbolsPerKey: Int,
+        keys: UnsafePointer<UInt64>, count: Int, alphabetSize: Int, symbolBits: Int, symbolsPerKey: Int,
         into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
     ) -> Bool {
         let prefixSymbols = maximumDigitBits / symbolBits
-        guard prefixSymbols > 0, 2 * prefixSymbols <= symbolsPerKey else { return false }
+        // Prefixes of one symbol, or symbols that fill most of their codes, leave the top bits dense: don't spend a
+        // pass over the keys finding that out.
+        guard prefixSymbols > 1, 2 * prefixSymbols <= symbolsPerKey, 4 * alphabetSize <= 3 << symbolBits else {
+            return false
+        }
         let prefixBits = prefixSymbols * symbolBits
         let prefixShift = UInt64(64 - prefixBits)
         let ranks = scratch.prefixRanks

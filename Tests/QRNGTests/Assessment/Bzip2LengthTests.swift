@@ -178,6 +178,9 @@ import Testing
             var sequence = (0..<count).map { _ in UInt32(generator.next() & 1) }
             sequence[count / 3] = 2
             #expect(Self.rotationsInOrder(sequence, alphabetSize: 3), "\(count) symbols")
+            // Twice: not unique, so sorted by the ranks of the prefixes that occur.
+            sequence[count / 2] = 2
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: 3), "\(count) symbols, the rare one twice")
         }
     }
 
