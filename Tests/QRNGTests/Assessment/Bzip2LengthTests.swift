@@ -213,3 +213,35 @@ import Testing
         }
     }
 }
+
+/// The move-to-front paths against the plain list walk.
+@Suite struct MoveToFrontTests {
+    @Test func everyPathAgrees() {
+        var generator = Xoshiro256StarStar(seed: 43)
+        for symbolCount in [1, 2, 3, 11, 16] {
+            for count in [1, 7, 63, 64, 65, 1_000, 4_099] {
+                let symbols = (0..<symbolCount).map { UInt8(3 * $0 + 1) }
+                // Runs and skewed choices, so that lists differ from one segment to the next.
+                var column: [UInt8] = []
+                while column.count < count {
+                    let symbol = symbols[Int(generator.next() % UInt64(symbolCount)) * Int(generator.next() & 1)]
+                    column.append(contentsOf: repeatElement(symbol, count: 1 + Int(generator.next() % 4)))
+                }
+                column.removeLast(column.count - count)
+                let used = Array(Set(column)).sorted()
+                var expected = [UInt8](repeating: 0, count: count)
+                var packed = expected
+                var vector = expected
+                column.withUnsafeBufferPointer { column in
+                    used.withUnsafeBufferPointer { used in
+                        MoveToFront.listPositions(of: column, symbols: used, into: &expected)
+                        MoveToFront.packedPositions(of: column, symbols: used, into: &packed)
+                        if MoveToFront.hasAVX2 { MoveToFront.vectorPositions(of: column, symbols: used, into: &vector) }
+                    }
+                }
+                #expect(packed == expected, "packed, \(symbolCount) symbols, \(count) bytes")
+                if MoveToFront.hasAVX2 { #expect(vector == expected, "vector, \(symbolCount) symbols, \(count) bytes") }
+            }
+        }
+    }
+}
