@@ -35,9 +35,18 @@ enum PermutationTests {
         if k == 2 {
             median = 0.5
         } else {
-            var sorted = symbols
-            sorted.sort()
-            median = n & 1 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2]) + Double(sorted[n / 2 - 1])) / 2.0
+            // The middle order statistics from a histogram of the symbols (all below k), not a sort.
+            var counts = [Int](repeating: 0, count: max(k, Int(symbols.max() ?? 0) + 1))
+            for symbol in symbols { counts[Int(symbol)] += 1 }
+            func orderStatistic(_ rank: Int) -> Double {
+                var seen = 0
+                for (symbol, count) in counts.enumerated() {
+                    seen += count
+                    if seen > rank { return Double(symbol) }
+                }
+                return 0
+            }
+            median = n & 1 == 1 ? orderStatistic(n / 2) : (orderStatistic(n / 2) + orderStatistic(n / 2 - 1)) / 2.0
         }
         let context = StatisticContext(alphabetSize: k, rawMean: rawMean, median: median)
         var active = [Bool](repeating: true, count: names.count)
