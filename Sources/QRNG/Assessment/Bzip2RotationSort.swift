@@ -44,7 +44,7 @@ enum CyclicRotationSort {
     }
 
     static let maximumDigitBits = 16
-    static let maximumFirstDigitBits = 11
+    static let maximumFirstDigitBits = 8
     /// Buckets of the two-digit radix pass (see `sort`): up to 512 prefixes squared.
     static let maximumPairDigitBits = 18
 
@@ -381,9 +381,9 @@ enum CyclicRotationSort {
     /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets. Keys are
     /// left-aligned, so the top bits are the most significant symbols.
     ///
-    /// The first pass takes at most 11 bits: one pass over 16 bits scatters a block's keys over 65,536 places in
-    /// arrays larger than the cache, where 2,048 places and then a second pass within each bucket (which fits the
-    /// first-level cache) go faster.
+    /// The first pass takes at most 8 bits: one pass over 16 bits scatters a block's keys over 65,536 places in
+    /// arrays larger than the cache, where 256 places (whose current lines all fit the first-level cache) and then
+    /// a second pass within each bucket (which fits it too) go faster.
     static func sortPairs(
         keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
         sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
