@@ -258,18 +258,30 @@ final class Bzip2BlockSorter {
         lastByte.withUnsafeBufferPointer { lastByte in
         slotInfo.withUnsafeBufferPointer { slotInfo in
             bucketStarts.withUnsafeMutableBufferPointer { cursors in
-                func scatter<Identifier: FixedWidthInteger & UnsignedInteger>(_ identifiers: UnsafePointer<Identifier>) {
+                @inline(__always) func scatter<Identifier: FixedWidthInteger & UnsignedInteger>(
+                    _ identifiers: UnsafePointer<Identifier>, stride: Int
+                ) {
                     for rank in 0..<separatorCount {
                         let next = Int(order[rank])
                         let word = Int(identifiers[next == 0 ? separatorCount - 1 : next - 1])
-                        let slots = word * stride
-                        for slot in slots..<(slots + stride) {
+                        let slots = word &* stride
+                        for slot in slots..<(slots &+ stride) {
                             let info = slotInfo[slot]
                             let bucket = Int(info >> 9)
                             output[cursors[bucket]] = UInt8(truncatingIfNeeded: info)
                             cursors[bucket] &+= Int(info >> 8 & 1)
                         }
-                        output[emptyHeadStart + rank] = lastByte[word]
+                        output[emptyHeadStart &+ rank] = lastByte[word]
+                    }
+                }
+                // The common word lengths get a loop of their own, unrolled with a constant stride.
+                func scatter<Identifier: FixedWidthInteger & UnsignedInteger>(_ identifiers: UnsafePointer<Identifier>) {
+                    switch stride {
+                    case 1: scatter(identifiers, stride: 1)
+                    case 2: scatter(identifiers, stride: 2)
+                    case 3: scatter(identifiers, stride: 3)
+                    case 4: scatter(identifiers, stride: 4)
+                    default: scatter(identifiers, stride: stride)
                     }
                 }
                 if distinct <= 1 << 8 {
