@@ -479,23 +479,35 @@ enum MoveToFront {
         }
     }
 
-    /// The list before `column[start]`, front first.
-    static func initialList(before start: Int, in column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>)
-        -> [UInt8]
-    {
+    /// The lists before each of `starts` (ascending), front first. The list at a start is the bytes met since the
+    /// start before it, most recent first, then the rest of the list there in its order: so each backward scan
+    /// stops at the start before it, and a byte absent from a long stretch (the column of decimal text has no
+    /// separator among the rotations that start with one) costs one stretch, not everything before it.
+    static func initialLists(
+        before starts: [Int], in column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>
+    ) -> [[UInt8]] {
+        var lists: [[UInt8]] = []
+        var previousStart = 0
+        var previous = Array(symbols)
         var seen = [Bool](repeating: false, count: 256)
-        var list: [UInt8] = []
-        var index = start
-        while index > 0 && list.count < symbols.count {
-            index -= 1
-            let byte = column[index]
-            if !seen[Int(byte)] {
-                seen[Int(byte)] = true
-                list.append(byte)
+        for start in starts {
+            var list: [UInt8] = []
+            var index = start
+            while index > previousStart && list.count < symbols.count {
+                index -= 1
+                let byte = column[index]
+                if !seen[Int(byte)] {
+                    seen[Int(byte)] = true
+                    list.append(byte)
+                }
             }
+            for symbol in previous where !seen[Int(symbol)] { list.append(symbol) }
+            for symbol in list { seen[Int(symbol)] = false }
+            lists.append(list)
+            previous = list
+            previousStart = start
         }
-        for symbol in symbols where !seen[Int(symbol)] { list.append(symbol) }
-        return list
+        return lists
     }
 
     static let hasAVX2 = qrng_cpu_has_avx2()
@@ -509,8 +521,9 @@ enum MoveToFront {
         let segments = 8
         let length = column.count / segments
         var lists = [UInt8](repeating: 0, count: 16 * segments)
+        let initial = initialLists(before: (0..<segments).map { $0 * length }, in: column, symbols: symbols)
         for segment in 0..<segments {
-            let list = initialList(before: segment * length, in: column, symbols: symbols)
+            let list = initial[segment]
             // Entries past the alphabet repeat its first: never the first match.
             for index in 0..<16 { lists[16 * segment + index] = index < list.count ? list[index] : list[0] }
         }
@@ -542,10 +555,11 @@ enum MoveToFront {
             return UInt8(truncatingIfNeeded: position)
         }
         let quarter = count / 4
-        var list0 = packed(initialList(before: 0, in: column, symbols: symbols))
-        var list1 = packed(initialList(before: quarter, in: column, symbols: symbols))
-        var list2 = packed(initialList(before: 2 * quarter, in: column, symbols: symbols))
-        var list3 = packed(initialList(before: 3 * quarter, in: column, symbols: symbols))
+        let initial = initialLists(before: [0, quarter, 2 * quarter, 3 * quarter], in: column, symbols: symbols)
+        var list0 = packed(initial[0])
+        var list1 = packed(initial[1])
+        var list2 = packed(initial[2])
+        var list3 = packed(initial[3])
         let bytes = column.baseAddress!
         number.withUnsafeBufferPointer { number in
             for offset in 0..<quarter {
