@@ -105,7 +105,38 @@ struct Bzip2EntropyCoder {
             }
         }
         spread.withUnsafeBufferPointer { spread in
-            for index in 0..<count {
+            var index = 0
+            // Eight positions at a time where they are all zero (the run grows by eight) or all nonzero (after the
+            // pending run's digits, each value is the position plus one, eight bytes in one add): long stretches of
+            // the column are one or the other. Values of a byte only: positions then stay below 255.
+            if !wide {
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+                let source = UnsafeRawPointer(positions)
+                while index &+ 8 <= count {
+                    let chunk = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    if chunk == 0 {
+                        run &+= 8
+                        index &+= 8
+                        continue
+                    }
+                    // The top bit of each zero byte, exactly.
+                    let zeroBytes = ~(((chunk & low7) &+ low7) | chunk | low7)
+                    if zeroBytes == 0 {
+                        if run > 0 {
+                            writeDigits(run)
+                            run = 0
+                        }
+                        raw.storeBytes(of: chunk &+ ones, toByteOffset: written, as: UInt64.self)
+                        written &+= 8
+                        index &+= 8
+                        continue
+                    }
+                    for offset in index..<(index &+ 8) { step(offset) }
+                    index &+= 8
+                }
+            }
+            @inline(__always) func step(_ index: Int) {
                 let position = Int(positions[index])
                 let code = run &+ 1
                 let digits = 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
@@ -118,7 +149,7 @@ struct Bzip2EntropyCoder {
                     } else {
                         run &+= 1
                     }
-                    continue
+                    return
                 }
                 if wide {
                     raw.storeBytes(of: spread[code & 15], toByteOffset: 2 &* written, as: UInt64.self)
@@ -130,6 +161,10 @@ struct Bzip2EntropyCoder {
                 let keep = 0 &- (position != 0 ? 1 : 0)  // all ones when the position ends the run
                 written &+= (digits &+ 1) & keep
                 run = (run &+ 1) & ~keep
+            }
+            while index < count {
+                step(index)
+                index &+= 1
             }
         }
         if run > 0 { writeDigits(run) }
