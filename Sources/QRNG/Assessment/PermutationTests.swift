@@ -309,6 +309,8 @@ struct StatisticContext {
     let alphabetSize: Int
     let rawMean: Double
     let median: Double
+    /// The compression statistic's buffers, kept from one shuffle to the next.
+    let compressionWorkspace = CompressionWorkspace()
 
     func statistics(_ symbols: [UInt16], _ raw: [UInt16], active: [Bool]) -> [Double] {
         var values = [Double](repeating: -1, count: PermutationTests.names.count)
@@ -478,8 +480,7 @@ struct StatisticContext {
     func compression(_ raw: UnsafeBufferPointer<UInt16>) -> Int {
         // Each value's digits and the space after it, packed little-endian in a word: written eight bytes at a
         // time, the text advances by the digit count plus one. Values run up to 65,535, five digits.
-        let text = UnsafeMutablePointer<UInt8>.allocate(capacity: raw.count * 6 + 8)
-        defer { text.deallocate() }
+        let text = compressionWorkspace.text(capacity: raw.count * 6 + 8)
         var length = 0
         Self.decimalWords.withUnsafeBufferPointer { words in
             for value in raw {
@@ -490,7 +491,8 @@ struct StatisticContext {
         }
         // No space after the last value.
         if length > 0 { length -= 1 }
-        return Bzip2Length.compressedLength(of: UnsafeBufferPointer(start: text, count: length), blockSize100k: 5)
+        return Bzip2Length.compressedLength(
+            of: UnsafeBufferPointer(start: text, count: length), workspace: compressionWorkspace.bzip2)
     }
 
     /// For each 16-bit value: its decimal digits and a space in the low bytes (little-endian), their count in the
@@ -501,4 +503,25 @@ struct StatisticContext {
         for (index, character) in characters.enumerated() { word |= UInt64(character) << (8 * index) }
         return word | UInt64(characters.count) << 56
     }
+}
+
+/// Buffers for the compression statistic (§5.1.11): the samples' text and bzip2's, allocated on first use and
+/// kept, so that the shuffles after the first touch no new memory.
+final class CompressionWorkspace {
+    private var textBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 0)
+    private var textCapacity = 0
+    /// At block size 5, as the reference tool calls libbz2.
+    private(set) lazy var bzip2 = Bzip2Length.Workspace(blockSize100k: 5)
+
+    /// Room for `capacity` bytes of text (its contents are not kept).
+    func text(capacity: Int) -> UnsafeMutablePointer<UInt8> {
+        if capacity > textCapacity {
+            textBuffer.deallocate()
+            textBuffer = .allocate(capacity: capacity)
+            textCapacity = capacity
+        }
+        return textBuffer
+    }
+
+    deinit { textBuffer.deallocate() }
 }
