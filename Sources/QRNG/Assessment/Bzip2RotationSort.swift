@@ -131,8 +131,10 @@ enum CyclicRotationSort {
             return (0..<alphabetSize).first { table[$0] &+ table[alphabetSize &+ $0] == 1 }
         }
         guard let unique else { return false }
-        var uniquePosition = 0
-        while sequence[uniquePosition] != UInt32(unique) { uniquePosition += 1 }
+        // Searched from the end: in a block's word ranks the unique word is the one split by the block's end,
+        // which comes last.
+        var uniquePosition = count - 1
+        while sequence[uniquePosition] != UInt32(unique) { uniquePosition -= 1 }
 
         let symbolBits = Int.bitWidth - (others - 1).leadingZeroBitCount
         let symbolsPerKey = 64 / symbolBits
