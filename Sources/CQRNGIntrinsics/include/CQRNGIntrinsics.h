@@ -50,4 +50,10 @@ void qrng_mask_below_u16_avx2(const uint16_t *values, size_t count, uint16_t thr
 /// other bits of the words written; reads values[0...count]. Call only when qrng_cpu_has_avx2().
 void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t *masks);
 
+/// Move-to-front positions of the `count` bytes of `column`, at most 16 distinct, in eight segments advanced in step:
+/// segment k < 7 is bytes k·(count / 8) ..< (k + 1)·(count / 8), and segment 7 runs on to the end. Segment k's list
+/// starts as lists[16k ..< 16k + 16], front first, every byte of the segment among its first entries (the entries
+/// after the alphabet are never matched first). Writes each byte's position in its list to `positions`, then moves
+/// the byte to the front. Call only when qrng_cpu_has_avx2().
+void qrng_mtf_positions_avx2(const uint8_t *column, size_t count, const uint8_t *lists, uint8_t *positions);
 #endif

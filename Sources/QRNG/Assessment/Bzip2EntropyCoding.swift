@@ -1,3 +1,5 @@
+internal import CQRNGIntrinsics
+
 /// bzip2's back end for one block (compress.c's `generateMTFValues` and `sendMTFValues`, huffman.c's
 /// `BZ2_hbMakeCodeLengths`), counted rather than written: the number of bits from the symbol map to the last code.
 ///
@@ -103,7 +105,38 @@ struct Bzip2EntropyCoder {
             }
         }
         spread.withUnsafeBufferPointer { spread in
-            for index in 0..<count {
+            var index = 0
+            // Eight positions at a time where they are all zero (the run grows by eight) or all nonzero (after the
+            // pending run's digits, each value is the position plus one, eight bytes in one add): long stretches of
+            // the column are one or the other. Values of a byte only: positions then stay below 255.
+            if !wide {
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+                let source = UnsafeRawPointer(positions)
+                while index &+ 8 <= count {
+                    let chunk = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    if chunk == 0 {
+                        run &+= 8
+                        index &+= 8
+                        continue
+                    }
+                    // The top bit of each zero byte, exactly.
+                    let zeroBytes = ~(((chunk & low7) &+ low7) | chunk | low7)
+                    if zeroBytes == 0 {
+                        if run > 0 {
+                            writeDigits(run)
+                            run = 0
+                        }
+                        raw.storeBytes(of: chunk &+ ones, toByteOffset: written, as: UInt64.self)
+                        written &+= 8
+                        index &+= 8
+                        continue
+                    }
+                    for offset in index..<(index &+ 8) { step(offset) }
+                    index &+= 8
+                }
+            }
+            @inline(__always) func step(_ index: Int) {
                 let position = Int(positions[index])
                 let code = run &+ 1
                 let digits = 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
@@ -116,7 +149,7 @@ struct Bzip2EntropyCoder {
                     } else {
                         run &+= 1
                     }
-                    continue
+                    return
                 }
                 if wide {
                     raw.storeBytes(of: spread[code & 15], toByteOffset: 2 &* written, as: UInt64.self)
@@ -128,6 +161,10 @@ struct Bzip2EntropyCoder {
                 let keep = 0 &- (position != 0 ? 1 : 0)  // all ones when the position ends the run
                 written &+= (digits &+ 1) & keep
                 run = (run &+ 1) & ~keep
+            }
+            while index < count {
+                step(index)
+                index &+= 1
             }
         }
         if run > 0 { writeDigits(run) }
@@ -459,7 +496,8 @@ struct Bzip2EntropyCoder {
 /// most recent use, then those never used in their first order — so the column is cut into four segments whose
 /// starting lists are read off backwards from each cut, and the four are advanced in step. With at most 16
 /// symbols the list is sixteen 4-bit symbol numbers in one word, and a step is a nibble compare by bit tricks, a
-/// trailing-zero count and two masks, with no branch.
+/// trailing-zero count and two masks, with no branch; with AVX2 it is sixteen bytes of a vector instead, a step
+/// takes half the instructions, and eight segments go in step (`qrng_mtf_positions_avx2`).
 enum MoveToFront {
     /// Writes the position of each byte of `column` in the list that starts as `symbols` (ascending, every
     /// byte of `column` among them) and moves each byte to the front as it is met.
@@ -467,33 +505,67 @@ enum MoveToFront {
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>
     ) {
-        if symbols.count <= 16 {
+        if symbols.count <= 16 && column.count >= 64 && hasAVX2 {
+            vectorPositions(of: column, symbols: symbols, into: positions)
+        } else if symbols.count <= 16 {
             packedPositions(of: column, symbols: symbols, into: positions)
         } else {
             listPositions(of: column, symbols: symbols, into: positions)
         }
     }
 
-    /// The list before `column[start]`, front first.
-    static func initialList(before start: Int, in column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>)
-        -> [UInt8]
-    {
+    /// The lists before each of `starts` (ascending), front first. The list at a start is the bytes met since the
+    /// start before it, most recent first, then the rest of the list there in its order: so each backward scan
+    /// stops at the start before it, and a byte absent from a long stretch (the column of decimal text has no
+    /// separator among the rotations that start with one) costs one stretch, not everything before it.
+    static func initialLists(
+        before starts: [Int], in column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>
+    ) -> [[UInt8]] {
+        var lists: [[UInt8]] = []
+        var previousStart = 0
+        var previous = Array(symbols)
         var seen = [Bool](repeating: false, count: 256)
-        var list: [UInt8] = []
-        var index = start
-        while index > 0 && list.count < symbols.count {
-            index -= 1
-            let byte = column[index]
-            if !seen[Int(byte)] {
-                seen[Int(byte)] = true
-                list.append(byte)
+        for start in starts {
+            var list: [UInt8] = []
+            var index = start
+            while index > previousStart && list.count < symbols.count {
+                index -= 1
+                let byte = column[index]
+                if !seen[Int(byte)] {
+                    seen[Int(byte)] = true
+                    list.append(byte)
+                }
             }
+            for symbol in previous where !seen[Int(symbol)] { list.append(symbol) }
+            for symbol in list { seen[Int(symbol)] = false }
+            lists.append(list)
+            previous = list
+            previousStart = start
         }
-        for symbol in symbols where !seen[Int(symbol)] { list.append(symbol) }
-        return list
+        return lists
     }
 
-    private static func packedPositions(
+    static let hasAVX2 = qrng_cpu_has_avx2()
+
+    /// The positions by the AVX2 kernel, which keeps the list as a vector of bytes and takes eight segments in
+    /// step (at most 16 symbols; call only when `hasAVX2`).
+    static func vectorPositions(
+        of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
+        into positions: UnsafeMutablePointer<UInt8>
+    ) {
+        let segments = 8
+        let length = column.count / segments
+        var lists = [UInt8](repeating: 0, count: 16 * segments)
+        let initial = initialLists(before: (0..<segments).map { $0 * length }, in: column, symbols: symbols)
+        for segment in 0..<segments {
+            let list = initial[segment]
+            // Entries past the alphabet repeat its first: never the first match.
+            for index in 0..<16 { lists[16 * segment + index] = index < list.count ? list[index] : list[0] }
+        }
+        qrng_mtf_positions_avx2(column.baseAddress!, column.count, lists, positions)
+    }
+
+    static func packedPositions(
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>
     ) {
@@ -518,10 +590,11 @@ enum MoveToFront {
             return UInt8(truncatingIfNeeded: position)
         }
         let quarter = count / 4
-        var list0 = packed(initialList(before: 0, in: column, symbols: symbols))
-        var list1 = packed(initialList(before: quarter, in: column, symbols: symbols))
-        var list2 = packed(initialList(before: 2 * quarter, in: column, symbols: symbols))
-        var list3 = packed(initialList(before: 3 * quarter, in: column, symbols: symbols))
+        let initial = initialLists(before: [0, quarter, 2 * quarter, 3 * quarter], in: column, symbols: symbols)
+        var list0 = packed(initial[0])
+        var list1 = packed(initial[1])
+        var list2 = packed(initial[2])
+        var list3 = packed(initial[3])
         let bytes = column.baseAddress!
         number.withUnsafeBufferPointer { number in
             for offset in 0..<quarter {
@@ -535,7 +608,7 @@ enum MoveToFront {
     }
 
     /// The plain list walk, for alphabets of more than 16 symbols.
-    private static func listPositions(
+    static func listPositions(
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>
     ) {

@@ -20,23 +20,47 @@ enum Bzip2Length {
     /// is pending: the program, which feeds libbz2 in pieces, then writes that run as a block of its own, where
     /// one call with all the input adds it to the full block.
     static func compressedLength(of data: UnsafeBufferPointer<UInt8>, blockSize100k: Int = 5) -> Int {
-        precondition((1...9).contains(blockSize100k), "bzip2's block size runs from 1 to 9 (×100k)")
-        let blockLimit = 100_000 * blockSize100k - 19
-        // A full block can pass the limit by one run (5 bytes) and the final flush (5 more).
-        let blockCapacity = blockLimit + 10
-        let block = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity + Bzip2BlockSorter.readPadding)
-        block.initialize(repeating: 0, count: blockCapacity + Bzip2BlockSorter.readPadding)
-        let lastColumn = UnsafeMutablePointer<UInt8>.allocate(capacity: blockCapacity + 1)
-        defer {
+        compressedLength(of: data, workspace: Workspace(blockSize100k: blockSize100k))
+    }
+
+    /// Buffers for one block size, for calls one after another (the permutation tests make one per shuffle):
+    /// fresh ones every call cost page faults on megabytes of new memory each time.
+    final class Workspace {
+        let blockSize100k: Int
+        let blockLimit: Int
+        fileprivate let block: UnsafeMutablePointer<UInt8>
+        fileprivate let lastColumn: UnsafeMutablePointer<UInt8>
+        fileprivate let sorter: Bzip2BlockSorter
+        fileprivate let coder: Bzip2EntropyCoder
+
+        init(blockSize100k: Int) {
+            precondition((1...9).contains(blockSize100k), "bzip2's block size runs from 1 to 9 (×100k)")
+            self.blockSize100k = blockSize100k
+            blockLimit = 100_000 * blockSize100k - 19
+            // A full block can pass the limit by one run (5 bytes) and the final flush (5 more).
+            let blockCapacity = blockLimit + 10
+            block = .allocate(capacity: blockCapacity + Bzip2BlockSorter.readPadding)
+            block.initialize(repeating: 0, count: blockCapacity + Bzip2BlockSorter.readPadding)
+            lastColumn = .allocate(capacity: blockCapacity + 1)
+            sorter = Bzip2BlockSorter(blockCapacity: blockCapacity)
+            coder = Bzip2EntropyCoder(blockCapacity: blockCapacity)
+        }
+
+        deinit {
             block.deallocate()
             lastColumn.deallocate()
+            coder.deallocate()
         }
-        let sorter = Bzip2BlockSorter(blockCapacity: blockCapacity)
-        let coder = Bzip2EntropyCoder(blockCapacity: blockCapacity)
-        defer { coder.deallocate() }
+    }
 
+    /// `compressedLength(of:blockSize100k:)` at the workspace's block size, in its buffers.
+    static func compressedLength(of data: UnsafeBufferPointer<UInt8>, workspace: Workspace) -> Int {
+        let block = workspace.block
+        let lastColumn = workspace.lastColumn
+        let sorter = workspace.sorter
+        let coder = workspace.coder
         var bits = streamHeaderBits
-        forEachBlock(of: data, limit: blockLimit, into: block) { blockCount in
+        forEachBlock(of: data, limit: workspace.blockLimit, into: block) { blockCount in
             let filled = UnsafeBufferPointer(start: block, count: blockCount)
             let histogram = byteHistogram(filled)
             let inUse = histogram.map { $0 > 0 }

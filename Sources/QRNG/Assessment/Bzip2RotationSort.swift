@@ -16,7 +16,9 @@ enum CyclicRotationSort {
         private(set) var sortedKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
         private(set) var ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         private(set) var payload = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
-        let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumDigitBits) + 1)
+        let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumPairDigitBits) + 1)
+        /// Per value of a key's top digit: the rank of that value among those that occur.
+        let prefixRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << maximumDigitBits)
 
         func reserve(_ count: Int) {
             guard count > capacity else { return }
@@ -37,10 +39,14 @@ enum CyclicRotationSort {
             ranks.deallocate()
             payload.deallocate()
             bucketStarts.deallocate()
+            prefixRanks.deallocate()
         }
     }
 
     static let maximumDigitBits = 16
+    static let maximumFirstDigitBits = 8
+    /// Buckets of the two-digit radix pass (see `sort`): up to 512 prefixes squared.
+    static let maximumPairDigitBits = 18
 
     /// Writes to `order` the start of every rotation of `sequence` (symbols below `alphabetSize`), smallest first.
     static func sort(
@@ -53,6 +59,7 @@ enum CyclicRotationSort {
             return
         }
         scratch.reserve(count)
+        if sortAroundUniqueSymbol(sequence, alphabetSize: alphabetSize, into: order, scratch: scratch) { return }
         let symbolBits = Int.bitWidth - (alphabetSize - 1).leadingZeroBitCount
         let symbolsPerKey = 64 / symbolBits
         let keyBits = symbolsPerKey * symbolBits
@@ -74,25 +81,183 @@ enum CyclicRotationSort {
             keys[index] = rolling &<< UInt64(64 - keyBits)
             payload[index] = UInt32(truncatingIfNeeded: index)
         }
-        sortPairs(
-            keys: keys, payload: payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
-            bucketStarts: scratch.bucketStarts)
+        if !sortBySparsePrefixes(
+            keys: keys, count: count, alphabetSize: alphabetSize, symbolBits: symbolBits, symbolsPerKey: symbolsPerKey,
+            into: order, scratch: scratch)
+        {
+            sortPairs(
+                keys: keys, payload: payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
+                bucketStarts: scratch.bucketStarts)
+        }
         refineTies(
             sequence, alphabetSize: alphabetSize, order: order, sortedKeys: scratch.sortedKeys,
             sortedDepth: symbolsPerKey, ranks: scratch.ranks)
     }
 
+    /// Sorts the rotations with keys one bit a symbol narrower, when one symbol occurs exactly once and the others
+    /// fit in the narrower symbols; returns false, sorting nothing, otherwise.
+    ///
+    /// Binary text's word ranks are such a case whenever the block splits a word: the two words "0" and "1" and
+    /// once the split word (or the empty word between two separators at the block's ends), which would otherwise
+    /// make every symbol two bits with one of them nearly always zero.
+    ///
+    /// Read from just after the unique symbol u, the sequence is T = (the others) u. Comparing two rotations, one
+    /// of them meets u first, where the other has another symbol, so the comparison is decided there at the
+    /// latest. The rotations whose key window holds no u ("main", all but the last few) get keys of the other
+    /// symbols, renumbered without u (order kept), and are sorted as usual. The few whose window reaches u are
+    /// sorted among themselves by direct comparison, and each is placed among the main ones after those whose
+    /// symbols, up to u's offset, come before its own followed by u. Those placed rotations never tie with any
+    /// other, so the doubling leaves them where they are.
+    private static func sortAroundUniqueSymbol(
+        _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, into order: UnsafeMutablePointer<UInt32>,
+        scratch: Scratch
+    ) -> Bool {
+        let count = sequence.count
+        // Only when leaving a symbol out narrows the symbols: 2^k + 1 of them (k ≥ 1).
+        let others = alphabetSize - 1
+        guard others >= 2, others & (others - 1) == 0, count >= 256 else { return false }
+        // Counted in two interleaved tables, so that a symbol met twice in a row (most of them, with few symbols)
+        // does not wait on its own count.
+        let unique = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * alphabetSize) { counts -> Int? in
+            counts.initialize(repeating: 0)
+            let table = counts.baseAddress!
+            var index = 0
+            while index + 2 <= count {
+                table[Int(sequence[index])] &+= 1
+                table[alphabetSize &+ Int(sequence[index &+ 1])] &+= 1
+                index &+= 2
+            }
+            if index < count { table[Int(sequence[index])] &+= 1 }
+            return (0..<alphabetSize).first { table[$0] &+ table[alphabetSize &+ $0] == 1 }
+        }
+        guard let unique else { return false }
+        // Searched from the end: in a block's word ranks the unique word is the one split by the block's end,
+        // which comes last.
+        var uniquePosition = count - 1
+        while sequence[uniquePosition] != UInt32(unique) { uniquePosition -= 1 }
+
+        let symbolBits = Int.bitWidth - (others - 1).leadingZeroBitCount
+        let symbolsPerKey = 64 / symbolBits
+        let keyBits = symbolsPerKey * symbolBits
+        let shiftIn = UInt64(symbolBits)
+        let window: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
+        // T[j] = sequence[(uniquePosition + 1 + j) mod count], renumbered; T[count − 1] is u.
+        let start = uniquePosition + 1
+        @inline(__always) func original(_ j: Int) -> Int {
+            let index = start + j
+            return index >= count ? index - count : index
+        }
+        // T without u, written out (in the ranks' buffer, free until the doubling) in two straight runs.
+        let text = scratch.ranks
+        var written = 0
+        for range in [start..<count, 0..<uniquePosition] {
+            for index in range {
+                let symbol = sequence[index]
+                text[written] = symbol &- (symbol > UInt32(unique) ? 1 : 0)
+                written &+= 1
+            }
+        }
+        // Main rotations: j ≤ count − 1 − symbolsPerKey, their windows within T[0 ..< count − 1].
+        let mainCount = count - symbolsPerKey
+        let keys = scratch.keys
+        let payload = scratch.payload
+        var rolling: UInt64 = 0
+        for j in 0..<(symbolsPerKey - 1) { rolling = rolling &<< shiftIn | UInt64(text[j]) }
+        var rotation = start == count ? 0 : start
+        for j in 0..<mainCount {
+            rolling = (rolling &<< shiftIn | UInt64(text[j &+ symbolsPerKey &- 1])) & window
+            keys[j] = rolling &<< UInt64(64 - keyBits)
+            payload[j] = UInt32(truncatingIfNeeded: rotation)
+            rotation &+= 1
+            if rotation == count { rotation = 0 }
+        }
+        let sortedKeys = scratch.sortedKeys
+        sortPairs(
+            keys: keys, payload: payload, count: mainCount, sortedKeys: sortedKeys, sortedPayload: order,
+            bucketStarts: scratch.bucketStarts)
+
+        // The rest, in order, each with the number of main rotations before it.
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            var x = a
+            var y = b
+            for _ in 0..<count {
+                let left = sequence[x]
+                let right = sequence[y]
+                if left != right { return left < right }
+                x = x + 1 == count ? 0 : x + 1
+                y = y + 1 == count ? 0 : y + 1
+            }
+            return false
+        }
+        let placed = (mainCount..<count).map { original($0) }.sorted(by: precedes)
+        let placedBefore = placed.map { rotation -> Int in
+            // u's offset in this rotation, and the renumbered symbols before it.
+            let offset = (uniquePosition - rotation + count) % count
+            var prefix: UInt64 = 0
+            for step in 0..<offset {
+                let symbol = Int(sequence[(rotation + step) % count])
+                prefix = prefix << shiftIn | UInt64(symbol < unique ? symbol : symbol - 1)
+            }
+            // Main keys before it: those whose first `offset` symbols come before the prefix, or equal it and are
+            // followed by a symbol below u (renumbered symbols below u are the symbols below u).
+            let prefixShift = UInt64(64 - offset * symbolBits)
+            let nextShift = UInt64(64 - symbolBits)
+            let offsetBits = UInt64(offset * symbolBits)
+            func before(_ key: UInt64) -> Bool {
+                let head = offset == 0 ? 0 : key &>> prefixShift
+                if head != prefix { return head < prefix }
+                return Int((key &<< offsetBits) &>> nextShift) < unique
+            }
+            var low = 0
+            var high = mainCount
+            while low < high {
+                let middle = (low + high) / 2
+                if before(sortedKeys[middle]) { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        // Merge from the back, in place.
+        var main = mainCount - 1
+        var target = count - 1
+        var singletons: [Int] = []
+        for index in placed.indices.reversed() {
+            while main >= 0 && main >= placedBefore[index] {
+                order[target] = order[main]
+                sortedKeys[target] = sortedKeys[main]
+                main -= 1
+                target -= 1
+            }
+            order[target] = UInt32(truncatingIfNeeded: placed[index])
+            sortedKeys[target] = 0
+            singletons.append(target)
+            target -= 1
+        }
+        refineTies(
+            sequence, alphabetSize: alphabetSize, order: order, sortedKeys: sortedKeys, sortedDepth: symbolsPerKey,
+            ranks: scratch.ranks, singletons: singletons.reversed())
+        return true
+    }
+
     /// Larsson–Sadakane doubling over the groups of rotations whose keys tie.
     private static func refineTies(
         _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, order: UnsafeMutablePointer<UInt32>,
-        sortedKeys: UnsafePointer<UInt64>, sortedDepth: Int, ranks: UnsafeMutablePointer<UInt32>
+        sortedKeys: UnsafePointer<UInt64>, sortedDepth: Int, ranks: UnsafeMutablePointer<UInt32>,
+        singletons: [Int] = []
     ) {
         let count = sequence.count
         var groups: [(start: Int, end: Int)] = []
         var start = 0
+        // Positions in `singletons` (ascending) are in place whatever their keys, and end any group before them.
+        var nextSingleton = 0
         while start < count {
             var end = start + 1
-            while end < count && sortedKeys[end] == sortedKeys[start] { end += 1 }
+            if nextSingleton < singletons.count && singletons[nextSingleton] == start {
+                nextSingleton += 1
+                start = end
+                continue
+            }
+            let limit = nextSingleton < singletons.count ? singletons[nextSingleton] : count
+            while end < limit && sortedKeys[end] == sortedKeys[start] { end += 1 }
             if end - start > 1 { groups.append((start, end)) }
             start = end
         }
@@ -170,42 +335,108 @@ enum CyclicRotationSort {
         }
     }
 
+    /// Sorts the rotations' keys by a radix pass over two symbol-aligned prefixes, each replaced by its rank
+    /// among the prefixes that occur, when few do; returns false, sorting nothing, otherwise.
+    ///
+    /// The top 16 bits of a key can carry far less than 16 bits of information: with three symbols of which one
+    /// is rare (the word ranks of binary text whose block splits a word), each symbol takes two bits of which one is
+    /// almost always zero, so the top 16 bits take about 256 values and a one-pass radix sort leaves buckets of
+    /// thousands. Ranking the prefixes that occur packs the first two prefixes of a key into one dense digit of
+    /// about 16 bits' worth. The second prefix of rotation i is the first of rotation i + (symbols a prefix), so it
+    /// too has a rank; and ranks keep the prefixes' order, so the digit orders keys as their top bits do.
+    private static func sortBySparsePrefixes(
+        keys: UnsafePointer<UInt64>, count: Int, alphabetSize: Int, symbolBits: Int, symbolsPerKey: Int,
+        into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
+    ) -> Bool {
+        let prefixSymbols = maximumDigitBits / symbolBits
+        // Prefixes of one symbol, or symbols that fill most of their codes, leave the top bits dense: don't spend a
+        // pass over the keys finding that out.
+        guard prefixSymbols > 1, 2 * prefixSymbols <= symbolsPerKey, 4 * alphabetSize <= 3 << symbolBits else {
+            return false
+        }
+        let prefixBits = prefixSymbols * symbolBits
+        let prefixShift = UInt64(64 - prefixBits)
+        let ranks = scratch.prefixRanks
+        ranks.update(repeating: 0, count: 1 << prefixBits)
+        for index in 0..<count { ranks[Int(keys[index] &>> prefixShift)] = 1 }
+        var distinct: UInt32 = 0
+        for prefix in 0..<(1 << prefixBits) {
+            let occurs = ranks[prefix]
+            ranks[prefix] = distinct
+            distinct &+= occurs
+        }
+        // Worth a pass only when the prefixes that occur are few next to the digit's values.
+        guard Int(distinct) * Int(distinct) <= 1 << maximumPairDigitBits, Int(distinct) * 16 <= 1 << prefixBits else {
+            return false
+        }
+        let drop = UInt64(prefixBits)
+        radixSortPairs(
+            keys: keys, payload: scratch.payload, count: count, sortedKeys: scratch.sortedKeys, sortedPayload: order,
+            bucketCount: Int(distinct * distinct), sortedBits: 2 * prefixBits, bucketStarts: scratch.bucketStarts
+        ) { key in
+            Int(ranks[Int(key &>> prefixShift)] &* distinct &+ ranks[Int((key &<< drop) &>> prefixShift)])
+        }
+        return true
+    }
+
     /// Sorts (key, payload) pairs by key into `sortedKeys` and `sortedPayload`: one radix pass over the keys' top
-    /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets; buckets
-    /// too large for that are sorted on their own first. Keys are left-aligned, so the top bits are the most
-    /// significant symbols.
+    /// bits, then one insertion pass over everything, which only moves keys within their (small) buckets. Keys are
+    /// left-aligned, so the top bits are the most significant symbols.
+    ///
+    /// The first pass takes at most 8 bits: one pass over 16 bits scatters a block's keys over 65,536 places in
+    /// arrays larger than the cache, where 256 places (whose current lines all fit the first-level cache) and then
+    /// a second pass within each bucket (which fits it too) go faster.
     static func sortPairs(
         keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
         sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
         bucketStarts: UnsafeMutablePointer<Int32>
     ) {
-        let digitBits = min(maximumDigitBits, max(4, Int.bitWidth - count.leadingZeroBitCount))
-        let bucketCount = 1 << digitBits
+        let digitBits = min(maximumFirstDigitBits, max(4, Int.bitWidth - count.leadingZeroBitCount))
         let shift = UInt64(64 - digitBits)
+        radixSortPairs(
+            keys: keys, payload: payload, count: count, sortedKeys: sortedKeys, sortedPayload: sortedPayload,
+            bucketCount: 1 << digitBits, sortedBits: digitBits, bucketStarts: bucketStarts
+        ) { key in Int(key &>> shift) }
+    }
+
+    /// The radix pass of `sortPairs` by any digit that orders keys as their top `sortedBits` bits do (and tells
+    /// apart keys that differ there), with `bucketCount` values; then the insertion pass. Buckets too large for
+    /// insertion are split first by further radix passes over the next bits: keys need not spread evenly over
+    /// their top bits.
+    @inline(__always)
+    private static func radixSortPairs(
+        keys: UnsafePointer<UInt64>, payload: UnsafePointer<UInt32>, count: Int,
+        sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
+        bucketCount: Int, sortedBits: Int, bucketStarts: UnsafeMutablePointer<Int32>, digit: (UInt64) -> Int
+    ) {
         bucketStarts.update(repeating: 0, count: bucketCount + 1)
-        for index in 0..<count { bucketStarts[Int(keys[index] &>> shift) &+ 1] &+= 1 }
-        let largeBucket: Int32 = 32
-        var largeBuckets: [Int] = []
+        for index in 0..<count { bucketStarts[digit(keys[index]) &+ 1] &+= 1 }
+        var largeBuckets: [(start: Int, end: Int)] = []
         for bucket in 0..<bucketCount {
-            if bucketStarts[bucket + 1] > largeBucket { largeBuckets.append(bucket) }
+            let size = bucketStarts[bucket + 1]
             bucketStarts[bucket + 1] &+= bucketStarts[bucket]
+            if size > largeBucket { largeBuckets.append((Int(bucketStarts[bucket]), Int(bucketStarts[bucket + 1]))) }
         }
-        // Scatter with starts that advance; afterwards bucket b starts where b − 1's start ended up.
+        // Scatter with starts that advance.
         for index in 0..<count {
-            let bucket = Int(keys[index] &>> shift)
+            let bucket = digit(keys[index])
             let slot = Int(bucketStarts[bucket])
             bucketStarts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
             sortedKeys[slot] = keys[index]
             sortedPayload[slot] = payload[index]
         }
-        for bucket in largeBuckets {
-            let start = bucket == 0 ? 0 : Int(bucketStarts[bucket - 1])
-            let end = Int(bucketStarts[bucket])
-            var pairs = (start..<end).map { (key: sortedKeys[$0], value: sortedPayload[$0]) }
-            pairs.sort { $0.key < $1.key }
-            for (offset, pair) in pairs.enumerated() {
-                sortedKeys[start + offset] = pair.key
-                sortedPayload[start + offset] = pair.value
+        if !largeBuckets.isEmpty {
+            let largest = largeBuckets.reduce(0) { max($0, $1.end - $1.start) }
+            let spareKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: largest)
+            let sparePayload = UnsafeMutablePointer<UInt32>.allocate(capacity: largest)
+            defer {
+                spareKeys.deallocate()
+                sparePayload.deallocate()
+            }
+            for range in largeBuckets {
+                splitBucket(
+                    keys: sortedKeys + range.start, payload: sortedPayload + range.start, count: range.end - range.start,
+                    sortedBits: sortedBits, spareKeys: spareKeys, sparePayload: sparePayload, counts: bucketStarts)
             }
         }
         guard count > 1 else { return }
@@ -221,6 +452,47 @@ enum CyclicRotationSort {
             } while slot > 0 && sortedKeys[slot - 1] > key
             sortedKeys[slot] = key
             sortedPayload[slot] = value
+        }
+    }
+
+    /// Buckets larger than this are split further; smaller ones are left to the insertion pass.
+    private static let largeBucket: Int32 = 32
+
+    /// Sorts a bucket of pairs whose keys agree on their top `sortedBits` bits by a radix pass over the next bits,
+    /// in place (through the spare buffers), then splits the parts still too large the same way. Parts whose keys
+    /// agree on all 64 bits are done; the rest is left to the insertion pass. `counts` has room for 2^16 + 1.
+    private static func splitBucket(
+        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int, sortedBits: Int,
+        spareKeys: UnsafeMutablePointer<UInt64>, sparePayload: UnsafeMutablePointer<UInt32>,
+        counts: UnsafeMutablePointer<Int32>
+    ) {
+        guard sortedBits < 64 else { return }
+        // About one key a bucket: fewer buckets to clear than keys to place.
+        let digitBits = min(maximumDigitBits, 64 - sortedBits, Int.bitWidth - count.leadingZeroBitCount)
+        let bucketCount = 1 << digitBits
+        let shift = UInt64(64 - digitBits)
+        let drop = UInt64(sortedBits)
+        spareKeys.update(from: keys, count: count)
+        sparePayload.update(from: payload, count: count)
+        counts.update(repeating: 0, count: bucketCount + 1)
+        for index in 0..<count { counts[Int((spareKeys[index] &<< drop) &>> shift) &+ 1] &+= 1 }
+        var largeParts: [(start: Int, end: Int)] = []
+        for bucket in 0..<bucketCount {
+            let size = counts[bucket + 1]
+            counts[bucket + 1] &+= counts[bucket]
+            if size > largeBucket { largeParts.append((Int(counts[bucket]), Int(counts[bucket + 1]))) }
+        }
+        for index in 0..<count {
+            let bucket = Int((spareKeys[index] &<< drop) &>> shift)
+            let slot = Int(counts[bucket])
+            counts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
+            keys[slot] = spareKeys[index]
+            payload[slot] = sparePayload[index]
+        }
+        for part in largeParts {
+            splitBucket(
+                keys: keys + part.start, payload: payload + part.start, count: part.end - part.start,
+                sortedBits: sortedBits + digitBits, spareKeys: spareKeys, sparePayload: sparePayload, counts: counts)
         }
     }
 }

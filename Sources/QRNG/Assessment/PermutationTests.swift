@@ -35,9 +35,18 @@ enum PermutationTests {
         if k == 2 {
             median = 0.5
         } else {
-            var sorted = symbols
-            sorted.sort()
-            median = n & 1 == 1 ? Double(sorted[n / 2]) : (Double(sorted[n / 2]) + Double(sorted[n / 2 - 1])) / 2.0
+            // The middle order statistics from a histogram of the symbols (all below k), not a sort.
+            var counts = [Int](repeating: 0, count: max(k, Int(symbols.max() ?? 0) + 1))
+            for symbol in symbols { counts[Int(symbol)] += 1 }
+            func orderStatistic(_ rank: Int) -> Double {
+                var seen = 0
+                for (symbol, count) in counts.enumerated() {
+                    seen += count
+                    if seen > rank { return Double(symbol) }
+                }
+                return 0
+            }
+            median = n & 1 == 1 ? orderStatistic(n / 2) : (orderStatistic(n / 2) + orderStatistic(n / 2 - 1)) / 2.0
         }
         let context = StatisticContext(alphabetSize: k, rawMean: rawMean, median: median)
         var active = [Bool](repeating: true, count: names.count)
@@ -49,9 +58,21 @@ enum PermutationTests {
         let sameArrays = symbols == raw
         var shuffledSymbols = symbols
         var shuffledRaw = sameArrays ? [] : raw
+        // Binary samples are a multiset of ones and zeros: any uniformly random arrangement of it will do, and one
+        // can be drawn without moving elements about.
+        var binaryShuffler = sameArrays && k == 2 ? BinaryShuffler(symbols) : nil
+        // Samples that fit a byte are shuffled as bytes, half the memory for the shuffle's scattered swaps, with
+        // the same draws and so the same permutation.
+        var narrowSymbols = sameArrays && binaryShuffler == nil && !symbols.contains { $0 > UInt8.max }
+            ? symbols.map { UInt8(truncatingIfNeeded: $0) } : nil
         var shuffles = 0
         while shuffles < maximumShuffles && active.contains(true) {
-            if sameArrays {
+            if binaryShuffler != nil {
+                binaryShuffler!.shuffle(&shuffledSymbols, using: &generator)
+            } else if narrowSymbols != nil {
+                shuffle(&narrowSymbols!, using: &generator)
+                widen(narrowSymbols!, into: &shuffledSymbols)
+            } else if sameArrays {
                 shuffle(&shuffledSymbols, using: &generator)
             } else {
                 shuffle(&shuffledSymbols, &shuffledRaw, using: &generator)
@@ -82,6 +103,20 @@ enum PermutationTests {
         a.withUnsafeMutableBufferPointer { a in permute(a, nil, using: &generator) }
     }
 
+    /// Fisher–Yates on bytes, with the same draws as on 16-bit samples.
+    static func shuffle<G: RandomNumberGenerator>(_ a: inout [UInt8], using generator: inout G) {
+        a.withUnsafeMutableBufferPointer { a in permute(a, nil, using: &generator) }
+    }
+
+    /// Each byte as a 16-bit sample; `wide` has as many elements as `narrow`.
+    static func widen(_ narrow: [UInt8], into wide: inout [UInt16]) {
+        narrow.withUnsafeBufferPointer { narrow in
+            wide.withUnsafeMutableBufferPointer { wide in
+                for index in 0..<narrow.count { wide[index] = UInt16(narrow[index]) }
+            }
+        }
+    }
+
     /// Shuffles `a` and `b` with the same permutation.
     static func shuffle<G: RandomNumberGenerator>(_ a: inout [UInt16], _ b: inout [UInt16], using generator: inout G) {
         precondition(a.count == b.count, "arrays shuffled together have one length")
@@ -94,8 +129,8 @@ enum PermutationTests {
     /// step of the loop. (Carrying a spare half from one draw to the next instead made every draw wait on the
     /// spare's state and cost over twice as much.)
     @inline(__always)
-    private static func permute<G: RandomNumberGenerator>(
-        _ a: UnsafeMutableBufferPointer<UInt16>, _ b: UnsafeMutableBufferPointer<UInt16>?, using generator: inout G
+    private static func permute<Element, G: RandomNumberGenerator>(
+        _ a: UnsafeMutableBufferPointer<Element>, _ b: UnsafeMutableBufferPointer<UInt16>?, using generator: inout G
     ) {
         @inline(__always) func swapBoth(_ i: Int, _ j: Int) {
             a.swapAt(i, j)
@@ -144,11 +179,138 @@ enum PermutationTests {
     }
 }
 
+/// Uniformly random arrangements of a fixed multiset of zeros and ones, drawn as bits.
+///
+/// Each draw starts from independent random bits, each a one with probability p (a dyadic fraction near the
+/// proportion of ones wanted, or 0 when ones are rare), and then turns uniformly chosen ones into zeros, or zeros
+/// into ones, until the count is right. Every step treats all positions alike, so the arrangement's distribution
+/// is unchanged by any permutation of the positions; as every arrangement with the right count is a permutation
+/// of any other, they are all equally likely, whatever p is. p only decides how many corrections there are:
+/// about the standard deviation of a binomial when p matches, a few hundred for a million samples.
+struct BinaryShuffler {
+    let count: Int
+    /// How many samples are the less common value, and which value that is.
+    let minority: Int
+    let minorityValue: UInt16
+    /// The minority's bits are a one with probability `numerator` / 2^`precision` (no random bits when 0).
+    let precision: Int
+    let numerator: UInt64
+    private var bits: [UInt64]
+
+    /// A shuffler for arrangements of `samples`, which are all 0 or 1.
+    init(_ samples: [UInt16]) {
+        count = samples.count
+        var ones = 0
+        for sample in samples { ones &+= Int(sample) }
+        minorityValue = 2 * ones <= count ? 1 : 0
+        minority = min(ones, count - ones)
+        bits = [UInt64](repeating: 0, count: (count + 63) / 64)
+        if 64 * minority <= count {
+            // Few enough to place one at a time.
+            precision = 0
+            numerator = 0
+        } else {
+            // The coarsest fraction within 1/128 of the minority's proportion (64ths always are).
+            let proportion = Double(minority) / Double(count)
+            var chosen = (precision: 6, numerator: UInt64((proportion * 64).rounded()))
+            for precision in 1..<6 {
+                let scale = Double(1 << precision)
+                let numerator = (proportion * scale).rounded()
+                if abs(numerator / scale - proportion) <= 1.0 / 128 && numerator > 0 {
+                    chosen = (precision, UInt64(numerator))
+                    break
+                }
+            }
+            (precision, numerator) = chosen
+        }
+    }
+
+    /// Writes a uniformly random arrangement of the multiset to `samples`, which must have `count` elements.
+    mutating func shuffle<G: RandomNumberGenerator>(_ samples: inout [UInt16], using generator: inout G) {
+        precondition(samples.count == count, "the shuffler was made for another number of samples")
+        guard minority > 0 else { return }
+        let count = count
+        let minority = minority
+        let precision = precision
+        let numerator = numerator
+        bits.withUnsafeMutableBufferPointer { bits in
+            var set = 0
+            if precision == 0 {
+                bits.update(repeating: 0)
+            } else {
+                for index in bits.indices {
+                    // Bit by bit, whether the random number (one fresh word per binary digit, least significant
+                    // first) is below the numerator.
+                    var below: UInt64 = 0
+                    for digit in 0..<precision {
+                        let word = generator.next()
+                        below = numerator >> UInt64(digit) & 1 == 1 ? below | word : below & word
+                    }
+                    bits[index] = below
+                }
+                let tail = count & 63
+                if tail != 0 { bits[bits.count - 1] &= (1 << UInt64(tail)) - 1 }
+                for word in bits { set &+= word.nonzeroBitCount }
+            }
+            // Corrections at uniformly random positions: each one that lands on a bit of the right kind flips it.
+            while set != minority {
+                let position = PermutationTests.bounded(count - 1, using: &generator)
+                let mask: UInt64 = 1 << UInt64(position & 63)
+                let isSet = bits[position >> 6] & mask != 0
+                if isSet == (set > minority) {
+                    bits[position >> 6] ^= mask
+                    set += isSet ? -1 : 1
+                }
+            }
+        }
+        Self.expand(bits, into: &samples, one: minorityValue)
+    }
+
+    /// Each bit as a sample: `one` where it is set, the other value where it is clear.
+    private static func expand(_ bits: [UInt64], into samples: inout [UInt16], one: UInt16) {
+        let flip: UInt64 = one == 1 ? 0 : 0x0001_0001_0001_0001
+        byteSpread.withUnsafeBufferPointer { spread in
+            bits.withUnsafeBufferPointer { bits in
+                samples.withUnsafeMutableBufferPointer { samples in
+                    let count = samples.count
+                    let raw = UnsafeMutableRawPointer(samples.baseAddress!)
+                    // Whole bytes of bits: each spreads to eight samples, two words of four.
+                    let wholeBytes = count / 8
+                    for byteIndex in 0..<wholeBytes {
+                        let byte = Int(truncatingIfNeeded: bits[byteIndex >> 3] >> UInt64(8 * (byteIndex & 7))) & 0xff
+                        raw.storeBytes(
+                            of: (spread[2 * byte] ^ flip).littleEndian, toByteOffset: 16 * byteIndex, as: UInt64.self)
+                        raw.storeBytes(
+                            of: (spread[2 * byte + 1] ^ flip).littleEndian, toByteOffset: 16 * byteIndex + 8,
+                            as: UInt64.self)
+                    }
+                    for position in (8 * wholeBytes)..<count {
+                        let bit = UInt16(truncatingIfNeeded: bits[position >> 6] >> UInt64(position & 63)) & 1
+                        samples[position] = one == 1 ? bit : bit ^ 1
+                    }
+                }
+            }
+        }
+    }
+
+    /// For each byte, its bits (least significant first) as eight little-endian 16-bit zeros and ones, in two
+    /// words.
+    private static let byteSpread: [UInt64] = (0..<256).flatMap { byte -> [UInt64] in
+        (0..<2).map { half in
+            var word: UInt64 = 0
+            for lane in 0..<4 { word |= UInt64(byte >> (4 * half + lane) & 1) << UInt64(16 * lane) }
+            return word
+        }
+    }
+}
+
 /// Computes the nineteen statistics of one arrangement of the samples.
 struct StatisticContext {
     let alphabetSize: Int
     let rawMean: Double
     let median: Double
+    /// The compression statistic's buffers, kept from one shuffle to the next.
+    let compressionWorkspace = CompressionWorkspace()
 
     func statistics(_ symbols: [UInt16], _ raw: [UInt16], active: [Bool]) -> [Double] {
         var values = [Double](repeating: -1, count: PermutationTests.names.count)
@@ -204,14 +366,21 @@ struct StatisticContext {
     /// number of ones, and the bits read as a byte, first bit most significant.
     static func convertBinary(_ data: UnsafeBufferPointer<UInt16>, ones: inout [UInt16], bytes: inout [UInt16]) {
         let whole = data.count / 8
-        let weights = SIMD8<UInt16>(128, 64, 32, 16, 8, 4, 2, 1)
+        // The samples are 0 or 1, four to a word as 16-bit lanes. The lanes of the two words' sum (each at most 2)
+        // add up in the top lane of its product with 1 in every lane (no population count: the baseline x86-64
+        // target has none, and its stand-in costs more). For the byte, lane i of (first four << 4 | last four) is 16·s[i] + s[4 + i], which times 2^(3 − i)
+        // gives s[i]'s and s[4 + i]'s bits of the byte; one multiply shifts all four lanes so these products meet
+        // at bit 48 (the other products land above bit 64 or below bit 40, and their sum stays below bit 48).
+        let gather: UInt64 = 1 << 51 | 1 << 34 | 1 << 17 | 1
+        let sumLanes: UInt64 = 0x0001_0001_0001_0001
         ones.withUnsafeMutableBufferPointer { ones in
             bytes.withUnsafeMutableBufferPointer { bytes in
                 let raw = UnsafeRawPointer(data.baseAddress!)
                 for block in 0..<whole {
-                    let bits = raw.loadUnaligned(fromByteOffset: 16 * block, as: SIMD8<UInt16>.self)
-                    ones[block] = bits.wrappedSum()
-                    bytes[block] = (bits &* weights).wrappedSum()
+                    let first = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16 * block, as: UInt64.self))
+                    let last = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 16 * block + 8, as: UInt64.self))
+                    ones[block] = UInt16(truncatingIfNeeded: ((first &+ last) &* sumLanes) &>> 48)
+                    bytes[block] = UInt16(truncatingIfNeeded: ((first &<< 4 | last) &* gather) &>> 48) & 0xff
                 }
                 for i in (8 * whole)..<data.count {
                     ones[i >> 3] += data[i]
@@ -222,12 +391,14 @@ struct StatisticContext {
     }
 
     func excursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {
-        var sum = 0.0
+        // The running sum is a whole number below 2^53, so summing in integers gives the same doubles as summing
+        // in doubles, without a floating-point addition's latency between one sample and the next.
+        var sum = 0
         var largest = 0.0
         for i in 0..<raw.count {
-            sum += Double(raw[i])
-            let deviation = abs(sum - Double(i + 1) * rawMean)
-            if deviation > largest { largest = deviation }
+            sum &+= Int(raw[i])
+            let deviation = abs(Double(sum) - Double(i &+ 1) * rawMean)
+            largest = deviation > largest ? deviation : largest
         }
         return largest
     }
@@ -280,17 +451,26 @@ struct StatisticContext {
         return (Double(sum) / Double(count), maximum)
     }
 
+    /// Counted in arithmetic, without a branch (matches are too irregular to predict) or a comparison, which the
+    /// compiler otherwise turns back into a branch; the loop is then vectorised.
     func periodicity(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> Int {
         guard s.count > lag else { return 0 }
+        let base = s.baseAddress!
         var matches = 0
-        for i in 0..<(s.count - lag) where s[i] == s[i + lag] { matches += 1 }
+        for i in 0..<(s.count - lag) {
+            // 1 exactly when the two are equal: their difference minus one wraps to the top bit only from zero.
+            let difference = UInt32(base[i] ^ base[i &+ lag])
+            matches &+= Int((difference &- 1) >> 31)
+        }
         return matches
     }
 
     func covariance(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> UInt64 {
         guard s.count > lag else { return 0 }
+        let base = s.baseAddress!
         var sum: UInt64 = 0
-        for i in 0..<(s.count - lag) { sum &+= UInt64(s[i]) * UInt64(s[i + lag]) }
+        // Products of 16-bit values fit 32 bits.
+        for i in 0..<(s.count - lag) { sum &+= UInt64(UInt32(base[i]) &* UInt32(base[i &+ lag])) }
         return sum
     }
 
@@ -300,8 +480,7 @@ struct StatisticContext {
     func compression(_ raw: UnsafeBufferPointer<UInt16>) -> Int {
         // Each value's digits and the space after it, packed little-endian in a word: written eight bytes at a
         // time, the text advances by the digit count plus one. Values run up to 65,535, five digits.
-        let text = UnsafeMutablePointer<UInt8>.allocate(capacity: raw.count * 6 + 8)
-        defer { text.deallocate() }
+        let text = compressionWorkspace.text(capacity: raw.count * 6 + 8)
         var length = 0
         Self.decimalWords.withUnsafeBufferPointer { words in
             for value in raw {
@@ -312,7 +491,8 @@ struct StatisticContext {
         }
         // No space after the last value.
         if length > 0 { length -= 1 }
-        return Bzip2Length.compressedLength(of: UnsafeBufferPointer(start: text, count: length), blockSize100k: 5)
+        return Bzip2Length.compressedLength(
+            of: UnsafeBufferPointer(start: text, count: length), workspace: compressionWorkspace.bzip2)
     }
 
     /// For each 16-bit value: its decimal digits and a space in the low bytes (little-endian), their count in the
@@ -323,4 +503,25 @@ struct StatisticContext {
         for (index, character) in characters.enumerated() { word |= UInt64(character) << (8 * index) }
         return word | UInt64(characters.count) << 56
     }
+}
+
+/// Buffers for the compression statistic (§5.1.11): the samples' text and bzip2's, allocated on first use and
+/// kept, so that the shuffles after the first touch no new memory.
+final class CompressionWorkspace {
+    private var textBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: 0)
+    private var textCapacity = 0
+    /// At block size 5, as the reference tool calls libbz2.
+    private(set) lazy var bzip2 = Bzip2Length.Workspace(blockSize100k: 5)
+
+    /// Room for `capacity` bytes of text (its contents are not kept).
+    func text(capacity: Int) -> UnsafeMutablePointer<UInt8> {
+        if capacity > textCapacity {
+            textBuffer.deallocate()
+            textBuffer = .allocate(capacity: capacity)
+            textCapacity = capacity
+        }
+        return textBuffer
+    }
+
+    deinit { textBuffer.deallocate() }
 }

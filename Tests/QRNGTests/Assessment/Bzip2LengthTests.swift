@@ -126,6 +126,14 @@ import Testing
         Self.expectSame(Self.randomBytes(200_000, seed: 16), "random bytes")
     }
 
+    /// More distinct words in a block than 16-bit identifiers hold (about 95,000 of 100,000 six-digit words in one
+    /// block of size 9), and a few hundred (8-bit samples, 256 words and one split across the block's end).
+    @Test(.enabled(if: Bzip2.isAvailable)) func identifierWidths() {
+        Self.expectSame(
+            Self.decimalText(Self.randomSamples(100_000, below: 1_000_000, seed: 19)), blockSize: 9, "many words")
+        Self.expectSame(Self.decimalText(Self.randomSamples(150_000, below: 256, seed: 20)), "8-bit words")
+    }
+
     /// Repeats that make many rotations share long prefixes, up to identical rotations.
     @Test(.enabled(if: Bzip2.isAvailable)) func repetitiveBlocks() {
         Self.expectSame(Array(repeating: Array("0 1 ".utf8), count: 20_000).flatMap { $0 }, "period 4")
@@ -136,5 +144,109 @@ import Testing
             "random chunk repeated, then a tail")
         let almost = Self.decimalText((0..<100_000).map { $0 % 5_000 == 0 ? 1 : 0 })
         Self.expectSame(almost, "zeros with a sparse one")
+    }
+}
+
+/// `CyclicRotationSort` on its own: every rotation in order, checked against a direct comparison of neighbours.
+@Suite struct CyclicRotationSortTests {
+    static func rotationsInOrder(_ sequence: [UInt32], alphabetSize: Int) -> Bool {
+        let count = sequence.count
+        var order = [UInt32](repeating: 0, count: count)
+        let scratch = CyclicRotationSort.Scratch()
+        sequence.withUnsafeBufferPointer { sequence in
+            order.withUnsafeMutableBufferPointer { order in
+                CyclicRotationSort.sort(sequence, alphabetSize: alphabetSize, into: order.baseAddress!, scratch: scratch)
+            }
+        }
+        guard Set(order).count == count else { return false }
+        func notAfter(_ a: Int, _ b: Int) -> Bool {
+            for offset in 0..<count {
+                let x = sequence[(a + offset) % count]
+                let y = sequence[(b + offset) % count]
+                if x != y { return x < y }
+            }
+            return true
+        }
+        return (1..<max(count, 1)).allSatisfy { notAfter(Int(order[$0 - 1]), Int(order[$0])) }
+    }
+
+    /// Two common symbols and a rare third, as in the word ranks of binary text whose block splits a word: keys
+    /// of two bits a symbol, one bit of which is almost always zero, crowd into few top-bit buckets.
+    @Test func twoCommonSymbolsAndARareOne() {
+        var generator = Xoshiro256StarStar(seed: 40)
+        for count in [100, 5_000, 60_000] {
+            var sequence = (0..<count).map { _ in UInt32(generator.next() & 1) }
+            sequence[count / 3] = 2
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: 3), "\(count) symbols")
+            // Twice: not unique, so sorted by the ranks of the prefixes that occur.
+            sequence[count / 2] = 2
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: 3), "\(count) symbols, the rare one twice")
+        }
+    }
+
+    /// A symbol that occurs once, below, between or above the others, anywhere in the sequence, among random or
+    /// periodic symbols (whose keys tie until the doubling separates them): sorted with narrower keys around it.
+    @Test func aSymbolThatOccursOnce() {
+        var generator = Xoshiro256StarStar(seed: 42)
+        for (alphabet, unique) in [(3, 0), (3, 1), (3, 2), (5, 2), (5, 4), (257, 0), (257, 100), (257, 256)] {
+            for position in [0, 1, 777, 2_998, 2_999] {
+                let others = (0..<alphabet).filter { $0 != unique }
+                var random = (0..<3_000).map { _ in UInt32(others[Int(generator.next() % UInt64(others.count))]) }
+                random[position] = UInt32(unique)
+                #expect(Self.rotationsInOrder(random, alphabetSize: alphabet), "random, \(unique) of \(alphabet) at \(position)")
+                var periodic = (0..<3_000).map { UInt32(others[$0 % 3 == 0 ? 0 : others.count - 1]) }
+                periodic[position] = UInt32(unique)
+                #expect(
+                    Self.rotationsInOrder(periodic, alphabetSize: alphabet), "periodic, \(unique) of \(alphabet) at \(position)")
+            }
+        }
+    }
+
+    /// Keys that tie on many symbols: long runs, a short period, and random symbols of every alphabet size.
+    @Test func tiesAndAlphabets() {
+        var generator = Xoshiro256StarStar(seed: 41)
+        #expect(Self.rotationsInOrder((0..<20_000).map { $0 % 7 == 0 ? 1 : 0 }, alphabetSize: 2), "period 7")
+        #expect(Self.rotationsInOrder((0..<20_000).map { $0 == 12_345 ? 1 : 0 }, alphabetSize: 2), "one one")
+        for alphabet in [2, 3, 4, 5, 17, 256, 300] {
+            let sequence = (0..<10_000).map { _ in UInt32(generator.next() % UInt64(alphabet)) }
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: alphabet), "alphabet \(alphabet)")
+        }
+    }
+}
+
+/// The move-to-front paths against the plain list walk.
+@Suite struct MoveToFrontTests {
+    @Test func everyPathAgrees() {
+        var generator = Xoshiro256StarStar(seed: 43)
+        for symbolCount in [1, 2, 3, 11, 16] {
+            for count in [1, 7, 63, 64, 65, 1_000, 4_099] {
+                let symbols = (0..<symbolCount).map { UInt8(3 * $0 + 1) }
+                // Runs and skewed choices, so that lists differ from one segment to the next.
+                var column: [UInt8] = []
+                while column.count < count {
+                    let symbol = symbols[Int(generator.next() % UInt64(symbolCount)) * Int(generator.next() & 1)]
+                    column.append(contentsOf: repeatElement(symbol, count: 1 + Int(generator.next() % 4)))
+                }
+                column.removeLast(column.count - count)
+                // Some columns lack their first symbol until the last fifth, as the column of decimal text lacks
+                // the separator in its first stretch: lists then carry it over from cut to cut.
+                if symbolCount > 1 && count % 2 == 1 {
+                    for index in 0..<(4 * count / 5) where column[index] == symbols[0] { column[index] = symbols[1] }
+                }
+                let used = Array(Set(column)).sorted()
+                var expected = [UInt8](repeating: 0, count: count)
+                var packed = expected
+                var vector = expected
+                column.withUnsafeBufferPointer { column in
+                    used.withUnsafeBufferPointer { used in
+                        MoveToFront.listPositions(of: column, symbols: used, into: &expected)
+                        MoveToFront.packedPositions(of: column, symbols: used, into: &packed)
+                        if MoveToFront.hasAVX2 { MoveToFront.vectorPositions(of: column, symbols: used, into: &vector) }
+                    }
+                }
+                #expect(packed == expected, "packed, \(symbolCount) symbols, \(count) bytes")
+                if MoveToFront.hasAVX2 { #expect(vector == expected, "vector, \(symbolCount) symbols, \(count) bytes") }
+            }
+        }
     }
 }

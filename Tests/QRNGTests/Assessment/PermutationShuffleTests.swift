@@ -22,6 +22,21 @@ import Testing
         #expect(chiSquare < 80, "chi-square \(chiSquare)")
     }
 
+    /// Bytes are shuffled with the same draws as 16-bit samples, so a seed gives the same arrangement either way.
+    @Test func bytesGetTheSamePermutationAsSamples() {
+        for count in [0, 1, 2, 3, 1000] {
+            var samples = (0..<count).map { UInt16($0 % 256) }
+            var bytes = samples.map { UInt8($0) }
+            var generator = Xoshiro256StarStar(seed: 8)
+            PermutationTests.shuffle(&samples, using: &generator)
+            generator = Xoshiro256StarStar(seed: 8)
+            PermutationTests.shuffle(&bytes, using: &generator)
+            var widened = [UInt16](repeating: 0, count: count)
+            PermutationTests.widen(bytes, into: &widened)
+            #expect(widened == samples, "\(count) samples")
+        }
+    }
+
     @Test func pairedArraysGetTheSamePermutation() {
         var generator = Xoshiro256StarStar(seed: 6)
         for count in [0, 1, 2, 3, 1000] {
@@ -50,6 +65,76 @@ import Testing
                 let byte = members.enumerated().reduce(UInt16(0)) { $0 | $1.element << UInt16(7 - $1.offset) }
                 #expect(bytes[block] == byte, "count \(count), block \(block)")
             }
+        }
+    }
+}
+
+/// The binary samples' shuffle: arrangements of a multiset of zeros and ones, every one equally likely.
+@Suite struct BinaryShufflerTests {
+    /// Chi-square of the arrangements of `samples` over `draws` shuffles, and how many arrangements turned up.
+    static func chiSquare(_ samples: [UInt16], draws: Int, seed: UInt64) -> (chiSquare: Double, seen: Int) {
+        var generator = Xoshiro256StarStar(seed: seed)
+        var shuffler = BinaryShuffler(samples)
+        var shuffled = samples
+        var counts: [[UInt16]: Int] = [:]
+        for _ in 0..<draws {
+            shuffler.shuffle(&shuffled, using: &generator)
+            counts[shuffled, default: 0] += 1
+        }
+        let ones = samples.reduce(0) { $0 + Int($1) }
+        // n choose ones arrangements.
+        var arrangements = 1
+        for step in 0..<ones { arrangements = arrangements * (samples.count - step) / (step + 1) }
+        let expected = Double(draws) / Double(arrangements)
+        var chiSquare = Double(arrangements - counts.count) * expected
+        for count in counts.values { chiSquare += (Double(count) - expected) * (Double(count) - expected) / expected }
+        return (chiSquare, counts.count)
+    }
+
+    /// Small multisets, through random bits of probability 1/2, 1/4 and 3/8 (and ones the minority or the
+    /// majority): chi-square far below what a uniform shuffle exceeds with probability 1e-7.
+    @Test func everyArrangementIsEquallyLikely() {
+        // (samples, ones, chi-square bound for (arrangements − 1) degrees of freedom).
+        let cases: [(count: Int, ones: Int, bound: Double)] = [
+            (4, 2, 45), (6, 1, 45), (6, 5, 45), (7, 3, 95), (8, 3, 140), (8, 2, 80),
+        ]
+        for (index, test) in cases.enumerated() {
+            let samples = (0..<test.count).map { UInt16($0 < test.ones ? 1 : 0) }
+            let (chiSquare, _) = Self.chiSquare(samples, draws: 100_000, seed: 30 + UInt64(index))
+            #expect(chiSquare < test.bound, "\(test.ones) of \(test.count): chi-square \(chiSquare)")
+        }
+    }
+
+    /// Ones rare enough to be placed one at a time: both positions of two ones in 128, all 8,128 pairs.
+    @Test func rareOnesArePlacedUniformly() {
+        let samples = (0..<128).map { UInt16($0 < 2 ? 1 : 0) }
+        let (chiSquare, seen) = Self.chiSquare(samples, draws: 200_000, seed: 40)
+        #expect(seen == 8128)
+        // 8,127 degrees of freedom: mean 8,127, standard deviation 127.5.
+        #expect(chiSquare < 9_100, "chi-square \(chiSquare)")
+    }
+
+    /// Large arrays of every proportion keep their counts, and every position is a one about as often.
+    @Test func largeArraysKeepTheirCounts() {
+        var generator = Xoshiro256StarStar(seed: 41)
+        for (count, ones) in [(1_000, 500), (1_001, 300), (10_000, 9_990), (10_000, 1), (999, 0), (777, 777), (100_003, 51_000)] {
+            let samples = (0..<count).map { UInt16($0 < ones ? 1 : 0) }
+            var shuffler = BinaryShuffler(samples)
+            var shuffled = samples
+            var perPosition = [Int](repeating: 0, count: count)
+            let draws = 50
+            for _ in 0..<draws {
+                shuffler.shuffle(&shuffled, using: &generator)
+                #expect(shuffled.reduce(0) { $0 + Int($1) } == ones, "\(ones) of \(count)")
+                for (position, value) in shuffled.enumerated() { perPosition[position] += Int(value) }
+            }
+            // The first and second halves hold ones in proportion (within six standard deviations).
+            let half = count / 2
+            let firstHalf = Double(perPosition[..<half].reduce(0, +))
+            let expected = Double(draws * ones) * Double(half) / Double(count)
+            let p = Double(ones) / Double(count)
+            let deviation = (Double(draws * half) * p * (1 - p)).squareRoot()
+            #expect(abs(firstHalf - expected) <= 6 * deviation + 1e-9, "\(ones) of \(count): \(firstHalf) vs \(expected)")
         }
     }
 }
