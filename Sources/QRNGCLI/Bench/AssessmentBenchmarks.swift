@@ -9,13 +9,16 @@ extension Benchmarks {
     /// usnistgov/SP800-90B_EntropyAssessment); when set, the tool is run on the same samples as a baseline.
     static let referenceToolVariable = "QRNG_EA_DIR"
 
-    /// SP 800-90B assessments of 1,000,000 seeded 8-bit samples, the size the targets are stated for. With
-    /// `QRNG_EA_DIR` set, NIST's reference tool assesses the same file in the same run, pinned to one core with
-    /// `taskset` (its IID track otherwise spreads its shuffles over every core) so that both sides use one.
+    /// SP 800-90B assessments of 1,000,000 seeded 8-bit samples, the size the targets are stated for, and the IID
+    /// track on 1,000,000 seeded bits. With `QRNG_EA_DIR` set, NIST's reference tool assesses the same files in the
+    /// same run, pinned to one core with `taskset` (its IID track otherwise spreads its shuffles over every core)
+    /// so that both sides use one.
     static func assessment() -> [Benchmark] {
         let count = 1_000_000
         var generator = Xoshiro256StarStar(seed: 21)
         let samples = (0..<count).map { _ in UInt16(truncatingIfNeeded: generator.next() >> 56) }
+        var bitGenerator = Xoshiro256StarStar(seed: 22)
+        let bits = (0..<count).map { _ in UInt16(truncatingIfNeeded: bitGenerator.next() & 1) }
         var benchmarks = [
             Benchmark(
                 name: "assess/non-iid-1M-8bit", unit: .items("samples"), workPerRun: Double(count),
@@ -39,9 +42,10 @@ extension Benchmarks {
             // §5.1, bzip2 on text of two one-byte words). The reference tool takes about 16 s on such a file. (The
             // low bits of the 8-bit samples above would not do: by chance one of their statistics ranks among the
             // most extreme, so its shuffling runs to the full 10,000.)
-            Benchmark(name: "assess/iid-1M-binary", unit: .items("samples"), workPerRun: Double(count), baseline: nil) {
-                var generator = Xoshiro256StarStar(seed: 22)
-                let bits = (0..<count).map { _ in UInt16(truncatingIfNeeded: generator.next() & 1) }
+            Benchmark(
+                name: "assess/iid-1M-binary", unit: .items("samples"), workPerRun: Double(count),
+                baseline: referenceDirectory == nil ? nil : "reference/ea_iid-binary"
+            ) {
                 return {
                     let report = try MinEntropyAssessment.iid(samples: bits, bitsPerSample: 1, seed: 1)
                     return UInt64((report.minEntropy * 1e6).rounded())
@@ -49,14 +53,19 @@ extension Benchmarks {
             },
         ]
         if let directory = referenceDirectory {
-            for tool in ["ea_non_iid", "ea_iid"] {
+            let runs = [
+                (name: "ea_non_iid", tool: "ea_non_iid", samples: samples, bitsPerSample: 8),
+                (name: "ea_iid", tool: "ea_iid", samples: samples, bitsPerSample: 8),
+                (name: "ea_iid-binary", tool: "ea_iid", samples: bits, bitsPerSample: 1),
+            ]
+            for (name, tool, samples, bitsPerSample) in runs {
                 benchmarks.append(
                     Benchmark(
-                        name: "reference/\(tool)", unit: .items("samples"), workPerRun: Double(count), baseline: nil
+                        name: "reference/\(name)", unit: .items("samples"), workPerRun: Double(count), baseline: nil
                     ) {
                         // The file is unlinked at once and reached through a descriptor the tool inherits, so
                         // nothing is left behind however the benchmark ends.
-                        let path = "/tmp/qrng-bench-\(getpid())-\(tool).bin"
+                        let path = "/tmp/qrng-bench-\(getpid())-\(name).bin"
                         try WritableFile(path: path).write(samples.map { UInt8(truncatingIfNeeded: $0) })
                         let descriptor = open(path, O_RDONLY)
                         unlink(path)
@@ -69,7 +78,7 @@ extension Benchmarks {
                             throw QRNGError(.invalidArgument, "\(referenceToolVariable): no executable \(executable)")
                         }
                         return {
-                            let status = try runQuietly(["taskset", "-c", "0", executable, inherited, "8"])
+                            let status = try runQuietly(["taskset", "-c", "0", executable, inherited, String(bitsPerSample)])
                             guard status == 0 else {
                                 throw QRNGError(.invalidArgument, "\(executable) exited with status \(status)")
                             }
