@@ -269,14 +269,20 @@ struct Bzip2EntropyCoder {
         }
 
         var bits = 3 + 15  // the number of tables and of selectors
-        // Selectors: move-to-front over the tables, each position in unary.
-        var tableOrder = (0..<tableCount).map { UInt8($0) }
+        // Selectors: move-to-front over the tables, each position in unary. The list is one byte a table in a word
+        // (at most six), front in the low byte: a step is a byte compare by bit tricks and two masks.
+        var tableOrder: UInt64 = 0
+        for table in 0..<tableCount { tableOrder |= UInt64(table) << (8 * UInt64(table)) }
+        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
         for selector in selectors {
-            var position = 0
-            while tableOrder[position] != selector { position += 1 }
-            tableOrder.remove(at: position)
-            tableOrder.insert(selector, at: 0)
-            bits += position + 1
+            let difference = tableOrder ^ (UInt64(selector) &* 0x0101_0101_0101_0101)
+            // The top bit of each zero byte, exactly; the first is the selector's position.
+            let zeros = ~(((difference & low7) &+ low7) | difference | low7)
+            let position = zeros.trailingZeroBitCount &>> 3
+            // Bytes 0 ... position take the selector and the ones before them.
+            let through = UInt64.max &>> UInt64(56 &- 8 &* position)
+            tableOrder = (tableOrder & ~through) | ((tableOrder &<< 8) & through) | UInt64(selector)
+            bits &+= position &+ 1
         }
         // Code lengths: 5 bits for the first, then per value one bit plus two per unit step from the previous.
         for table in 0..<tableCount {
@@ -288,14 +294,11 @@ struct Bzip2EntropyCoder {
                 current = length
             }
         }
-        bits += lengths.withUnsafeBufferPointer { lengths in
-            selectors.withUnsafeBufferPointer { selectors in
-                useHistograms
-                    ? dataBitsFromHistograms(
-                        groupCount: groupCount, alphabetSize: alphabetSize, lengths: lengths, selectors: selectors)
-                    : dataBitsFromValues(
-                        values: values, valueCount: valueCount, alphabetSize: alphabetSize, lengths: lengths, selectors: selectors)
-            }
+        // The data: each group is coded with the table the last round picked for it, and that round rebuilt each
+        // table from the frequencies of exactly the values of its groups; so the data's bits are those
+        // frequencies times the final lengths, with no further pass over the groups.
+        for index in 0..<(tableCount * alphabetSize) {
+            bits &+= Int(tableFrequencies[index]) &* Int(lengths[index])
         }
         return bits
     }
@@ -367,35 +370,6 @@ struct Bzip2EntropyCoder {
             groupStart = groupEnd
             group += 1
         }
-    }
-
-    private func dataBitsFromHistograms(
-        groupCount: Int, alphabetSize: Int, lengths: UnsafeBufferPointer<UInt8>, selectors: UnsafeBufferPointer<UInt8>
-    ) -> Int {
-        var bits = 0
-        var row = UnsafePointer(groupHistograms)
-        for group in 0..<groupCount {
-            let table = lengths.baseAddress! + Int(selectors[group]) * alphabetSize
-            for value in 0..<alphabetSize { bits &+= Int(row[value]) &* Int(table[value]) }
-            row += alphabetSize
-        }
-        return bits
-    }
-
-    private func dataBitsFromValues<Value: FixedWidthInteger & UnsignedInteger>(
-        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int, lengths: UnsafeBufferPointer<UInt8>, selectors: UnsafeBufferPointer<UInt8>
-    ) -> Int {
-        var bits = 0
-        var groupStart = 0
-        var group = 0
-        while groupStart < valueCount {
-            let groupEnd = min(groupStart + Self.groupSize, valueCount)
-            let table = lengths.baseAddress! + Int(selectors[group]) * alphabetSize
-            for index in groupStart..<groupEnd { bits &+= Int(table[Int(values[index])]) }
-            groupStart = groupEnd
-            group += 1
-        }
-        return bits
     }
 
     /// Huffman code lengths as `BZ2_hbMakeCodeLengths` builds them. The tree comes from bzip2's binary heap, whose
