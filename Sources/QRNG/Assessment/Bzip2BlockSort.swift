@@ -155,23 +155,26 @@ final class Bzip2BlockSorter {
         // Word k runs from separator k + 1 to separator k + 1 (the last one wrapping round); give each distinct
         // word an identifier.
         let words = WordTable<Key>()
-        for word in 0..<separatorCount {
+        // Every word but the last lies inside the block: one load, masked to the word and its separator. The mask
+        // keeps the top length + 1 ≤ keyBytes bytes, a shift below the key's width, so no overshift check.
+        for word in 0..<(separatorCount - 1) {
+            let start = Int(separatorPositions[word]) &+ 1
+            let length = Int(separatorPositions[word &+ 1]) &- start
+            let loaded = Key(bigEndian: base.loadUnaligned(fromByteOffset: start, as: Key.self))
+            let key = loaded & (Key.max &<< ((keyBytes &- 1 &- length) &* 8))
+            wordIdentifiers[word] = words.identifier(of: key, length: length)
+        }
+        do {
+            // The last word wraps round the end of the block.
+            let word = separatorCount - 1
             let start = Int(separatorPositions[word]) + 1
-            let key: Key
-            let length: Int
-            if word + 1 < separatorCount {
-                length = Int(separatorPositions[word + 1]) - start
-                let loaded = Key(bigEndian: base.loadUnaligned(fromByteOffset: start, as: Key.self))
-                key = length + 1 >= keyBytes ? loaded : loaded & ~(Key.max >> ((length + 1) * 8))
-            } else {
-                length = count + Int(separatorPositions[0]) - start
-                var assembled: Key = 0
-                for offset in 0..<length {
-                    let position = (start + offset) % count
-                    assembled |= Key(block[position]) << ((keyBytes - 1 - offset) * 8)
-                }
-                key = assembled | Key(separator) << ((keyBytes - 1 - length) * 8)
+            let length = count + Int(separatorPositions[0]) - start
+            var assembled: Key = 0
+            for offset in 0..<length {
+                let position = (start + offset) % count
+                assembled |= Key(block[position]) << ((keyBytes - 1 - offset) * 8)
             }
+            let key = assembled | Key(separator) << ((keyBytes - 1 - length) * 8)
             wordIdentifiers[word] = words.identifier(of: key, length: length)
         }
         let distinct = words.count
