@@ -261,6 +261,12 @@ final class Bzip2BlockSorter {
         lastByte.withUnsafeBufferPointer { lastByte in
         slotInfo.withUnsafeBufferPointer { slotInfo in
             bucketStarts.withUnsafeMutableBufferPointer { cursors in
+                // Plain pointers in registers: the buffers' base addresses, read from memory, would be read again
+                // after every byte stored to the output, which might have overwritten them.
+                let lastByte = lastByte.baseAddress!
+                let slotInfo = slotInfo.baseAddress!
+                let cursors = cursors.baseAddress!
+                let order = self.order
                 @inline(__always) func scatter<Identifier: FixedWidthInteger & UnsignedInteger>(
                     _ identifiers: UnsafePointer<Identifier>, stride: Int
                 ) {
