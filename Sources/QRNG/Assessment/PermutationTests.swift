@@ -456,13 +456,19 @@ struct StatisticContext {
     func periodicity(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> Int {
         guard s.count > lag else { return 0 }
         let base = s.baseAddress!
-        var matches = 0
+        // Counted in 32 bits, four to a vector rather than two: below 2^32 samples the count cannot wrap.
+        guard s.count - lag < Int(UInt32.max) else {
+            var matches = 0
+            for i in 0..<(s.count - lag) where base[i] == base[i &+ lag] { matches += 1 }
+            return matches
+        }
+        var matches: UInt32 = 0
         for i in 0..<(s.count - lag) {
             // 1 exactly when the two are equal: their difference minus one wraps to the top bit only from zero.
             let difference = UInt32(base[i] ^ base[i &+ lag])
-            matches &+= Int((difference &- 1) >> 31)
+            matches &+= (difference &- 1) >> 31
         }
-        return matches
+        return Int(matches)
     }
 
     func covariance(_ s: UnsafeBufferPointer<UInt16>, lag: Int) -> UInt64 {
