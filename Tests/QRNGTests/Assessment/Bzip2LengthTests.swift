@@ -250,3 +250,35 @@ import Testing
         }
     }
 }
+
+/// The lists at the cuts against their definition: the symbols by most recent use before the cut, then those not
+/// yet used in their first order. Rare symbols, met once in a long stretch or not at all, take the eight-bytes-at-a-
+/// time search for the last one missing, at every alignment.
+@Suite struct MoveToFrontInitialListTests {
+    @Test func listsMatchTheirDefinition() {
+        var generator = Xoshiro256StarStar(seed: 44)
+        for symbolCount in [1, 2, 3, 11] {
+            for count in [9, 64, 200, 1_001, 5_003] {
+                let symbols = (0..<symbolCount).map { UInt8(5 * $0 + 2) }
+                var column = (0..<count).map { _ in symbols[Int(generator.next() % UInt64(symbolCount))] }
+                // The first symbol at no more than a few random places, or none.
+                if symbolCount > 1 {
+                    for index in column.indices where column[index] == symbols[0] { column[index] = symbols[1] }
+                    for _ in 0..<Int(generator.next() % 4) { column[Int(generator.next() % UInt64(count))] = symbols[0] }
+                }
+                let starts = (0..<8).map { $0 * (count / 8) + Int(generator.next() % 3) }.map { min($0, count) }.sorted()
+                let lists = column.withUnsafeBufferPointer { column in
+                    symbols.withUnsafeBufferPointer { symbols in
+                        MoveToFront.initialLists(before: starts, in: column, symbols: symbols)
+                    }
+                }
+                for (cut, start) in starts.enumerated() {
+                    var expected: [UInt8] = []
+                    for byte in column[..<start].reversed() where !expected.contains(byte) { expected.append(byte) }
+                    for symbol in symbols where !expected.contains(symbol) { expected.append(symbol) }
+                    #expect(lists[cut] == expected, "\(symbolCount) symbols, \(count) bytes, cut \(cut)")
+                }
+            }
+        }
+    }
+}
