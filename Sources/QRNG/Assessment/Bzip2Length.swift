@@ -147,6 +147,36 @@ enum Bzip2Length {
                 // Where no four equal bytes meet, the coding changes nothing: the pending run (of at most 3) and
                 // the next eight bytes go out as they are, except the run they end with, which stays pending.
                 // Only four equal bytes in a row (or a block about to fill) take the byte-at-a-time path.
+                // Sixteen bytes at a time first, when the room allows: two of the eight-byte steps below in one,
+                // for half the checks and bookkeeping a byte.
+                if runLength <= 3 && next >= 3 && next + 32 <= inputCount && filled + 32 <= limit {
+                    @inline(__always) func fourEqual(endingAfter offset: Int) -> UInt64 {
+                        let a = source.loadUnaligned(fromByteOffset: offset - 3, as: UInt64.self)
+                        let b = source.loadUnaligned(fromByteOffset: offset - 2, as: UInt64.self)
+                        let c = source.loadUnaligned(fromByteOffset: offset - 1, as: UInt64.self)
+                        let d = source.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                        return zeroBytes((a ^ b) | (b ^ c) | (c ^ d))
+                    }
+                    if fourEqual(endingAfter: next) | fourEqual(endingAfter: next &+ 8) == 0 {
+                        let c = source.loadUnaligned(fromByteOffset: next + 7, as: UInt64.self)
+                        let d = source.loadUnaligned(fromByteOffset: next + 8, as: UInt64.self)
+                        let equalToPrevious = zeroBytes(c ^ d)
+                        let lastEqual = Int(equalToPrevious >> 63)
+                        let trailingRun = 1 + lastEqual + (lastEqual & Int(equalToPrevious >> 55 & 1))
+                        let from = next - runLength
+                        let destination = UnsafeMutableRawPointer(block + filled)
+                        for word in 0..<3 {
+                            destination.storeBytes(
+                                of: source.loadUnaligned(fromByteOffset: from + 8 * word, as: UInt64.self),
+                                toByteOffset: 8 * word, as: UInt64.self)
+                        }
+                        filled += runLength + 16 - trailingRun
+                        next += 16
+                        runByte = input[next - 1]
+                        runLength = trailingRun
+                        continue
+                    }
+                }
                 if runLength <= 3 && next >= 3 && next + 16 <= inputCount && filled + 16 <= limit {
                     let a = source.loadUnaligned(fromByteOffset: next - 3, as: UInt64.self)
                     let b = source.loadUnaligned(fromByteOffset: next - 2, as: UInt64.self)

@@ -282,3 +282,31 @@ import Testing
         }
     }
 }
+
+/// The initial run-length coding's sixteen- and eight-byte steps: runs of 2 to 6 equal bytes at every offset after
+/// stretches without runs, so that the steps meet them in each of their lanes and across the boundary between them.
+@Suite struct Bzip2RunStepTests {
+    @Test(.enabled(if: Bzip2.isAvailable)) func runsAtEveryOffset() {
+        var generator = Xoshiro256StarStar(seed: 45)
+        var bytes: [UInt8] = []
+        for offset in 0..<40 {
+            for runLength in 2...6 {
+                // Digits with no two equal in a row, then the run.
+                var previous: UInt8 = 0
+                for _ in 0..<(32 + offset) {
+                    var digit = UInt8(48 + generator.next() % 10)
+                    if digit == previous { digit = digit == 57 ? 48 : digit + 1 }
+                    bytes.append(digit)
+                    previous = digit
+                }
+                bytes.append(contentsOf: repeatElement(previous, count: runLength))
+            }
+        }
+        for end in [bytes.count, bytes.count - 7, bytes.count / 2, 33, 47] {
+            Bzip2LengthTests.expectSame(Array(bytes[..<end]), "\(end) bytes")
+            // A small block size (100k) with the text repeated, so that blocks fill inside the steps too.
+            let repeated = Array(repeatElement(bytes[..<end], count: 200_000 / end + 1).joined())
+            Bzip2LengthTests.expectSame(repeated, blockSize: 1, "\(end) bytes repeated")
+        }
+    }
+}
