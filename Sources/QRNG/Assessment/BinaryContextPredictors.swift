@@ -27,13 +27,9 @@ func binaryContextPredictorTallies<Symbol: FixedWidthInteger & UnsignedInteger>(
     var scoreStorage = [Int](repeating: 0, count: depth + 1)
     var winner = 1
     var high = 0
-    var mmcCorrect = 0
-    var mmcRun = 0
-    var mmcLongest = 0
+    var mmcScore = PredictionScore()
     var lzSize = 0
-    var lzCorrect = 0
-    var lzRun = 0
-    var lzLongest = 0
+    var lzScore = PredictionScore()
     storage.withUnsafeMutableBufferPointer { table in
     mmcEntryStorage.withUnsafeMutableBufferPointer { mmcEntries in
     scoreStorage.withUnsafeMutableBufferPointer { scores in
@@ -82,13 +78,7 @@ func binaryContextPredictorTallies<Symbol: FixedWidthInteger & UnsignedInteger>(
                         lzSize += 1
                     }
                 }
-                if prediction == bit {
-                    lzCorrect += 1
-                    lzRun += 1
-                    lzLongest = max(lzLongest, lzRun)
-                } else {
-                    lzRun = 0
-                }
+                lzScore.record(prediction == bit)
             }
             let currentWinner = winner
             let orders = min(depth, i - 1)
@@ -113,30 +103,15 @@ func binaryContextPredictorTallies<Symbol: FixedWidthInteger & UnsignedInteger>(
                             winnerPredicted = true
                             winnerRight = right
                         }
-                        let count = table[base + bit]
-                        if count != 0 {
-                            table[base + bit] = count &+ 1
-                        } else if mmcEntries[c] < mmcLimit {
-                            table[base + bit] = 1
-                            mmcEntries[c] += 1
-                        }
+                        countMultiMMCPair(table, base + bit, order: c, mmcEntries, mmcLimit)
                     } else {
                         alive = false
                     }
                 }
-                if !alive && mmcEntries[c] < mmcLimit {
-                    table[base + bit] = 1
-                    mmcEntries[c] += 1
-                }
+                if !alive { enterMultiMMCPair(table, base + bit, order: c, mmcEntries, mmcLimit) }
             }
             if winnerPredicted {
-                if winnerRight {
-                    mmcCorrect += 1
-                    mmcRun += 1
-                    mmcLongest = max(mmcLongest, mmcRun)
-                } else {
-                    mmcRun = 0
-                }
+                mmcScore.record(winnerRight)
             }
             history = ((history << 1) | bit) & 0xFFFF_FFFF
             i += 1
@@ -183,13 +158,7 @@ func binaryContextPredictorTallies<Symbol: FixedWidthInteger & UnsignedInteger>(
                         c, h, bit, table, mmcEntries, mmcLimit, &alive, &mask, &best, &prediction)
                 }
                 masks[step] = mask
-                if best > 0 && Int(prediction) == bit {
-                    lzCorrect += 1
-                    lzRun += 1
-                    lzLongest = max(lzLongest, lzRun)
-                } else {
-                    lzRun = 0
-                }
+                lzScore.record(best > 0 && Int(prediction) == bit)
                 h = ((h << 1) | bit) & 0xFFFF_FFFF
             }
             for step in 0..<steps {
@@ -207,13 +176,7 @@ func binaryContextPredictorTallies<Symbol: FixedWidthInteger & UnsignedInteger>(
                     }
                 }
                 if mask & (1 << UInt32(currentWinner - 1)) != 0 {
-                    if mask & (1 << UInt32(currentWinner + 15)) != 0 {
-                        mmcCorrect += 1
-                        mmcRun += 1
-                        mmcLongest = max(mmcLongest, mmcRun)
-                    } else {
-                        mmcRun = 0
-                    }
+                    mmcScore.record(mask & (1 << UInt32(currentWinner + 15)) != 0)
                 }
             }
         }
@@ -222,8 +185,8 @@ func binaryContextPredictorTallies<Symbol: FixedWidthInteger & UnsignedInteger>(
     }
     }
     return (
-        PredictorTally(predictions: length - 2, correct: mmcCorrect, longestRun: mmcLongest),
-        PredictorTally(predictions: length - depth - 1, correct: lzCorrect, longestRun: lzLongest)
+        PredictorTally(predictions: length - 2, score: mmcScore),
+        PredictorTally(predictions: length - depth - 1, score: lzScore)
     )
 }
 
@@ -242,21 +205,12 @@ private func countContext(
         if zeros | ones != 0 {
             let right: UInt32 = (zeros > ones ? 0 : 1) == bit ? 1 : 0
             mask |= 1 << UInt32(c - 1) | right << UInt32(c + 15)
-            let count = table[base + bit]
-            if count != 0 {
-                table[base + bit] = count &+ 1
-            } else if mmcEntries[c] < mmcLimit {
-                table[base + bit] = 1
-                mmcEntries[c] += 1
-            }
+            countMultiMMCPair(table, base + bit, order: c, mmcEntries, mmcLimit)
         } else {
             alive = false
         }
     }
-    if !alive && mmcEntries[c] < mmcLimit {
-        table[base + bit] = 1
-        mmcEntries[c] += 1
-    }
+    if !alive { enterMultiMMCPair(table, base + bit, order: c, mmcEntries, mmcLimit) }
     let zeros = table[base + 2]
     let ones = table[base + 3]
     let count = max(zeros, ones)
@@ -266,4 +220,31 @@ private func countContext(
         best = take ? count : best
         table[base + 2 + bit] = table[base + 2 + bit] &+ 1
     }
+}
+
+/// MultiMMC's count of the pair (order-c context, next bit) at `index`, for an order whose context was seen: a seen
+/// pair counts one more, an unseen one is entered.
+@inline(__always)
+private func countMultiMMCPair(
+    _ table: UnsafeMutableBufferPointer<UInt32>, _ index: Int, order c: Int,
+    _ mmcEntries: UnsafeMutableBufferPointer<Int>, _ mmcLimit: Int
+) {
+    let count = table[index]
+    if count != 0 {
+        table[index] = count &+ 1
+    } else {
+        enterMultiMMCPair(table, index, order: c, mmcEntries, mmcLimit)
+    }
+}
+
+/// Enters the pair at `index` with count 1 while order c holds fewer than `mmcLimit` pairs. Orders above the first
+/// unseen context do this whatever the pair's count, as the reference tool does (it resets a seen pair to 1).
+@inline(__always)
+private func enterMultiMMCPair(
+    _ table: UnsafeMutableBufferPointer<UInt32>, _ index: Int, order c: Int,
+    _ mmcEntries: UnsafeMutableBufferPointer<Int>, _ mmcLimit: Int
+) {
+    guard mmcEntries[c] < mmcLimit else { return }
+    table[index] = 1
+    mmcEntries[c] += 1
 }

@@ -34,9 +34,7 @@ func lz78yTally<Symbol: FixedWidthInteger & UnsignedInteger>(
         dictionaries[j - 1].increment(context: id, symbol: UInt16(s[lzDepth]), mayCreate: true, in: s)
         size += 1
     }
-    var correct = 0
-    var run = 0
-    var longest = 0
+    var score = PredictionScore()
     for i in (lzDepth + 1)..<length {
         let symbol = UInt16(s[i])
         contextFingerprints(s, endingBefore: i, count: lzDepth, into: &hashes)
@@ -57,13 +55,7 @@ func lz78yTally<Symbol: FixedWidthInteger & UnsignedInteger>(
                 size += 1
             }
         }
-        if prediction == symbol {
-            correct += 1
-            run += 1
-            if run > longest { longest = run }
-        } else {
-            run = 0
-        }
+        score.record(prediction == symbol)
     }
-    return PredictorTally(predictions: length - lzDepth - 1, correct: correct, longestRun: longest)
+    return PredictorTally(predictions: length - lzDepth - 1, score: score)
 }

@@ -24,21 +24,13 @@ func lagTally<Symbol: FixedWidthInteger & UnsignedInteger>(
     var last = [Int32](repeating: -1, count: k)
     var winner = 1
     var high = 0
-    var correct = 0
-    var run = 0
-    var longest = 0
+    var score = PredictionScore()
     scores.withUnsafeMutableBufferPointer { scores in
         previousSame.withUnsafeMutableBufferPointer { previousSame in
             last[Int(s[0])] = 0
             for i in 1..<s.count {
                 let symbol = s[i]
-                if symbol == s[i - winner] {
-                    correct += 1
-                    run += 1
-                    if run > longest { longest = run }
-                } else {
-                    run = 0
-                }
+                score.record(symbol == s[i - winner])
                 var j = Int(last[Int(symbol)])
                 while j >= 0 && i - j <= depth {
                     let d = i - j
@@ -54,7 +46,7 @@ func lagTally<Symbol: FixedWidthInteger & UnsignedInteger>(
             }
         }
     }
-    return PredictorTally(predictions: s.count - 1, correct: correct, longestRun: longest)
+    return PredictorTally(predictions: s.count - 1, score: score)
 }
 
 /// Binary samples: about 64 lags score at every bit, so the bits are taken 64 at a time. For each lag one XOR gives
@@ -70,21 +62,13 @@ func binaryLagTally<Symbol: FixedWidthInteger & UnsignedInteger>(_ s: UnsafeBuff
     var candidates = [Int](repeating: 0, count: lagDepth)
     var winner = 1
     var high = 0
-    var correct = 0
-    var run = 0
-    var longest = 0
+    var score = PredictionScore()
     let direct = min(length, 4 * 64)
     scores.withUnsafeMutableBufferPointer { scores in
         // The first samples, where not every lag exists yet, sample by sample.
         for i in 1..<direct {
             let bit = s[i]
-            if bit == s[i - winner] {
-                correct += 1
-                run += 1
-                if run > longest { longest = run }
-            } else {
-                run = 0
-            }
+            score.record(bit == s[i - winner])
             for d in 1...min(i, lagDepth) where s[i - d] == bit {
                 scores[d] += 1
                 if scores[d] >= high {
@@ -120,13 +104,7 @@ func binaryLagTally<Symbol: FixedWidthInteger & UnsignedInteger>(_ s: UnsafeBuff
                         }
                         for t in 0..<count {
                             let bit = UInt64(1) << UInt64(63 - t)
-                            if agreements[winner] & bit != 0 {
-                                correct += 1
-                                run += 1
-                                if run > longest { longest = run }
-                            } else {
-                                run = 0
-                            }
+                            score.record(agreements[winner] & bit != 0)
                             for c in 0..<candidateCount {
                                 let d = candidates[c]
                                 if agreements[d] & bit != 0 {
@@ -144,5 +122,5 @@ func binaryLagTally<Symbol: FixedWidthInteger & UnsignedInteger>(_ s: UnsafeBuff
             }
         }
     }
-    return PredictorTally(predictions: length - 1, correct: correct, longestRun: longest)
+    return PredictorTally(predictions: length - 1, score: score)
 }

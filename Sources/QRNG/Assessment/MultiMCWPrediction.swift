@@ -23,9 +23,7 @@ private func binaryMultiMCW<Symbol: FixedWidthInteger & UnsignedInteger>(
     for i in 0..<length { ones[i + 1] = ones[i] &+ Int32(truncatingIfNeeded: s[i]) }
     var scores = [Int](repeating: 0, count: windows.count)
     var winner = 0
-    var correct = 0
-    var run = 0
-    var longest = 0
+    var score = PredictionScore()
     ones.withUnsafeBufferPointer { ones in
         func majority(_ j: Int, at i: Int) -> Symbol {
             let w = windows[j]
@@ -35,20 +33,14 @@ private func binaryMultiMCW<Symbol: FixedWidthInteger & UnsignedInteger>(
         }
         for i in windows[0]..<length {
             let symbol = s[i]
-            if majority(winner, at: i) == symbol {
-                correct += 1
-                run += 1
-                longest = max(longest, run)
-            } else {
-                run = 0
-            }
+            score.record(majority(winner, at: i) == symbol)
             for j in 0..<windows.count where i >= windows[j] && majority(j, at: i) == symbol {
                 scores[j] += 1
                 if scores[j] >= scores[winner] { winner = j }
             }
         }
     }
-    return PredictorTally(predictions: length - windows[0], correct: correct, longestRun: longest)
+    return PredictorTally(predictions: length - windows[0], score: score)
 }
 
 /// Any alphabet: per-window counts and a count-of-counts table keep the maximum; when the most common value leaves
@@ -77,18 +69,10 @@ private func multiMCW<Symbol: FixedWidthInteger & UnsignedInteger>(
     }
     var scores = [Int](repeating: 0, count: windows.count)
     var winner = 0
-    var correct = 0
-    var run = 0
-    var longest = 0
+    var score = PredictionScore()
     for i in windows[0]..<s.count {
         let symbol = Int(s[i])
-        if state[winner].frequent == symbol {
-            correct += 1
-            run += 1
-            longest = max(longest, run)
-        } else {
-            run = 0
-        }
+        score.record(state[winner].frequent == symbol)
         for j in 0..<windows.count where i >= windows[j] && state[j].frequent == symbol {
             scores[j] += 1
             if scores[j] >= scores[winner] { winner = j }
@@ -119,7 +103,7 @@ private func multiMCW<Symbol: FixedWidthInteger & UnsignedInteger>(
             }
         }
     }
-    return PredictorTally(predictions: s.count - windows[0], correct: correct, longestRun: longest)
+    return PredictorTally(predictions: s.count - windows[0], score: score)
 }
 
 /// The state of one MultiMCW window over a non-binary alphabet.

@@ -41,9 +41,7 @@ func multiMMCTally<Symbol: FixedWidthInteger & UnsignedInteger>(
     }
     var scores = [Int](repeating: 0, count: mmcDepth)
     var winner = 0
-    var correct = 0
-    var run = 0
-    var longest = 0
+    var score = PredictionScore()
     for i in 2..<length {
         let symbol = UInt16(s[i])
         let currentWinner = winner
@@ -60,12 +58,10 @@ func multiMMCTally<Symbol: FixedWidthInteger & UnsignedInteger>(
                     scores[d] += 1
                     if scores[d] >= scores[winner] { winner = d }
                     if d == currentWinner {
-                        correct += 1
-                        run += 1
-                        if run > longest { longest = run }
+                        score.recordCorrect()
                     }
                 } else if d == currentWinner {
-                    run = 0
+                    score.recordMiss()
                 }
                 let mayCreate = entries[d] < mmcMaximumEntries
                 if dictionaries[d].increment(context: id, symbol: symbol, mayCreate: mayCreate, in: s) {
@@ -79,5 +75,5 @@ func multiMMCTally<Symbol: FixedWidthInteger & UnsignedInteger>(
             }
         }
     }
-    return PredictorTally(predictions: predictions, correct: correct, longestRun: longest)
+    return PredictorTally(predictions: predictions, score: score)
 }

@@ -10,6 +10,32 @@ struct PredictorTally {
     var longestRun: Int
 }
 
+extension PredictorTally {
+    init(predictions: Int, score: PredictionScore) {
+        self.init(predictions: predictions, correct: score.correct, longestRun: score.longestRun)
+    }
+}
+
+/// A predictor's running score while it steps through the samples: how many predictions were right, and the
+/// longest run of right ones. A step with no prediction records nothing (MultiMMC leaves the run as it is).
+struct PredictionScore {
+    private(set) var correct = 0
+    private(set) var longestRun = 0
+    private var run = 0
+
+    @inline(__always) mutating func record(_ right: Bool) {
+        if right { recordCorrect() } else { recordMiss() }
+    }
+
+    @inline(__always) mutating func recordCorrect() {
+        correct += 1
+        run += 1
+        longestRun = max(longestRun, run)
+    }
+
+    @inline(__always) mutating func recordMiss() { run = 0 }
+}
+
 /// SP 800-90B §6.3.7–§6.3.10 step "compute the min-entropy": turns a predictor's tally into an estimate.
 ///
 /// P_global = C/N and its upper bound P_global' = min(1, P_global + z·√(P_global(1 − P_global)/(N − 1))), or
