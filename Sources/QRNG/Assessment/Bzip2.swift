@@ -46,6 +46,7 @@ enum Bzip2 {
                 }
             }
         }
-        return result == 0 ? Int(capacity) : 0
+        // BZ_OK is 0; anything else (a full destination, an out-of-memory) is a failure, not a size.
+        return result == 0 ? Int(capacity) : nil
     }
 }

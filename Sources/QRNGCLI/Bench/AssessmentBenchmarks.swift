@@ -113,7 +113,8 @@ extension Benchmarks {
                     name: "assess/bzip2-length-\(kind.name)", unit: .bytes, workPerRun: Double(text.count),
                     baseline: "assess/bzip2-libbz2-\(kind.name)"
                 ) {
-                    { UInt64(text.withUnsafeBufferPointer { Bzip2LengthBenchmark.length(of: $0) }) }
+                    let bzip2 = Bzip2LengthBenchmark()
+                    return { UInt64(text.withUnsafeBufferPointer { bzip2.length(of: $0) }) }
                 },
             ]
         }
