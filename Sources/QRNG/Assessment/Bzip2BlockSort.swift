@@ -177,6 +177,35 @@ final class Bzip2BlockSorter {
             let key = assembled | Key(separator) << ((keyBytes - 1 - length) * 8)
             wordIdentifiers[word] = words.identifier(of: key, length: length)
         }
+        withExtendedLifetime(words) {
+            transform(
+                words: Words(keys: words.keys, lengths: words.lengths, frequencies: words.frequencies, count: words.count),
+                separator: separator, separatorCount: separatorCount, longestWord: longestWord, blockCount: count,
+                into: output)
+        }
+    }
+
+    /// The distinct words of a block: key (as `sortByWords` describes), length and number of occurrences, indexed
+    /// by identifier.
+    struct Words<Key: FixedWidthInteger & UnsignedInteger & BitwiseCopyable> {
+        var keys: UnsafePointer<Key>
+        var lengths: UnsafePointer<UInt8>
+        var frequencies: UnsafePointer<Int32>
+        var count: Int
+    }
+
+    /// Where the word-wise transform expects each word's identifier, word k being the one after separator k (the
+    /// last wrapping round the block's end), for callers that find the words another way (`Bzip2Length`'s decimal
+    /// text) and then call `transform`.
+    var wordIdentifierBuffer: UnsafeMutablePointer<UInt32> { wordIdentifiers }
+
+    /// The word-wise transform from the words on: `words` holds the distinct words and `wordIdentifierBuffer` the
+    /// identifier of each of the block's `separatorCount` words; `blockCount` bytes in all.
+    func transform<Key: FixedWidthInteger & UnsignedInteger & BitwiseCopyable>(
+        words: Words<Key>, separator: UInt8, separatorCount: Int, longestWord: Int, blockCount count: Int,
+        into output: UnsafeMutablePointer<UInt8>
+    ) {
+        let keyBytes = MemoryLayout<Key>.size
         let distinct = words.count
 
         // Rank the distinct words, and sort the rotations of the sequence of word ranks.

@@ -7,11 +7,11 @@
 /// (`Bzip2EntropyCoder`). Nothing is written: each field's bits are counted.
 enum Bzip2Length {
     /// "BZh" and the block-size digit.
-    private static let streamHeaderBits = 32
+    static let streamHeaderBits = 32
     /// Per block: the 48-bit block magic, the block CRC, the randomised bit and the 24-bit origPtr.
-    private static let blockHeaderBits = 48 + 32 + 1 + 24
+    static let blockHeaderBits = 48 + 32 + 1 + 24
     /// The 48-bit end-of-stream magic and the combined CRC.
-    private static let streamTrailerBits = 48 + 32
+    static let streamTrailerBits = 48 + 32
 
     /// The size in bytes of `data` compressed by bzip2 with block size `blockSize100k` (1...9), as libbz2's
     /// `BZ2_bzBuffToBuffCompress(…, blockSize100k, 0, 0)` returns it.
@@ -28,10 +28,13 @@ enum Bzip2Length {
     final class Workspace {
         let blockSize100k: Int
         let blockLimit: Int
-        fileprivate let block: UnsafeMutablePointer<UInt8>
-        fileprivate let lastColumn: UnsafeMutablePointer<UInt8>
-        fileprivate let sorter: Bzip2BlockSorter
-        fileprivate let coder: Bzip2EntropyCoder
+        let block: UnsafeMutablePointer<UInt8>
+        let lastColumn: UnsafeMutablePointer<UInt8>
+        let sorter: Bzip2BlockSorter
+        let coder: Bzip2EntropyCoder
+        /// Per number below `decimalLimit`: its count in a block of decimal text, and its word's rank there.
+        let decimalCounts = UnsafeMutablePointer<Int32>.allocate(capacity: decimalLimit)
+        let decimalRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: decimalLimit)
 
         init(blockSize100k: Int) {
             precondition((1...9).contains(blockSize100k), "bzip2's block size runs from 1 to 9 (×100k)")
@@ -50,30 +53,38 @@ enum Bzip2Length {
             block.deallocate()
             lastColumn.deallocate()
             coder.deallocate()
+            decimalCounts.deallocate()
+            decimalRanks.deallocate()
         }
     }
 
     /// `compressedLength(of:blockSize100k:)` at the workspace's block size, in its buffers.
     static func compressedLength(of data: UnsafeBufferPointer<UInt8>, workspace: Workspace) -> Int {
-        let block = workspace.block
-        let lastColumn = workspace.lastColumn
-        let sorter = workspace.sorter
-        let coder = workspace.coder
         var bits = streamHeaderBits
-        forEachBlock(of: data, limit: workspace.blockLimit, into: block) { blockCount in
-            let filled = UnsafeBufferPointer(start: block, count: blockCount)
-            let histogram = byteHistogram(filled)
-            let inUse = histogram.map { $0 > 0 }
-            histogram.withUnsafeBufferPointer { histogram in
-                sorter.lastColumn(of: filled, histogram: histogram.baseAddress!, into: lastColumn)
-            }
-            bits += blockHeaderBits
-            bits += inUse.withUnsafeBufferPointer { inUse in
-                coder.bits(lastColumn: UnsafeBufferPointer(start: lastColumn, count: blockCount), inUse: inUse.baseAddress!)
-            }
+        forEachBlock(of: data, limit: workspace.blockLimit, into: workspace.block) { blockCount in
+            bits += blockBits(count: blockCount, workspace: workspace)
         }
         bits += streamTrailerBits
         return (bits + 7) / 8
+    }
+
+    /// The bits of one block, the one of `count` bytes in the workspace's `block`, header included.
+    static func blockBits(count: Int, workspace: Workspace) -> Int {
+        let filled = UnsafeBufferPointer(start: workspace.block, count: count)
+        let histogram = byteHistogram(filled)
+        let inUse = histogram.map { $0 > 0 }
+        histogram.withUnsafeBufferPointer { histogram in
+            workspace.sorter.lastColumn(of: filled, histogram: histogram.baseAddress!, into: workspace.lastColumn)
+        }
+        return blockHeaderBits + lastColumnBits(count: count, inUse: inUse, workspace: workspace)
+    }
+
+    /// The back end's bits for the last column of `count` bytes in the workspace's `lastColumn`.
+    static func lastColumnBits(count: Int, inUse: [Bool], workspace: Workspace) -> Int {
+        inUse.withUnsafeBufferPointer { inUse in
+            workspace.coder.bits(
+                lastColumn: UnsafeBufferPointer(start: workspace.lastColumn, count: count), inUse: inUse.baseAddress!)
+        }
     }
 
     /// How often each byte value occurs, counted in four interleaved tables so that a byte repeated nearby does
@@ -239,6 +250,12 @@ public final class Bzip2LengthBenchmark {
     /// `Bzip2Length.compressedLength(of:workspace:)` at block size 5.
     public func length(of data: UnsafeBufferPointer<UInt8>) -> Int {
         Bzip2Length.compressedLength(of: data, workspace: workspace)
+    }
+
+    /// `Bzip2Length.compressedLength(ofDecimal:workspace:)` at block size 5: the size of `samples` written as
+    /// decimal text, from the samples (all below 1,000).
+    public func decimalLength(of samples: UnsafeBufferPointer<UInt16>) -> Int? {
+        Bzip2Length.compressedLength(ofDecimal: samples, workspace: workspace)
     }
 
     /// libbz2's own result at block size 5, or nil when libbz2 cannot be loaded.

@@ -484,6 +484,10 @@ struct StatisticContext {
     /// as the reference tool calls libbz2 (`BZ2_bzBuffToBuffCompress(…, 5, 0, 0)`); `Bzip2Length` gives that size
     /// without compressing.
     func compression(_ raw: UnsafeBufferPointer<UInt16>) -> Int {
+        // Numbers below 1,000 (samples of up to 9 bits, and more when small) without writing the text.
+        if let length = Bzip2Length.compressedLength(ofDecimal: raw, workspace: compressionWorkspace.bzip2) {
+            return length
+        }
         // Each value's digits and the space after it, packed little-endian in a word: written eight bytes at a
         // time, the text advances by the digit count plus one. Values run up to 65,535, five digits.
         let text = compressionWorkspace.text(capacity: raw.count * 6 + 8)

@@ -92,11 +92,13 @@ extension Benchmarks {
 
     /// The compression statistic of the permutation tests (SP 800-90B §5.1.11): the bzip2-compressed size of the
     /// decimal text of 10⁶ random samples, computed by qrng's `Bzip2Length` against libbz2 compressing the same
-    /// text in the same run. 8-bit samples make about 3.57 MB of text; binary samples make 2 MB of two one-byte
-    /// words, the input on which libbz2 falls back to its slowest sort.
+    /// text in the same run: from the text (`bzip2-length`), and from the samples without writing the text
+    /// (`bzip2-decimal`, what the permutation tests run). 8-bit samples make about 3.57 MB of text; binary samples
+    /// make 2 MB of two one-byte words, the input on which libbz2 falls back to its slowest sort.
     static func compressionStatistic() -> [Benchmark] {
-        [(name: "8bit", bound: UInt64(256)), (name: "binary", bound: UInt64(2))].flatMap { kind in
-            let text = permutationTestText(sampleCount: 1_000_000, below: kind.bound, seed: 12)
+        [(name: "8bit", bound: UInt64(256)), (name: "binary", bound: UInt64(2))].flatMap { kind -> [Benchmark] in
+            let samples = permutationTestSamples(sampleCount: 1_000_000, below: kind.bound, seed: 12)
+            let text = permutationTestText(samples)
             return [
                 Benchmark(
                     name: "assess/bzip2-libbz2-\(kind.name)", unit: .bytes, workPerRun: Double(text.count),
@@ -116,19 +118,35 @@ extension Benchmarks {
                     let bzip2 = Bzip2LengthBenchmark()
                     return { UInt64(text.withUnsafeBufferPointer { bzip2.length(of: $0) }) }
                 },
+                Benchmark(
+                    name: "assess/bzip2-decimal-\(kind.name)", unit: .bytes, workPerRun: Double(text.count),
+                    baseline: "assess/bzip2-libbz2-\(kind.name)"
+                ) {
+                    let bzip2 = Bzip2LengthBenchmark()
+                    let expected: Int = text.withUnsafeBufferPointer { bzip2.length(of: $0) }
+                    let decimal: Int? = samples.withUnsafeBufferPointer { bzip2.decimalLength(of: $0) }
+                    guard decimal == expected else {
+                        throw QRNGError(.invalidArgument, "the two ways to bzip2's length disagree")
+                    }
+                    return { UInt64(samples.withUnsafeBufferPointer { bzip2.decimalLength(of: $0)! }) }
+                },
             ]
         }
     }
 
-    /// Seeded random samples below `bound` written as the permutation tests write them: decimal, single spaces
-    /// between.
-    static func permutationTestText(sampleCount: Int, below bound: UInt64, seed: UInt64) -> [UInt8] {
+    /// Seeded random samples below `bound`.
+    static func permutationTestSamples(sampleCount: Int, below bound: UInt64, seed: UInt64) -> [UInt16] {
         var generator = Xoshiro256StarStar(seed: seed)
+        return (0..<sampleCount).map { _ in UInt16(truncatingIfNeeded: generator.next() % bound) }
+    }
+
+    /// Samples written as the permutation tests write them: decimal, single spaces between.
+    static func permutationTestText(_ samples: [UInt16]) -> [UInt8] {
         var text: [UInt8] = []
-        text.reserveCapacity(4 * sampleCount)
-        for index in 0..<sampleCount {
+        text.reserveCapacity(4 * samples.count)
+        for (index, sample) in samples.enumerated() {
             if index > 0 { text.append(32) }
-            text.append(contentsOf: String(generator.next() % bound).utf8)
+            text.append(contentsOf: String(sample).utf8)
         }
         return text
     }
