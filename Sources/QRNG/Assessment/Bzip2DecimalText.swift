@@ -66,11 +66,10 @@ extension Bzip2Length {
         // The byte histogram: the space once per separator, each number's digits as often as it occurs.
         var histogram = [Int](repeating: 0, count: 256)
         histogram[Int(DecimalWords.space)] = separatorCount
-        var longestWord = wrapDigits.count
         for value in 0..<decimalLimit where counts[value] > 0 {
-            let length = Int(table.lengths[value])
-            for offset in 0..<length { histogram[Int(table.digit(value, at: offset))] += Int(counts[value]) }
-            longestWord = max(longestWord, length)
+            for offset in 0..<Int(table.lengths[value]) {
+                histogram[Int(table.digit(value, at: offset))] += Int(counts[value])
+            }
         }
         if wrapValue == nil { for digit in wrapDigits { histogram[Int(digit)] += 1 } }
         // The byte-wise path takes the most common byte as the separator, the lowest on a tie: the space wins ties.
@@ -118,8 +117,8 @@ extension Bzip2Length {
                         words: Bzip2BlockSorter.Words(
                             keys: keys.baseAddress!, lengths: lengths.baseAddress!,
                             frequencies: frequencies.baseAddress!, count: keys.count),
-                        separator: DecimalWords.space, separatorCount: separatorCount, longestWord: longestWord,
-                        blockCount: block.byteCount, into: workspace.lastColumn)
+                        separator: DecimalWords.space, separatorCount: separatorCount, blockCount: block.byteCount,
+                        into: workspace.lastColumn)
                 }
             }
         }
