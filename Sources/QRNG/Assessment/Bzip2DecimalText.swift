@@ -22,14 +22,10 @@ extension Bzip2Length {
         var largest: UInt16 = 0
         for value in values { largest = max(largest, value) }
         guard Int(largest) < decimalLimit else { return nil }
-        let words = DecimalWords.table
-        var textLength = count - 1
-        words.lengths.withUnsafeBufferPointer { lengths in
-            for value in values { textLength &+= Int(lengths[Int(value)]) }
-        }
-        var cutter = DecimalBlockCutter(values: values, textLength: textLength, limit: workspace.blockLimit)
+        let counts = workspace.decimalCounts
+        var cutter = DecimalBlockCutter(values: values, limit: workspace.blockLimit)
         var bits = streamHeaderBits
-        while let block = cutter.next() {
+        while let block = DecimalWords.table.lengths.withUnsafeBufferPointer({ cutter.next(lengths: $0, counting: counts) }) {
             bits += decimalBlockBits(block, values: values, workspace: workspace)
         }
         bits += streamTrailerBits
@@ -45,10 +41,8 @@ extension Bzip2Length {
         // Short blocks (the last one can be a few bytes) take the byte-wise path: not worth a special case.
         guard separatorCount >= 64 else { return writtenBlockBits(block, values: values, workspace: workspace) }
 
-        // The words between the block's first and last separator, counted.
+        // The cutter counted the words between the block's first and last separator.
         let counts = workspace.decimalCounts
-        counts.update(repeating: 0, count: decimalLimit)
-        for index in (block.firstWord + 1)..<block.lastWord { counts[Int(values[index])] &+= 1 }
 
         // The word round the block's end: the start of the last word, then the rest of the first.
         let first = Int(values[block.firstWord])
@@ -163,7 +157,6 @@ struct DecimalBlock {
 /// Should that run start be the text's last byte, or no run start come before the end, the block takes the rest.
 struct DecimalBlockCutter {
     private let values: UnsafeBufferPointer<UInt16>
-    private let textLength: Int
     private let limit: Int
     private var word = 0
     private var wordOffset = 0
@@ -172,44 +165,54 @@ struct DecimalBlockCutter {
     private var blockStart = 0
     private var finished = false
 
-    init(values: UnsafeBufferPointer<UInt16>, textLength: Int, limit: Int) {
+    init(values: UnsafeBufferPointer<UInt16>, limit: Int) {
         self.values = values
-        self.textLength = textLength
         self.limit = limit
     }
 
-    mutating func next() -> DecimalBlock? {
+    /// The next block, having counted in `counts` (one per number below 1,000, cleared here) the words wholly
+    /// inside it: those between its first and last word. `lengths` is `DecimalWords.table.lengths`.
+    mutating func next(lengths: UnsafeBufferPointer<UInt8>, counting counts: UnsafeMutablePointer<Int32>) -> DecimalBlock? {
         guard !finished else { return nil }
-        let lengths = DecimalWords.table.lengths
+        counts.update(repeating: 0, count: Bzip2Length.decimalLimit)
+        let lengths = lengths.baseAddress!
+        let source = values.baseAddress!
         let lastIndex = values.count - 1
         let target = blockStart + limit
         var end = word
         var endStart = wordStart
-        // The word whose digits or following space hold the target (or the last word).
-        while end < lastIndex && endStart + Int(lengths[Int(values[end])]) < target {
-            endStart += Int(lengths[Int(values[end])]) + 1
-            end += 1
+        // The word whose digits or following space hold the target, or the last word. Past the first word, each
+        // word passed lies wholly inside the block.
+        @inline(__always) func length(_ index: Int) -> Int { Int(lengths[Int(source[index])]) }
+        if end < lastIndex && endStart &+ length(end) < target {
+            endStart &+= length(end) &+ 1
+            end &+= 1
+            while end < lastIndex && endStart &+ length(end) < target {
+                counts[Int(source[end])] &+= 1
+                endStart &+= length(end) &+ 1
+                end &+= 1
+            }
         }
-        var offset = max(0, target - endStart)
-        let endLength = Int(lengths[Int(values[end])])
+        let value = Int(source[end])
+        let endLength = length(end)
         // The first run start from the target on: a digit different from the one before, the first digit of a
         // word, or a space.
-        let value = Int(values[end])
+        var offset = max(0, target - endStart)
         while offset > 0 && offset < endLength
             && DecimalWords.table.digit(value, at: offset) == DecimalWords.table.digit(value, at: offset - 1)
         {
             offset += 1
         }
         var cut = endStart + min(offset, endLength)
-        if target >= textLength - 1 || cut >= textLength - 1 {
-            // The rest of the text.
-            while end < lastIndex {
-                endStart += Int(lengths[Int(values[end])]) + 1
-                end += 1
+        // Only the last word can end the text: any other is followed by a space and at least one more digit, so
+        // both the target and the cut lie at least two bytes before the end.
+        if end == lastIndex {
+            let textLength = endStart + endLength
+            if target >= textLength - 1 || cut >= textLength - 1 {
+                cut = textLength
+                offset = endLength
+                finished = true
             }
-            cut = textLength
-            offset = Int(lengths[Int(values[lastIndex])])
-            finished = true
         }
         let block = DecimalBlock(
             firstWord: word, firstWordOffset: wordOffset, lastWord: end, lastWordOffset: offset,
