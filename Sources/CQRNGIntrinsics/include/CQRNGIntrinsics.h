@@ -50,6 +50,11 @@ void qrng_mask_below_u16_avx2(const uint16_t *values, size_t count, uint16_t thr
 /// other bits of the words written; reads values[0...count]. Call only when qrng_cpu_has_avx2().
 void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t *masks);
 
+/// The permutation tests' excursion statistic (SP 800-90B §5.1.1): the largest |values[0] + … + values[i] −
+/// (i + 1)·mean| over i < count, the same double the loop that takes one sample at a time computes (0 when count
+/// is 0). Call only when qrng_cpu_has_avx2().
+double qrng_excursion_avx2(const uint16_t *values, size_t count, double mean);
+
 /// Move-to-front positions of the `count` bytes of `column`, at most 16 distinct, in eight segments advanced in step:
 /// segment k < 7 is bytes k·(count / 8) ..< (k + 1)·(count / 8), and segment 7 runs on to the end. Segment k's list
 /// starts as lists[16k ..< 16k + 16], front first, every byte of the segment among its first entries (the entries

@@ -1,3 +1,5 @@
+internal import CQRNGIntrinsics
+
 /// The permutation tests of SP 800-90B §5.1: nineteen statistics (the eleven tests, periodicity and covariance at
 /// lags 1, 2, 8, 16 and 32) on the samples and on up to 10,000 random shuffles of them.
 ///
@@ -391,6 +393,16 @@ struct StatisticContext {
     }
 
     func excursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {
+        if Self.hasAVX2, let base = raw.baseAddress {
+            return qrng_excursion_avx2(base, raw.count, rawMean)
+        }
+        return portableExcursion(raw)
+    }
+
+    static let hasAVX2 = qrng_cpu_has_avx2()
+
+    /// The excursion one sample at a time (the AVX2 kernel computes the same doubles).
+    func portableExcursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {
         // The running sum is a whole number below 2^53, so summing in integers gives the same doubles as summing
         // in doubles, without a floating-point addition's latency between one sample and the next.
         var sum = 0
