@@ -59,7 +59,56 @@ double qrng_excursion_avx2(const uint16_t *values, size_t count, double mean) {
     return result;
 }
 
+// The lags of SP 800-90B §5.1.9–§5.1.10.
+static const size_t qrng_lags[5] = {1, 2, 8, 16, 32};
+
+__attribute__((target("avx2")))
+static inline uint64_t qrng_sum_i32(__m256i lanes) {
+    int32_t values[8];
+    _mm256_storeu_si256((__m256i *)values, lanes);
+    uint64_t sum = 0;
+    for (int lane = 0; lane < 8; lane++) sum += (uint32_t)values[lane];
+    return sum;
+}
+
+__attribute__((target("avx2")))
+void qrng_lag_statistics_u8_avx2(const uint16_t *values, size_t count, uint64_t *matches, uint64_t *products) {
+    for (int k = 0; k < 5; k++) matches[k] = products[k] = 0;
+    const __m256i ones = _mm256_set1_epi16(1);
+    size_t i = 0;
+    // Sixteen samples a step against the sixteen at each lag. Match counts are 16-bit lanes and products pairs
+    // summed into 32-bit lanes (at most 2 · 255² each), both safe for 4,096 steps before they are added up.
+    while (i + 16 + 32 <= count) {
+        __m256i counted[5], summed[5];
+        for (int k = 0; k < 5; k++) counted[k] = summed[k] = _mm256_setzero_si256();
+        for (size_t steps = 0; steps < 4096 && i + 16 + 32 <= count; steps++, i += 16) {
+            const __m256i here = _mm256_loadu_si256((const __m256i *)(values + i));
+            for (int k = 0; k < 5; k++) {
+                const __m256i there = _mm256_loadu_si256((const __m256i *)(values + i + qrng_lags[k]));
+                counted[k] = _mm256_sub_epi16(counted[k], _mm256_cmpeq_epi16(here, there));
+                summed[k] = _mm256_add_epi32(summed[k], _mm256_madd_epi16(here, there));
+            }
+        }
+        for (int k = 0; k < 5; k++) {
+            matches[k] += qrng_sum_i32(_mm256_madd_epi16(counted[k], ones));
+            products[k] += qrng_sum_i32(summed[k]);
+        }
+    }
+    for (int k = 0; k < 5; k++) {
+        const size_t lag = qrng_lags[k];
+        for (size_t j = i; j + lag < count; j++) {
+            matches[k] += values[j] == values[j + lag];
+            products[k] += (uint64_t)values[j] * values[j + lag];
+        }
+    }
+}
+
 #else
+
+void qrng_lag_statistics_u8_avx2(const uint16_t *values, size_t count, uint64_t *matches, uint64_t *products) {
+    (void)values; (void)count; (void)matches; (void)products;
+    __builtin_trap();
+}
 
 double qrng_excursion_avx2(const uint16_t *values, size_t count, double mean) {
     (void)values; (void)count; (void)mean;

@@ -55,6 +55,11 @@ void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t 
 /// is 0). Call only when qrng_cpu_has_avx2().
 double qrng_excursion_avx2(const uint16_t *values, size_t count, double mean);
 
+/// The periodicity and covariance statistics (SP 800-90B §5.1.9, §5.1.10) at lags 1, 2, 8, 16 and 32 in one pass:
+/// matches[k] = the number of i with values[i] = values[i + lag k] and products[k] = the sum of values[i] ·
+/// values[i + lag k], over i < count − lag k. Every value must be below 256. Call only when qrng_cpu_has_avx2().
+void qrng_lag_statistics_u8_avx2(const uint16_t *values, size_t count, uint64_t *matches, uint64_t *products);
+
 /// Move-to-front positions of the `count` bytes of `column`, at most 16 distinct, in eight segments advanced in step:
 /// segment k < 7 is bytes k·(count / 8) ..< (k + 1)·(count / 8), and segment 7 runs on to the end. Segment k's list
 /// starts as lists[16k ..< 16k + 16], front first, every byte of the segment among its first entries (the entries

@@ -350,10 +350,23 @@ struct StatisticContext {
                             values[6] = average
                             values[7] = Double(maximum)
                         }
-                        for (index, lag) in PermutationTests.lags.enumerated() {
-                            if active[8 + index] { values[8 + index] = Double(periodicity(counted, lag: lag)) }
-                            if active[13 + index] {
-                                values[13 + index] = Double(covariance(binary ? ones : raw, lag: lag))
+                        let covaried = binary ? ones : raw
+                        // All ten in one pass where the kernel applies (one array for both, values below 256) and
+                        // more than one is still wanted.
+                        if Self.hasAVX2 && counted.baseAddress == covaried.baseAddress && counted.count > 0
+                            && (binary || alphabetSize <= 256) && active[8..<18].filter({ $0 }).count > 1
+                        {
+                            var matches = [UInt64](repeating: 0, count: 5)
+                            var products = [UInt64](repeating: 0, count: 5)
+                            qrng_lag_statistics_u8_avx2(counted.baseAddress!, counted.count, &matches, &products)
+                            for index in 0..<5 {
+                                if active[8 + index] { values[8 + index] = Double(matches[index]) }
+                                if active[13 + index] { values[13 + index] = Double(products[index]) }
+                            }
+                        } else {
+                            for (index, lag) in PermutationTests.lags.enumerated() {
+                                if active[8 + index] { values[8 + index] = Double(periodicity(counted, lag: lag)) }
+                                if active[13 + index] { values[13 + index] = Double(covariance(covaried, lag: lag)) }
                             }
                         }
                     }
