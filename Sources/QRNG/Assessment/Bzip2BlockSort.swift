@@ -348,15 +348,23 @@ final class Bzip2BlockSorter {
                             cursors[bucket] &+= Int(info >> 8 & 1)
                         }
                     }
+                    // First the word before each rotation, in sorted order: scattered loads alone in their loop
+                    // overlap freely, where among the stores below each waited on the one before.
+                    let previous = UnsafeMutableRawPointer(sequence).assumingMemoryBound(to: Identifier.self)
+                    var wrapRank = 0
                     for rank in 0..<separatorCount {
                         let next = Int(order[rank])
+                        previous[rank] = identifiers[next == 0 ? separatorCount &- 1 : next &- 1]
+                        wrapRank = next == 0 ? rank : wrapRank
+                    }
+                    for rank in 0..<separatorCount {
                         // Once per block: the rotation from word 0, preceded by the word round the block's end.
-                        if next == 0 {
+                        if rank == wrapRank {
                             place(wrapRow..<(wrapRow + wrapSlots))
                             output[emptyHeadStart &+ rank] = lastByte[wrapWord]
                             continue
                         }
-                        let word = Int(identifiers[next &- 1])
+                        let word = Int(previous[rank])
                         let slots = word &* stride
                         place(slots..<(slots &+ stride))
                         output[emptyHeadStart &+ rank] = lastByte[word]
