@@ -17,6 +17,8 @@ enum CyclicRotationSort {
         private(set) var ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         private(set) var payload = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumPairDigitBits) + 1)
+        /// Per digit value of a bucket's radix pass, while `bucketStarts` holds the buckets.
+        let digitCounts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumDigitBits) + 1)
         /// Per value of a key's top digit: the rank of that value among those that occur.
         let prefixRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << maximumDigitBits)
 
@@ -39,6 +41,7 @@ enum CyclicRotationSort {
             ranks.deallocate()
             payload.deallocate()
             bucketStarts.deallocate()
+            digitCounts.deallocate()
             prefixRanks.deallocate()
         }
     }
@@ -99,7 +102,8 @@ enum CyclicRotationSort {
     ///
     /// Binary text's word ranks are such a case whenever the block splits a word: the two words "0" and "1" and
     /// once the split word (or the empty word between two separators at the block's ends), which would otherwise
-    /// make every symbol two bits with one of them nearly always zero.
+    /// make every symbol two bits with one of them nearly always zero. So are the word ranks of 8-bit samples' text:
+    /// 256 words and the split one.
     ///
     /// Read from just after the unique symbol u, the sequence is T = (the others) u. Comparing two rotations, one
     /// of them meets u first, where the other has another symbol, so the comparison is decided there at the
@@ -116,6 +120,9 @@ enum CyclicRotationSort {
         // Only when leaving a symbol out narrows the symbols: 2^k + 1 of them (k ≥ 1).
         let others = alphabetSize - 1
         guard others >= 2, others & (others - 1) == 0, count >= 256 else { return false }
+        let symbolBits = Int.bitWidth - (others - 1).leadingZeroBitCount
+        let bucketsByFirstSymbol = firstSymbolBits.contains(symbolBits)
+        let firstSymbolCounts = scratch.bucketStarts
         // Counted in two interleaved tables, so that a symbol met twice in a row (most of them, with few symbols)
         // does not wait on its own count.
         let unique = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * alphabetSize) { counts -> Int? in
@@ -128,7 +135,16 @@ enum CyclicRotationSort {
                 index &+= 2
             }
             if index < count { table[Int(sequence[index])] &+= 1 }
-            return (0..<alphabetSize).first { table[$0] &+ table[alphabetSize &+ $0] == 1 }
+            guard let unique = (0..<alphabetSize).first(where: { table[$0] &+ table[alphabetSize &+ $0] == 1 }) else {
+                return nil
+            }
+            if bucketsByFirstSymbol {
+                for symbol in 0..<others {
+                    let original = symbol < unique ? symbol : symbol + 1
+                    firstSymbolCounts[symbol] = table[original] &+ table[alphabetSize &+ original]
+                }
+            }
+            return unique
         }
         guard let unique else { return false }
         // Searched from the end: in a block's word ranks the unique word is the one split by the block's end,
@@ -136,17 +152,48 @@ enum CyclicRotationSort {
         var uniquePosition = count - 1
         while sequence[uniquePosition] != UInt32(unique) { uniquePosition -= 1 }
 
-        let symbolBits = Int.bitWidth - (others - 1).leadingZeroBitCount
         let symbolsPerKey = 64 / symbolBits
-        let keyBits = symbolsPerKey * symbolBits
-        let shiftIn = UInt64(symbolBits)
-        let window: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
-        // T[j] = sequence[(uniquePosition + 1 + j) mod count], renumbered; T[count − 1] is u.
+        let mainCount = count - symbolsPerKey
+        // T[j] = sequence[(uniquePosition + 1 + j) mod count]; T[count − 1] is u.
         let start = uniquePosition + 1
         @inline(__always) func original(_ j: Int) -> Int {
             let index = start + j
             return index >= count ? index - count : index
         }
+        func precedes(_ a: Int, _ b: Int) -> Bool {
+            var x = a
+            var y = b
+            for _ in 0..<count {
+                let left = sequence[x]
+                let right = sequence[y]
+                if left != right { return left < right }
+                x = x + 1 == count ? 0 : x + 1
+                y = y + 1 == count ? 0 : y + 1
+            }
+            return false
+        }
+        // The rotations whose window reaches u, in order.
+        let placed = (mainCount..<count).map { original($0) }.sorted(by: precedes)
+        let bounds = placed.map { rotation -> UniqueSymbolBound in
+            // u's offset in this rotation, and the renumbered symbols before it.
+            let offset = (uniquePosition - rotation + count) % count
+            var prefix: UInt64 = 0
+            for step in 0..<offset {
+                let symbol = Int(sequence[(rotation + step) % count])
+                prefix = prefix << UInt64(symbolBits) | UInt64(symbol < unique ? symbol : symbol - 1)
+            }
+            return UniqueSymbolBound(offset: offset, prefix: prefix, unique: UInt64(unique), symbolBits: symbolBits)
+        }
+        if bucketsByFirstSymbol {
+            sortByFirstSymbol(
+                sequence, unique: UInt32(unique), uniquePosition: uniquePosition, symbolBits: symbolBits,
+                placed: placed, bounds: bounds, into: order, scratch: scratch)
+            return true
+        }
+
+        let keyBits = symbolsPerKey * symbolBits
+        let shiftIn = UInt64(symbolBits)
+        let window: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
         // T without u, written out (in the ranks' buffer, free until the doubling) in two straight runs.
         let text = scratch.ranks
         var written = 0
@@ -158,7 +205,6 @@ enum CyclicRotationSort {
             }
         }
         // Main rotations: j ≤ count − 1 − symbolsPerKey, their windows within T[0 ..< count − 1].
-        let mainCount = count - symbolsPerKey
         let keys = scratch.keys
         let payload = scratch.payload
         var rolling: UInt64 = 0
@@ -176,43 +222,13 @@ enum CyclicRotationSort {
             keys: keys, payload: payload, count: mainCount, sortedKeys: sortedKeys, sortedPayload: order,
             bucketStarts: scratch.bucketStarts)
 
-        // The rest, in order, each with the number of main rotations before it.
-        func precedes(_ a: Int, _ b: Int) -> Bool {
-            var x = a
-            var y = b
-            for _ in 0..<count {
-                let left = sequence[x]
-                let right = sequence[y]
-                if left != right { return left < right }
-                x = x + 1 == count ? 0 : x + 1
-                y = y + 1 == count ? 0 : y + 1
-            }
-            return false
-        }
-        let placed = (mainCount..<count).map { original($0) }.sorted(by: precedes)
-        let placedBefore = placed.map { rotation -> Int in
-            // u's offset in this rotation, and the renumbered symbols before it.
-            let offset = (uniquePosition - rotation + count) % count
-            var prefix: UInt64 = 0
-            for step in 0..<offset {
-                let symbol = Int(sequence[(rotation + step) % count])
-                prefix = prefix << shiftIn | UInt64(symbol < unique ? symbol : symbol - 1)
-            }
-            // Main keys before it: those whose first `offset` symbols come before the prefix, or equal it and are
-            // followed by a symbol below u (renumbered symbols below u are the symbols below u).
-            let prefixShift = UInt64(64 - offset * symbolBits)
-            let nextShift = UInt64(64 - symbolBits)
-            let offsetBits = UInt64(offset * symbolBits)
-            func before(_ key: UInt64) -> Bool {
-                let head = offset == 0 ? 0 : key &>> prefixShift
-                if head != prefix { return head < prefix }
-                return Int((key &<< offsetBits) &>> nextShift) < unique
-            }
+        // The number of main rotations before each placed one.
+        let placedBefore = bounds.map { bound -> Int in
             var low = 0
             var high = mainCount
             while low < high {
                 let middle = (low + high) / 2
-                if before(sortedKeys[middle]) { low = middle + 1 } else { high = middle }
+                if bound.follows(sortedKeys[middle]) { low = middle + 1 } else { high = middle }
             }
             return low
         }
@@ -238,6 +254,222 @@ enum CyclicRotationSort {
         return true
     }
 
+    /// Symbol widths for which `sortAroundUniqueSymbol` buckets the main rotations by their first symbol: 256 to
+    /// 4,096 buckets, whose sizes the symbol counts already give.
+    private static let firstSymbolBits = 8...12
+
+    /// Where a rotation that meets the unique symbol u within its first symbols goes among the main rotations
+    /// (see `sortAroundUniqueSymbol`).
+    private struct UniqueSymbolBound {
+        /// u's offset in the rotation.
+        let offset: Int
+        /// The rotation's renumbered symbols before u.
+        let prefix: UInt64
+        let unique: UInt64
+        let symbolBits: Int
+
+        /// Whether the main rotation with this key comes before the rotation: its first `offset` symbols come
+        /// before the prefix, or equal it and are followed by a symbol below u (renumbered symbols below u are the
+        /// symbols below u).
+        @inline(__always) func follows(_ key: UInt64) -> Bool {
+            let head = offset == 0 ? 0 : key &>> UInt64(64 - offset * symbolBits)
+            if head != prefix { return head < prefix }
+            return (key &<< UInt64(offset * symbolBits)) &>> UInt64(64 - symbolBits) < unique
+        }
+    }
+
+    /// The main rotations of `sortAroundUniqueSymbol` when their first symbols make buckets of a few hundred: the
+    /// keys are built and scattered to the buckets in one pass (the bucket sizes are the symbol counts, less the
+    /// few symbols that start no main rotation), and each bucket is then sorted within the first-level cache,
+    /// straight to its place in `order` past the placed rotations before it.
+    private static func sortByFirstSymbol(
+        _ sequence: UnsafeBufferPointer<UInt32>, unique: UInt32, uniquePosition: Int, symbolBits: Int,
+        placed: [Int], bounds: [UniqueSymbolBound], into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
+    ) {
+        let count = sequence.count
+        let others = 1 << symbolBits
+        let symbolsPerKey = 64 / symbolBits
+        let keyBits = symbolsPerKey * symbolBits
+        let mainCount = count - symbolsPerKey
+        @inline(__always) func renumbered(_ symbol: UInt32) -> UInt32 { symbol &- (symbol > unique ? 1 : 0) }
+
+        // Holds the symbol counts on entry. The symbols that start no main rotation are u and the
+        // symbolsPerKey − 1 before it.
+        let bucketStarts = scratch.bucketStarts
+        var index = uniquePosition
+        for _ in 1..<symbolsPerKey {
+            index = index == 0 ? count - 1 : index - 1
+            bucketStarts[Int(renumbered(sequence[index]))] -= 1
+        }
+        var total: Int32 = 0
+        for symbol in 0..<others {
+            let size = bucketStarts[symbol]
+            bucketStarts[symbol] = total
+            total &+= size
+        }
+
+        // The key of main rotation j holds T[j ..< j + symbolsPerKey], left-aligned.
+        let keys = scratch.keys
+        let payload = scratch.payload
+        let shiftIn = UInt64(symbolBits)
+        let window: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
+        let alignment = UInt64(64 - keyBits)
+        let firstSymbolShift = UInt64(64 - symbolBits)
+        var next = uniquePosition + 1 == count ? 0 : uniquePosition + 1
+        var rotation = next
+        var rolling: UInt64 = 0
+        for _ in 0..<(symbolsPerKey - 1) {
+            rolling = rolling &<< shiftIn | UInt64(renumbered(sequence[next]))
+            next = next &+ 1 == count ? 0 : next &+ 1
+        }
+        for _ in 0..<mainCount {
+            rolling = (rolling &<< shiftIn | UInt64(renumbered(sequence[next]))) & window
+            next &+= 1
+            if next == count { next = 0 }
+            let key = rolling &<< alignment
+            let bucket = Int(key &>> firstSymbolShift)
+            let slot = Int(bucketStarts[bucket])
+            bucketStarts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
+            keys[slot] = key
+            payload[slot] = UInt32(truncatingIfNeeded: rotation)
+            rotation &+= 1
+            if rotation == count { rotation = 0 }
+        }
+        // Now bucketStarts[s] is the end of bucket s.
+        @inline(__always) func bucketStart(_ symbol: Int) -> Int { symbol == 0 ? 0 : Int(bucketStarts[symbol - 1]) }
+
+        // The number of main rotations before each placed one: those of the buckets before its first symbol's,
+        // and those of that bucket that come before it. The rotation that starts with u follows the main ones that
+        // start below it.
+        let placedBefore = bounds.map { bound -> Int in
+            if bound.offset == 0 { return bucketStart(Int(bound.unique)) }
+            let symbol = Int(bound.prefix &>> UInt64((bound.offset - 1) * symbolBits))
+            var before = bucketStart(symbol)
+            for position in before..<Int(bucketStarts[symbol]) where bound.follows(keys[position]) { before += 1 }
+            return before
+        }
+        // Main rotation m (in sorted order) goes to m + (the placed rotations before it).
+        @inline(__always) func placedUpTo(_ main: Int) -> Int {
+            var placedCount = 0
+            while placedCount < placedBefore.count && placedBefore[placedCount] <= main { placedCount += 1 }
+            return placedCount
+        }
+
+        // Each bucket's keys are sorted in the same small buffer, which stays in the first-level cache; the
+        // payload goes to `order` directly.
+        let bucketKeys = scratch.sortedKeys
+        var groups: [(start: Int, end: Int)] = []
+        var start = 0
+        for symbol in 0..<others {
+            let end = Int(bucketStarts[symbol])
+            let size = end - start
+            if size == 0 { continue }
+            let placedBeforeBucket = placedUpTo(start)
+            let target = start + placedBeforeBucket
+            let tied = sortBucket(
+                keys: keys + start, payload: payload + start, count: size, sortedBits: symbolBits,
+                into: bucketKeys, order + target, counts: scratch.digitCounts)
+            if tied {
+                var groupStart = 0
+                while groupStart < size {
+                    var groupEnd = groupStart + 1
+                    while groupEnd < size && bucketKeys[groupEnd] == bucketKeys[groupStart] { groupEnd += 1 }
+                    if groupEnd - groupStart > 1 {
+                        // Equal keys are on the same side of every placed rotation.
+                        let main = start + groupStart
+                        let shifted = main + placedUpTo(main)
+                        groups.append((shifted, shifted + groupEnd - groupStart))
+                    }
+                    groupStart = groupEnd
+                }
+            }
+            let placedInBucket = placedUpTo(end - 1) - placedBeforeBucket
+            if placedInBucket > 0 {
+                // Open the gaps for the placed rotations that go inside this bucket, from the back.
+                var main = end - 1
+                while main >= placedBefore[placedBeforeBucket] {
+                    order[main + placedUpTo(main)] = order[main + placedBeforeBucket]
+                    main -= 1
+                }
+            }
+            start = end
+        }
+        for (index, rotation) in placed.enumerated() {
+            order[placedBefore[index] + index] = UInt32(truncatingIfNeeded: rotation)
+        }
+        refineGroups(
+            groups, sequence, alphabetSize: others + 1, order: order, sortedDepth: symbolsPerKey, ranks: scratch.ranks)
+    }
+
+    /// Sorts a bucket of `count` pairs whose keys agree on their top `sortedBits` bits into `sortedKeys` and
+    /// `sortedPayload`: a radix pass over the next bits, a further split of the parts still large (with the source
+    /// as spare room), then an insertion pass. Returns whether any two keys are equal.
+    private static func sortBucket(
+        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int, sortedBits: Int,
+        into sortedKeys: UnsafeMutablePointer<UInt64>, _ sortedPayload: UnsafeMutablePointer<UInt32>,
+        counts: UnsafeMutablePointer<Int32>
+    ) -> Bool {
+        // About one key a digit value: fewer counters to clear than keys to place.
+        let digitBits = min(maximumDigitBits, 64 - sortedBits, Int.bitWidth - count.leadingZeroBitCount)
+        let digitCount = 1 << digitBits
+        let shift = UInt64(64 - digitBits)
+        let drop = UInt64(sortedBits)
+        counts.update(repeating: 0, count: digitCount)
+        for index in 0..<count { counts[Int((keys[index] &<< drop) &>> shift)] &+= 1 }
+        // The running total stays in a register: each step waiting on the store of the last would take longer.
+        var largeParts: [(start: Int, end: Int)] = []
+        var total: Int32 = 0
+        for digit in 0..<digitCount {
+            let size = counts[digit]
+            counts[digit] = total
+            if size > largeBucket { largeParts.append((Int(total), Int(total &+ size))) }
+            total &+= size
+        }
+        for index in 0..<count {
+            let key = keys[index]
+            let digit = Int((key &<< drop) &>> shift)
+            let slot = Int(counts[digit])
+            counts[digit] = Int32(truncatingIfNeeded: slot &+ 1)
+            sortedKeys[slot] = key
+            sortedPayload[slot] = payload[index]
+        }
+        for part in largeParts {
+            splitBucket(
+                keys: sortedKeys + part.start, payload: sortedPayload + part.start, count: part.end - part.start,
+                sortedBits: sortedBits + digitBits, spareKeys: keys, sparePayload: payload, counts: counts)
+        }
+        return insertionPass(keys: sortedKeys, payload: sortedPayload, count: count)
+    }
+
+    /// Sorts pairs whose keys are nearly in order, and returns whether any two keys are equal: every key that
+    /// equals another ends next to one it was compared with.
+    @inline(__always)
+    private static func insertionPass(
+        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int
+    ) -> Bool {
+        var tied = false
+        guard count > 1 else { return false }
+        for index in 1..<count {
+            let key = keys[index]
+            let previous = keys[index - 1]
+            guard key < previous else {
+                if key == previous { tied = true }
+                continue
+            }
+            let value = payload[index]
+            var slot = index
+            repeat {
+                keys[slot] = keys[slot - 1]
+                payload[slot] = payload[slot - 1]
+                slot -= 1
+            } while slot > 0 && keys[slot - 1] > key
+            if slot > 0 && keys[slot - 1] == key { tied = true }
+            keys[slot] = key
+            payload[slot] = value
+        }
+        return tied
+    }
+
     /// Larsson–Sadakane doubling over the groups of rotations whose keys tie.
     private static func refineTies(
         _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, order: UnsafeMutablePointer<UInt32>,
@@ -261,6 +493,17 @@ enum CyclicRotationSort {
             if end - start > 1 { groups.append((start, end)) }
             start = end
         }
+        refineGroups(groups, sequence, alphabetSize: alphabetSize, order: order, sortedDepth: sortedDepth, ranks: ranks)
+    }
+
+    /// Larsson–Sadakane doubling over `groups`, the ranges of `order` (ascending) whose rotations agree on their
+    /// first `sortedDepth` symbols.
+    private static func refineGroups(
+        _ groups: [(start: Int, end: Int)], _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int,
+        order: UnsafeMutablePointer<UInt32>, sortedDepth: Int, ranks: UnsafeMutablePointer<UInt32>
+    ) {
+        let count = sequence.count
+        var groups = groups
         // Rotations that agree on `count` symbols or more are identical.
         guard !groups.isEmpty, sortedDepth < count else { return }
         // A rotation's rank is the sorted position of the first member of its group.
