@@ -3,7 +3,9 @@
 ///
 /// Each rotation is first summarised by a 64-bit key holding its first symbols, as many whole symbols as fit, and
 /// the keys are sorted with a most-significant-digit radix pass. For data with some entropy that settles almost
-/// everything. Rotations whose keys tie are refined by prefix doubling (Larsson and Sadakane): once rotations are
+/// everything. (With 2^k + 1 symbols, 8 ≤ k ≤ 12, one of which occurs once, as in the word ranks of 8-bit samples'
+/// text, the keys also hold the rotation's start and are sorted by least-significant-digit passes over their
+/// leading symbols instead; see `sortByLeadingSymbols`.) Rotations whose keys tie are refined by prefix doubling (Larsson and Sadakane): once rotations are
 /// sorted by their first h symbols, sorting a tied group by the rank of the rotation h further on sorts it by 2h.
 /// Identical rotations (a periodic sequence) never separate, and stop the doubling at h ≥ the length; they may come
 /// in any order, which leaves the last column unchanged. Should the doubling grow expensive (long repeats),
@@ -17,7 +19,7 @@ enum CyclicRotationSort {
         private(set) var ranks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         private(set) var payload = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
         let bucketStarts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumPairDigitBits) + 1)
-        /// Per digit value of a bucket's radix pass, while `bucketStarts` holds the buckets.
+        /// Per digit value of the radix passes that split runs of keys, while `bucketStarts` holds other starts.
         let digitCounts = UnsafeMutablePointer<Int32>.allocate(capacity: (1 << maximumDigitBits) + 1)
         /// Per value of a key's top digit: the rank of that value among those that occur.
         let prefixRanks = UnsafeMutablePointer<UInt32>.allocate(capacity: 1 << maximumDigitBits)
@@ -108,7 +110,8 @@ enum CyclicRotationSort {
     /// Read from just after the unique symbol u, the sequence is T = (the others) u. Comparing two rotations, one
     /// of them meets u first, where the other has another symbol, so the comparison is decided there at the
     /// latest. The rotations whose key window holds no u ("main", all but the last few) get keys of the other
-    /// symbols, renumbered without u (order kept), and are sorted as usual. The few whose window reaches u are
+    /// symbols, renumbered without u (order kept), and are sorted as usual (with 2^8 to 2^12 others, by
+    /// `sortByLeadingSymbols`). The few whose window reaches u are
     /// sorted among themselves by direct comparison, and each is placed among the main ones after those whose
     /// symbols, up to u's offset, come before its own followed by u. Those placed rotations never tie with any
     /// other, so the doubling leaves them where they are.
@@ -121,8 +124,8 @@ enum CyclicRotationSort {
         let others = alphabetSize - 1
         guard others >= 2, others & (others - 1) == 0, count >= 256 else { return false }
         let symbolBits = Int.bitWidth - (others - 1).leadingZeroBitCount
-        let bucketsByFirstSymbol = firstSymbolBits.contains(symbolBits)
-        let firstSymbolCounts = scratch.bucketStarts
+        let byLeadingSymbols = leadingSymbolBits.contains(symbolBits)
+        let symbolCounts = scratch.bucketStarts
         // Counted in two interleaved tables, so that a symbol met twice in a row (most of them, with few symbols)
         // does not wait on its own count.
         let unique = withUnsafeTemporaryAllocation(of: Int32.self, capacity: 2 * alphabetSize) { counts -> Int? in
@@ -138,10 +141,10 @@ enum CyclicRotationSort {
             guard let unique = (0..<alphabetSize).first(where: { table[$0] &+ table[alphabetSize &+ $0] == 1 }) else {
                 return nil
             }
-            if bucketsByFirstSymbol {
+            if byLeadingSymbols {
                 for symbol in 0..<others {
                     let original = symbol < unique ? symbol : symbol + 1
-                    firstSymbolCounts[symbol] = table[original] &+ table[alphabetSize &+ original]
+                    symbolCounts[symbol] = table[original] &+ table[alphabetSize &+ original]
                 }
             }
             return unique
@@ -152,7 +155,10 @@ enum CyclicRotationSort {
         var uniquePosition = count - 1
         while sequence[uniquePosition] != UInt32(unique) { uniquePosition -= 1 }
 
-        let symbolsPerKey = 64 / symbolBits
+        // Keys sorted by their leading symbols hold the rotation's start in the low bits, and as many symbols as
+        // fit above it.
+        let indexBits = Int.bitWidth - (count - 1).leadingZeroBitCount
+        let symbolsPerKey = byLeadingSymbols ? (64 - indexBits) / symbolBits : 64 / symbolBits
         let mainCount = count - symbolsPerKey
         // T[j] = sequence[(uniquePosition + 1 + j) mod count]; T[count − 1] is u.
         let start = uniquePosition + 1
@@ -184,10 +190,10 @@ enum CyclicRotationSort {
             }
             return UniqueSymbolBound(offset: offset, prefix: prefix, unique: UInt64(unique), symbolBits: symbolBits)
         }
-        if bucketsByFirstSymbol {
-            sortByFirstSymbol(
+        if byLeadingSymbols {
+            sortByLeadingSymbols(
                 sequence, unique: UInt32(unique), uniquePosition: uniquePosition, symbolBits: symbolBits,
-                placed: placed, bounds: bounds, into: order, scratch: scratch)
+                symbolsPerKey: symbolsPerKey, indexBits: indexBits, placed: placed, bounds: bounds, into: order, scratch: scratch)
             return true
         }
 
@@ -254,9 +260,9 @@ enum CyclicRotationSort {
         return true
     }
 
-    /// Symbol widths for which `sortAroundUniqueSymbol` buckets the main rotations by their first symbol: 256 to
-    /// 4,096 buckets, whose sizes the symbol counts already give.
-    private static let firstSymbolBits = 8...12
+    /// Symbol widths for which `sortAroundUniqueSymbol` sorts the main rotations by `sortByLeadingSymbols`: a pass
+    /// over one symbol spreads the keys over 256 buckets or more, and its 4,096 counters at most stay in the cache.
+    private static let leadingSymbolBits = 8...12
 
     /// Where a rotation that meets the unique symbol u within its first symbols goes among the main rotations
     /// (see `sortAroundUniqueSymbol`).
@@ -278,69 +284,117 @@ enum CyclicRotationSort {
         }
     }
 
-    /// The main rotations of `sortAroundUniqueSymbol` when their first symbols make buckets of a few hundred: the
-    /// keys are built and scattered to the buckets in one pass (the bucket sizes are the symbol counts, less the
-    /// few symbols that start no main rotation), and each bucket is then sorted within the first-level cache,
-    /// straight to its place in `order` past the placed rotations before it.
-    private static func sortByFirstSymbol(
+    /// The main rotations of `sortAroundUniqueSymbol` with 2^8 to 2^12 symbols, by a least-significant-digit radix
+    /// sort over their first few symbols, one symbol a pass.
+    ///
+    /// Every pass needs the count of each symbol at its offset among the main rotations, and those are all the
+    /// symbol counts, less the few symbols that no main rotation has at that offset: no counting pass over the
+    /// keys. Each key packs the rotation's first `symbolsPerKey` symbols above its start (the low `indexBits` bits),
+    /// so that each pass moves one word a rotation. The first pass is fused with building the keys. Sorted by
+    /// enough symbols that keys sharing them are rare, the keys take one insertion pass (larger runs of shared
+    /// symbols are split by radix passes over the next bits), and one more pass writes the starts to `order`,
+    /// past the placed rotations before them, noting the keys whose symbols tie.
+    private static func sortByLeadingSymbols(
         _ sequence: UnsafeBufferPointer<UInt32>, unique: UInt32, uniquePosition: Int, symbolBits: Int,
-        placed: [Int], bounds: [UniqueSymbolBound], into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
+        symbolsPerKey: Int, indexBits: Int, placed: [Int], bounds: [UniqueSymbolBound],
+        into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
     ) {
         let count = sequence.count
         let others = 1 << symbolBits
-        let symbolsPerKey = 64 / symbolBits
-        let keyBits = symbolsPerKey * symbolBits
         let mainCount = count - symbolsPerKey
         @inline(__always) func renumbered(_ symbol: UInt32) -> UInt32 { symbol &- (symbol > unique ? 1 : 0) }
+        @inline(__always) func textSymbol(_ j: Int) -> Int {
+            let index = uniquePosition + 1 + j
+            return Int(renumbered(sequence[index >= count ? index - count : index]))
+        }
+        // Keys sharing their first 2^5 times as many values as there are keys are rare.
+        let passes = min(symbolsPerKey, (Int.bitWidth - count.leadingZeroBitCount + 5 + symbolBits - 1) / symbolBits)
 
-        // Holds the symbol counts on entry. The symbols that start no main rotation are u and the
-        // symbolsPerKey − 1 before it.
+        // Starts for the pass over offset k in bucketStarts[k · others ..< (k + 1) · others], from the symbol counts
+        // that bucketStarts[0 ..< others] holds on entry. The symbols at offset k of the main rotations are
+        // T[k ..< mainCount + k].
         let bucketStarts = scratch.bucketStarts
-        var index = uniquePosition
-        for _ in 1..<symbolsPerKey {
-            index = index == 0 ? count - 1 : index - 1
-            bucketStarts[Int(renumbered(sequence[index]))] -= 1
-        }
-        var total: Int32 = 0
-        for symbol in 0..<others {
-            let size = bucketStarts[symbol]
-            bucketStarts[symbol] = total
-            total &+= size
+        for offset in 1..<passes { (bucketStarts + offset * others).update(from: bucketStarts, count: others) }
+        for offset in 0..<passes {
+            let starts = bucketStarts + offset * others
+            for j in 0..<offset { starts[textSymbol(j)] -= 1 }
+            for j in (mainCount + offset)..<(count - 1) { starts[textSymbol(j)] -= 1 }
+            var total: Int32 = 0
+            for symbol in 0..<others {
+                let size = starts[symbol]
+                starts[symbol] = total
+                total &+= size
+            }
         }
 
-        // The key of main rotation j holds T[j ..< j + symbolsPerKey], left-aligned.
-        let keys = scratch.keys
-        let payload = scratch.payload
-        let shiftIn = UInt64(symbolBits)
-        let window: UInt64 = keyBits == 64 ? .max : (1 << UInt64(keyBits)) - 1
-        let alignment = UInt64(64 - keyBits)
-        let firstSymbolShift = UInt64(64 - symbolBits)
-        var next = uniquePosition + 1 == count ? 0 : uniquePosition + 1
-        var rotation = next
-        var rolling: UInt64 = 0
-        for _ in 0..<(symbolsPerKey - 1) {
-            rolling = rolling &<< shiftIn | UInt64(renumbered(sequence[next]))
-            next = next &+ 1 == count ? 0 : next &+ 1
+        // The key of main rotation j holds T[j ..< j + symbolsPerKey] from the top bit, and the rotation's start.
+        var keys = scratch.keys
+        var spare = scratch.sortedKeys
+        do {
+            let shiftIn = UInt64(symbolBits)
+            let window: UInt64 = (1 << UInt64(symbolsPerKey * symbolBits)) - 1
+            let alignment = UInt64(64 - symbolsPerKey * symbolBits)
+            let digitShift = UInt64(64 - passes * symbolBits)
+            let digitMask = UInt64(others - 1)
+            let starts = bucketStarts + (passes - 1) * others
+            var next = uniquePosition + 1 == count ? 0 : uniquePosition + 1
+            var rotation = next
+            var rolling: UInt64 = 0
+            for _ in 0..<(symbolsPerKey - 1) {
+                rolling = rolling &<< shiftIn | UInt64(renumbered(sequence[next]))
+                next = next &+ 1 == count ? 0 : next &+ 1
+            }
+            for _ in 0..<mainCount {
+                rolling = (rolling &<< shiftIn | UInt64(renumbered(sequence[next]))) & window
+                next &+= 1
+                if next == count { next = 0 }
+                let key = rolling &<< alignment | UInt64(rotation)
+                let digit = Int((key &>> digitShift) & digitMask)
+                let slot = Int(starts[digit])
+                starts[digit] = Int32(truncatingIfNeeded: slot &+ 1)
+                keys[slot] = key
+                rotation &+= 1
+                if rotation == count { rotation = 0 }
+            }
         }
-        for _ in 0..<mainCount {
-            rolling = (rolling &<< shiftIn | UInt64(renumbered(sequence[next]))) & window
-            next &+= 1
-            if next == count { next = 0 }
-            let key = rolling &<< alignment
-            let bucket = Int(key &>> firstSymbolShift)
-            let slot = Int(bucketStarts[bucket])
-            bucketStarts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
-            keys[slot] = key
-            payload[slot] = UInt32(truncatingIfNeeded: rotation)
-            rotation &+= 1
-            if rotation == count { rotation = 0 }
+        for offset in stride(from: passes - 2, through: 0, by: -1) {
+            let digitShift = UInt64(64 - (offset + 1) * symbolBits)
+            let digitMask = UInt64(others - 1)
+            let starts = bucketStarts + offset * others
+            for index in 0..<mainCount {
+                let key = keys[index]
+                let digit = Int((key &>> digitShift) & digitMask)
+                let slot = Int(starts[digit])
+                starts[digit] = Int32(truncatingIfNeeded: slot &+ 1)
+                spare[slot] = key
+            }
+            swap(&keys, &spare)
         }
-        // Now bucketStarts[s] is the end of bucket s.
-        @inline(__always) func bucketStart(_ symbol: Int) -> Int { symbol == 0 ? 0 : Int(bucketStarts[symbol - 1]) }
+        // Now bucketStarts[s] is the end of the main rotations that start with s.
 
-        // The number of main rotations before each placed one: those of the buckets before its first symbol's,
-        // and those of that bucket that come before it. The rotation that starts with u follows the main ones that
+        // Runs of keys that share their first `passes` symbols, sorted.
+        let sortedBits = passes * symbolBits
+        let runShift = UInt64(64 - sortedBits)
+        var runStart = 0
+        var runSymbols = keys[0] &>> runShift
+        for index in 1...mainCount {
+            let symbols = index < mainCount ? keys[index] &>> runShift : ~runSymbols
+            guard symbols != runSymbols else { continue }
+            let size = index - runStart
+            if size > largeBucket {
+                splitBucket(
+                    keys: keys + runStart, payload: nil, count: size, sortedBits: sortedBits, spareKeys: spare,
+                    sparePayload: nil, counts: scratch.digitCounts)
+            }
+            if size > 1 { insertionSort(keys + runStart, count: size) }
+            runStart = index
+            runSymbols = symbols
+        }
+
+        // The number of main rotations before each placed one: those that start below its first symbol, and
+        // those that start with it and come before it. The rotation that starts with u follows the main ones that
         // start below it.
+        @inline(__always) func bucketStart(_ symbol: Int) -> Int { symbol == 0 ? 0 : Int(bucketStarts[symbol - 1]) }
         let placedBefore = bounds.map { bound -> Int in
             if bound.offset == 0 { return bucketStart(Int(bound.unique)) }
             let symbol = Int(bound.prefix &>> UInt64((bound.offset - 1) * symbolBits))
@@ -348,126 +402,49 @@ enum CyclicRotationSort {
             for position in before..<Int(bucketStarts[symbol]) where bound.follows(keys[position]) { before += 1 }
             return before
         }
-        // Main rotation m (in sorted order) goes to m + (the placed rotations before it).
-        @inline(__always) func placedUpTo(_ main: Int) -> Int {
-            var placedCount = 0
-            while placedCount < placedBefore.count && placedBefore[placedCount] <= main { placedCount += 1 }
-            return placedCount
-        }
 
-        // Each bucket's keys are sorted in the same small buffer, which stays in the first-level cache; the
-        // payload goes to `order` directly.
-        let bucketKeys = scratch.sortedKeys
+        // The starts, in stretches between the places of the placed rotations.
+        let indexMask: UInt64 = (1 << UInt64(indexBits)) - 1
         var groups: [(start: Int, end: Int)] = []
-        var start = 0
-        for symbol in 0..<others {
-            let end = Int(bucketStarts[symbol])
-            let size = end - start
-            if size == 0 { continue }
-            let placedBeforeBucket = placedUpTo(start)
-            let target = start + placedBeforeBucket
-            let tied = sortBucket(
-                keys: keys + start, payload: payload + start, count: size, sortedBits: symbolBits,
-                into: bucketKeys, order + target, counts: scratch.digitCounts)
-            if tied {
-                var groupStart = 0
-                while groupStart < size {
-                    var groupEnd = groupStart + 1
-                    while groupEnd < size && bucketKeys[groupEnd] == bucketKeys[groupStart] { groupEnd += 1 }
-                    if groupEnd - groupStart > 1 {
-                        // Equal keys are on the same side of every placed rotation.
-                        let main = start + groupStart
-                        let shifted = main + placedUpTo(main)
-                        groups.append((shifted, shifted + groupEnd - groupStart))
+        var previous = ~keys[0]
+        var stretchStart = 0
+        for stretch in 0...placed.count {
+            let stretchEnd = stretch < placed.count ? placedBefore[stretch] : mainCount
+            let target = order + stretch
+            for main in stretchStart..<stretchEnd {
+                let key = keys[main]
+                target[main] = UInt32(truncatingIfNeeded: key & indexMask)
+                // Keys are distinct (their starts differ): keys whose symbols tie differ in the start's bits only.
+                // Keys with equal symbols are on the same side of every placed rotation, so next to each other.
+                if key ^ previous <= indexMask {
+                    if let last = groups.last, last.end == main + stretch {
+                        groups[groups.count - 1].end += 1
+                    } else {
+                        groups.append((main + stretch - 1, main + stretch + 1))
                     }
-                    groupStart = groupEnd
                 }
+                previous = key
             }
-            let placedInBucket = placedUpTo(end - 1) - placedBeforeBucket
-            if placedInBucket > 0 {
-                // Open the gaps for the placed rotations that go inside this bucket, from the back.
-                var main = end - 1
-                while main >= placedBefore[placedBeforeBucket] {
-                    order[main + placedUpTo(main)] = order[main + placedBeforeBucket]
-                    main -= 1
-                }
-            }
-            start = end
-        }
-        for (index, rotation) in placed.enumerated() {
-            order[placedBefore[index] + index] = UInt32(truncatingIfNeeded: rotation)
+            if stretch < placed.count { order[stretchEnd + stretch] = UInt32(truncatingIfNeeded: placed[stretch]) }
+            stretchStart = stretchEnd
         }
         refineGroups(
             groups, sequence, alphabetSize: others + 1, order: order, sortedDepth: symbolsPerKey, ranks: scratch.ranks)
     }
 
-    /// Sorts a bucket of `count` pairs whose keys agree on their top `sortedBits` bits into `sortedKeys` and
-    /// `sortedPayload`: a radix pass over the next bits, a further split of the parts still large (with the source
-    /// as spare room), then an insertion pass. Returns whether any two keys are equal.
-    private static func sortBucket(
-        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int, sortedBits: Int,
-        into sortedKeys: UnsafeMutablePointer<UInt64>, _ sortedPayload: UnsafeMutablePointer<UInt32>,
-        counts: UnsafeMutablePointer<Int32>
-    ) -> Bool {
-        // About one key a digit value: fewer counters to clear than keys to place.
-        let digitBits = min(maximumDigitBits, 64 - sortedBits, Int.bitWidth - count.leadingZeroBitCount)
-        let digitCount = 1 << digitBits
-        let shift = UInt64(64 - digitBits)
-        let drop = UInt64(sortedBits)
-        counts.update(repeating: 0, count: digitCount)
-        for index in 0..<count { counts[Int((keys[index] &<< drop) &>> shift)] &+= 1 }
-        // The running total stays in a register: each step waiting on the store of the last would take longer.
-        var largeParts: [(start: Int, end: Int)] = []
-        var total: Int32 = 0
-        for digit in 0..<digitCount {
-            let size = counts[digit]
-            counts[digit] = total
-            if size > largeBucket { largeParts.append((Int(total), Int(total &+ size))) }
-            total &+= size
-        }
-        for index in 0..<count {
-            let key = keys[index]
-            let digit = Int((key &<< drop) &>> shift)
-            let slot = Int(counts[digit])
-            counts[digit] = Int32(truncatingIfNeeded: slot &+ 1)
-            sortedKeys[slot] = key
-            sortedPayload[slot] = payload[index]
-        }
-        for part in largeParts {
-            splitBucket(
-                keys: sortedKeys + part.start, payload: sortedPayload + part.start, count: part.end - part.start,
-                sortedBits: sortedBits + digitBits, spareKeys: keys, sparePayload: payload, counts: counts)
-        }
-        return insertionPass(keys: sortedKeys, payload: sortedPayload, count: count)
-    }
-
-    /// Sorts pairs whose keys are nearly in order, and returns whether any two keys are equal: every key that
-    /// equals another ends next to one it was compared with.
+    /// Sorts keys that are nearly in order.
     @inline(__always)
-    private static func insertionPass(
-        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int
-    ) -> Bool {
-        var tied = false
-        guard count > 1 else { return false }
+    private static func insertionSort(_ keys: UnsafeMutablePointer<UInt64>, count: Int) {
         for index in 1..<count {
             let key = keys[index]
-            let previous = keys[index - 1]
-            guard key < previous else {
-                if key == previous { tied = true }
-                continue
-            }
-            let value = payload[index]
+            guard key < keys[index - 1] else { continue }
             var slot = index
             repeat {
                 keys[slot] = keys[slot - 1]
-                payload[slot] = payload[slot - 1]
                 slot -= 1
             } while slot > 0 && keys[slot - 1] > key
-            if slot > 0 && keys[slot - 1] == key { tied = true }
             keys[slot] = key
-            payload[slot] = value
         }
-        return tied
     }
 
     /// Larsson–Sadakane doubling over the groups of rotations whose keys tie.
@@ -652,13 +629,15 @@ enum CyclicRotationSort {
         sortedKeys: UnsafeMutablePointer<UInt64>, sortedPayload: UnsafeMutablePointer<UInt32>,
         bucketCount: Int, sortedBits: Int, bucketStarts: UnsafeMutablePointer<Int32>, digit: (UInt64) -> Int
     ) {
-        bucketStarts.update(repeating: 0, count: bucketCount + 1)
-        for index in 0..<count { bucketStarts[digit(keys[index]) &+ 1] &+= 1 }
+        bucketStarts.update(repeating: 0, count: bucketCount)
+        for index in 0..<count { bucketStarts[digit(keys[index])] &+= 1 }
         var largeBuckets: [(start: Int, end: Int)] = []
+        var total: Int32 = 0
         for bucket in 0..<bucketCount {
-            let size = bucketStarts[bucket + 1]
-            bucketStarts[bucket + 1] &+= bucketStarts[bucket]
-            if size > largeBucket { largeBuckets.append((Int(bucketStarts[bucket]), Int(bucketStarts[bucket + 1]))) }
+            let size = bucketStarts[bucket]
+            bucketStarts[bucket] = total
+            if size > largeBucket { largeBuckets.append((Int(total), Int(total &+ size))) }
+            total &+= size
         }
         // Scatter with starts that advance.
         for index in 0..<count {
@@ -703,10 +682,10 @@ enum CyclicRotationSort {
 
     /// Sorts a bucket of pairs whose keys agree on their top `sortedBits` bits by a radix pass over the next bits,
     /// in place (through the spare buffers), then splits the parts still too large the same way. Parts whose keys
-    /// agree on all 64 bits are done; the rest is left to the insertion pass. `counts` has room for 2^16 + 1.
+    /// agree on all 64 bits are done; the rest is left to the insertion pass. `counts` has room for 2^16.
     private static func splitBucket(
-        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>, count: Int, sortedBits: Int,
-        spareKeys: UnsafeMutablePointer<UInt64>, sparePayload: UnsafeMutablePointer<UInt32>,
+        keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>?, count: Int, sortedBits: Int,
+        spareKeys: UnsafeMutablePointer<UInt64>, sparePayload: UnsafeMutablePointer<UInt32>?,
         counts: UnsafeMutablePointer<Int32>
     ) {
         guard sortedBits < 64 else { return }
@@ -716,25 +695,36 @@ enum CyclicRotationSort {
         let shift = UInt64(64 - digitBits)
         let drop = UInt64(sortedBits)
         spareKeys.update(from: keys, count: count)
-        sparePayload.update(from: payload, count: count)
-        counts.update(repeating: 0, count: bucketCount + 1)
-        for index in 0..<count { counts[Int((spareKeys[index] &<< drop) &>> shift) &+ 1] &+= 1 }
+        if let payload { sparePayload!.update(from: payload, count: count) }
+        counts.update(repeating: 0, count: bucketCount)
+        for index in 0..<count { counts[Int((spareKeys[index] &<< drop) &>> shift)] &+= 1 }
         var largeParts: [(start: Int, end: Int)] = []
+        var total: Int32 = 0
         for bucket in 0..<bucketCount {
-            let size = counts[bucket + 1]
-            counts[bucket + 1] &+= counts[bucket]
-            if size > largeBucket { largeParts.append((Int(counts[bucket]), Int(counts[bucket + 1]))) }
+            let size = counts[bucket]
+            counts[bucket] = total
+            if size > largeBucket { largeParts.append((Int(total), Int(total &+ size))) }
+            total &+= size
         }
-        for index in 0..<count {
-            let bucket = Int((spareKeys[index] &<< drop) &>> shift)
-            let slot = Int(counts[bucket])
-            counts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
-            keys[slot] = spareKeys[index]
-            payload[slot] = sparePayload[index]
+        if let payload, let sparePayload {
+            for index in 0..<count {
+                let bucket = Int((spareKeys[index] &<< drop) &>> shift)
+                let slot = Int(counts[bucket])
+                counts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
+                keys[slot] = spareKeys[index]
+                payload[slot] = sparePayload[index]
+            }
+        } else {
+            for index in 0..<count {
+                let bucket = Int((spareKeys[index] &<< drop) &>> shift)
+                let slot = Int(counts[bucket])
+                counts[bucket] = Int32(truncatingIfNeeded: slot &+ 1)
+                keys[slot] = spareKeys[index]
+            }
         }
         for part in largeParts {
             splitBucket(
-                keys: keys + part.start, payload: payload + part.start, count: part.end - part.start,
+                keys: keys + part.start, payload: payload.map { $0 + part.start }, count: part.end - part.start,
                 sortedBits: sortedBits + digitBits, spareKeys: spareKeys, sparePayload: sparePayload, counts: counts)
         }
     }
