@@ -291,9 +291,9 @@ enum CyclicRotationSort {
     /// symbol counts, less the few symbols that no main rotation has at that offset: no counting pass over the
     /// keys. Each key packs the rotation's first `symbolsPerKey` symbols above its start (the low `indexBits` bits),
     /// so that each pass moves one word a rotation. The first pass is fused with building the keys. Sorted by
-    /// enough symbols that keys sharing them are rare, the keys take one insertion pass (larger runs of shared
-    /// symbols are split by radix passes over the next bits), and one more pass writes the starts to `order`,
-    /// past the placed rotations before them, noting the keys whose symbols tie.
+    /// enough symbols that keys sharing them are rare, the keys are in order but for those runs, which one more
+    /// pass sorts where it meets them (by insertion, after radix passes over the next bits if large) while it
+    /// writes the starts to `order`, past the placed rotations before them, and notes the keys whose symbols tie.
     private static func sortByLeadingSymbols(
         _ sequence: UnsafeBufferPointer<UInt32>, unique: UInt32, uniquePosition: Int, symbolBits: Int,
         symbolsPerKey: Int, indexBits: Int, placed: [Int], bounds: [UniqueSymbolBound],
@@ -337,24 +337,28 @@ enum CyclicRotationSort {
             let digitShift = UInt64(64 - passes * symbolBits)
             let digitMask = UInt64(others - 1)
             let starts = bucketStarts + (passes - 1) * others
-            var next = uniquePosition + 1 == count ? 0 : uniquePosition + 1
-            var rotation = next
+            let first = uniquePosition + 1 == count ? 0 : uniquePosition + 1
             var rolling: UInt64 = 0
-            for _ in 0..<(symbolsPerKey - 1) {
-                rolling = rolling &<< shiftIn | UInt64(renumbered(sequence[next]))
-                next = next &+ 1 == count ? 0 : next &+ 1
+            for offset in 0..<(symbolsPerKey - 1) {
+                let index = first + offset
+                rolling = rolling &<< shiftIn | UInt64(renumbered(sequence[index >= count ? index - count : index]))
             }
-            for _ in 0..<mainCount {
-                rolling = (rolling &<< shiftIn | UInt64(renumbered(sequence[next]))) & window
-                next &+= 1
-                if next == count { next = 0 }
-                let key = rolling &<< alignment | UInt64(rotation)
-                let digit = Int((key &>> digitShift) & digitMask)
-                let slot = Int(starts[digit])
-                starts[digit] = Int32(truncatingIfNeeded: slot &+ 1)
-                keys[slot] = key
-                rotation &+= 1
-                if rotation == count { rotation = 0 }
+            // In three stretches, between where the incoming symbol's index wraps round and where the start's does,
+            // so that both are j plus a constant.
+            let symbolWrap = min(max(count - first - (symbolsPerKey - 1), 0), mainCount)
+            let rotationWrap = min(count - first, mainCount)
+            for (lower, upper, wrapped) in [(0, symbolWrap, 0), (symbolWrap, rotationWrap, 1), (rotationWrap, mainCount, 2)]
+            where lower < upper {
+                let symbolOffset = first + symbolsPerKey - 1 - (wrapped >= 1 ? count : 0)
+                let rotationOffset = first - (wrapped >= 2 ? count : 0)
+                for j in lower..<upper {
+                    rolling = (rolling &<< shiftIn | UInt64(renumbered(sequence[j &+ symbolOffset]))) & window
+                    let key = rolling &<< alignment | UInt64(j &+ rotationOffset)
+                    let digit = Int((key &>> digitShift) & digitMask)
+                    let slot = Int(starts[digit])
+                    starts[digit] = Int32(truncatingIfNeeded: slot &+ 1)
+                    keys[slot] = key
+                }
             }
         }
         for offset in stride(from: passes - 2, through: 0, by: -1) {
@@ -372,28 +376,9 @@ enum CyclicRotationSort {
         }
         // Now bucketStarts[s] is the end of the main rotations that start with s.
 
-        // Runs of keys that share their first `passes` symbols, sorted.
-        let sortedBits = passes * symbolBits
-        let runShift = UInt64(64 - sortedBits)
-        var runStart = 0
-        var runSymbols = keys[0] &>> runShift
-        for index in 1...mainCount {
-            let symbols = index < mainCount ? keys[index] &>> runShift : ~runSymbols
-            guard symbols != runSymbols else { continue }
-            let size = index - runStart
-            if size > largeBucket {
-                splitBucket(
-                    keys: keys + runStart, payload: nil, count: size, sortedBits: sortedBits, spareKeys: spare,
-                    sparePayload: nil, counts: scratch.digitCounts)
-            }
-            if size > 1 { insertionSort(keys + runStart, count: size) }
-            runStart = index
-            runSymbols = symbols
-        }
-
         // The number of main rotations before each placed one: those that start below its first symbol, and
-        // those that start with it and come before it. The rotation that starts with u follows the main ones that
-        // start below it.
+        // those that start with it and come before it, in any order. The rotation that starts with u follows the
+        // main ones that start below it.
         @inline(__always) func bucketStart(_ symbol: Int) -> Int { symbol == 0 ? 0 : Int(bucketStarts[symbol - 1]) }
         let placedBefore = bounds.map { bound -> Int in
             if bound.offset == 0 { return bucketStart(Int(bound.unique)) }
@@ -402,31 +387,68 @@ enum CyclicRotationSort {
             for position in before..<Int(bucketStarts[symbol]) where bound.follows(keys[position]) { before += 1 }
             return before
         }
+        // Main rotation m (in sorted order) goes to m + (the placed rotations before it).
+        @inline(__always) func placedUpTo(_ main: Int) -> Int {
+            var placedCount = 0
+            while placedCount < placedBefore.count && placedBefore[placedCount] <= main { placedCount += 1 }
+            return placedCount
+        }
 
-        // The starts, in stretches between the places of the placed rotations.
+        // One pass writes the starts to `order`, in stretches between the places of the placed rotations. The keys
+        // are in order but for runs that share their first `passes` symbols: those (rare) are sorted where they are
+        // met, and are the only ones that can hold keys whose symbols tie.
+        let sortedBits = passes * symbolBits
+        let runShift = UInt64(64 - sortedBits)
         let indexMask: UInt64 = (1 << UInt64(indexBits)) - 1
+        // After the last key, one that shares none of its symbols ends the last run.
+        keys[mainCount] = ~keys[mainCount - 1]
         var groups: [(start: Int, end: Int)] = []
-        var previous = ~keys[0]
-        var stretchStart = 0
-        for stretch in 0...placed.count {
-            let stretchEnd = stretch < placed.count ? placedBefore[stretch] : mainCount
-            let target = order + stretch
-            for main in stretchStart..<stretchEnd {
-                let key = keys[main]
+        var main = 0
+        var placedCount = 0
+        while true {
+            while placedCount < placed.count && placedBefore[placedCount] <= main {
+                order[placedBefore[placedCount] + placedCount] = UInt32(truncatingIfNeeded: placed[placedCount])
+                placedCount += 1
+            }
+            if main == mainCount { break }
+            let stretchEnd = placedCount < placed.count ? placedBefore[placedCount] : mainCount
+            let target = order + placedCount
+            var key = keys[main]
+            while main < stretchEnd {
+                let next = keys[main + 1]
+                if (key ^ next) &>> runShift == 0 { break }
                 target[main] = UInt32(truncatingIfNeeded: key & indexMask)
+                main += 1
+                key = next
+            }
+            guard main < stretchEnd else { continue }
+            // A run, which may cross placed rotations.
+            var end = main + 2
+            while (keys[end] ^ key) &>> runShift == 0 { end += 1 }
+            let size = end - main
+            if size > largeBucket {
+                splitBucket(
+                    keys: keys + main, payload: nil, count: size, sortedBits: sortedBits, spareKeys: spare,
+                    sparePayload: nil, counts: scratch.digitCounts)
+            }
+            insertionSort(keys + main, count: size)
+            var previous = ~keys[main]
+            for position in main..<end {
+                let sorted = keys[position]
+                let place = position + placedUpTo(position)
+                order[place] = UInt32(truncatingIfNeeded: sorted & indexMask)
                 // Keys are distinct (their starts differ): keys whose symbols tie differ in the start's bits only.
-                // Keys with equal symbols are on the same side of every placed rotation, so next to each other.
-                if key ^ previous <= indexMask {
-                    if let last = groups.last, last.end == main + stretch {
+                // They are on the same side of every placed rotation, so next to each other.
+                if sorted ^ previous <= indexMask {
+                    if let last = groups.last, last.end == place {
                         groups[groups.count - 1].end += 1
                     } else {
-                        groups.append((main + stretch - 1, main + stretch + 1))
+                        groups.append((place - 1, place + 1))
                     }
                 }
-                previous = key
+                previous = sorted
             }
-            if stretch < placed.count { order[stretchEnd + stretch] = UInt32(truncatingIfNeeded: placed[stretch]) }
-            stretchStart = stretchEnd
+            main = end
         }
         refineGroups(
             groups, sequence, alphabetSize: others + 1, order: order, sortedDepth: symbolsPerKey, ranks: scratch.ranks)
