@@ -3,9 +3,9 @@
 ///
 /// Each rotation is first summarised by a 64-bit key holding its first symbols, as many whole symbols as fit, and
 /// the keys are sorted with a most-significant-digit radix pass. For data with some entropy that settles almost
-/// everything. (With 2^k + 1 symbols, 8 ≤ k ≤ 12, one of which occurs once, as in the word ranks of 8-bit samples'
-/// text, the keys also hold the rotation's start and are sorted by least-significant-digit passes over their
-/// leading symbols instead; see `sortByLeadingSymbols`.) Rotations whose keys tie are refined by prefix doubling (Larsson and Sadakane): once rotations are
+/// everything. (For symbols of 8 to 12 bits, such as the word ranks of 8-bit samples' text, and 256 rotations or
+/// more, the keys also hold the rotation's start and are sorted instead by least-significant-digit passes over
+/// their leading symbols; see `sortByLeadingSymbols`.) Rotations whose keys tie are refined by prefix doubling (Larsson and Sadakane): once rotations are
 /// sorted by their first h symbols, sorting a tied group by the rank of the rotation h further on sorts it by 2h.
 /// Identical rotations (a periodic sequence) never separate, and stop the doubling at h ≥ the length; they may come
 /// in any order, which leaves the last column unchanged. Should the doubling grow expensive (long repeats),
@@ -63,9 +63,21 @@ enum CyclicRotationSort {
             for index in 0..<count { order[index] = UInt32(index) }
             return
         }
-        scratch.reserve(count)
+        // One more key than rotations, for `sortByLeadingSymbols`' sentinel.
+        scratch.reserve(count + 1)
         if sortAroundUniqueSymbol(sequence, alphabetSize: alphabetSize, into: order, scratch: scratch) { return }
         let symbolBits = Int.bitWidth - (alphabetSize - 1).leadingZeroBitCount
+        if leadingSymbolBits.contains(symbolBits) && count >= 256 {
+            let symbolCounts = scratch.bucketStarts
+            symbolCounts.update(repeating: 0, count: 1 << symbolBits)
+            for index in 0..<count { symbolCounts[Int(sequence[index])] &+= 1 }
+            let indexBits = Int.bitWidth - (count - 1).leadingZeroBitCount
+            sortByLeadingSymbols(
+                sequence, alphabetSize: alphabetSize, unique: nil, symbolBits: symbolBits,
+                symbolsPerKey: (64 - indexBits) / symbolBits, indexBits: indexBits, placed: [], bounds: [], into: order,
+                scratch: scratch)
+            return
+        }
         let symbolsPerKey = 64 / symbolBits
         let keyBits = symbolsPerKey * symbolBits
         let keys = scratch.keys
@@ -192,7 +204,7 @@ enum CyclicRotationSort {
         }
         if byLeadingSymbols {
             sortByLeadingSymbols(
-                sequence, unique: UInt32(unique), uniquePosition: uniquePosition, symbolBits: symbolBits,
+                sequence, alphabetSize: alphabetSize, unique: (UInt32(unique), uniquePosition), symbolBits: symbolBits,
                 symbolsPerKey: symbolsPerKey, indexBits: indexBits, placed: placed, bounds: bounds, into: order, scratch: scratch)
             return true
         }
@@ -260,8 +272,8 @@ enum CyclicRotationSort {
         return true
     }
 
-    /// Symbol widths for which `sortAroundUniqueSymbol` sorts the main rotations by `sortByLeadingSymbols`: a pass
-    /// over one symbol spreads the keys over 256 buckets or more, and its 4,096 counters at most stay in the cache.
+    /// Symbol widths for which the rotations are sorted by `sortByLeadingSymbols`: a pass over one symbol spreads
+    /// the keys over 256 buckets or more, and its 4,096 counters at most stay in the cache.
     private static let leadingSymbolBits = 8...12
 
     /// Where a rotation that meets the unique symbol u within its first symbols goes among the main rotations
@@ -284,41 +296,46 @@ enum CyclicRotationSort {
         }
     }
 
-    /// The main rotations of `sortAroundUniqueSymbol` with 2^8 to 2^12 symbols, by a least-significant-digit radix
-    /// sort over their first few symbols, one symbol a pass.
+    /// The rotations (or, given a unique symbol, the main ones of `sortAroundUniqueSymbol`) of symbols of 8 to 12
+    /// bits, by a least-significant-digit radix sort over their first few symbols, one symbol a pass.
     ///
-    /// Every pass needs the count of each symbol at its offset among the main rotations, and those are all the
-    /// symbol counts, less the few symbols that no main rotation has at that offset: no counting pass over the
-    /// keys. Each key packs the rotation's first `symbolsPerKey` symbols above its start (the low `indexBits` bits),
+    /// Every pass needs the count of each symbol at its offset among the rotations, and those are the symbol
+    /// counts (less, around a unique symbol, the few that no main rotation has at that offset): no counting pass
+    /// over the keys. Each key packs the rotation's first `symbolsPerKey` symbols above its start (the low `indexBits` bits),
     /// so that each pass moves one word a rotation. The first pass is fused with building the keys. Sorted by
     /// enough symbols that keys sharing them are rare, the keys are in order but for those runs, which one more
     /// pass sorts where it meets them (by insertion, after radix passes over the next bits if large) while it
     /// writes the starts to `order`, past the placed rotations before them, and notes the keys whose symbols tie.
     private static func sortByLeadingSymbols(
-        _ sequence: UnsafeBufferPointer<UInt32>, unique: UInt32, uniquePosition: Int, symbolBits: Int,
-        symbolsPerKey: Int, indexBits: Int, placed: [Int], bounds: [UniqueSymbolBound],
+        _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, unique: (symbol: UInt32, position: Int)?,
+        symbolBits: Int, symbolsPerKey: Int, indexBits: Int, placed: [Int], bounds: [UniqueSymbolBound],
         into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
     ) {
         let count = sequence.count
         let others = 1 << symbolBits
-        let mainCount = count - symbolsPerKey
-        @inline(__always) func renumbered(_ symbol: UInt32) -> UInt32 { symbol &- (symbol > unique ? 1 : 0) }
+        // Without a unique symbol every rotation is a main one, and T the sequence itself.
+        let mainCount = unique == nil ? count : count - symbolsPerKey
+        let first = unique.map { $0.position + 1 == count ? 0 : $0.position + 1 } ?? 0
+        let uniqueSymbol = unique?.symbol ?? .max
+        @inline(__always) func renumbered(_ symbol: UInt32) -> UInt32 { symbol &- (symbol > uniqueSymbol ? 1 : 0) }
         @inline(__always) func textSymbol(_ j: Int) -> Int {
-            let index = uniquePosition + 1 + j
+            let index = first + j
             return Int(renumbered(sequence[index >= count ? index - count : index]))
         }
         // Keys sharing their first 2^5 times as many values as there are keys are rare.
         let passes = min(symbolsPerKey, (Int.bitWidth - count.leadingZeroBitCount + 5 + symbolBits - 1) / symbolBits)
 
         // Starts for the pass over offset k in bucketStarts[k · others ..< (k + 1) · others], from the symbol counts
-        // that bucketStarts[0 ..< others] holds on entry. The symbols at offset k of the main rotations are
-        // T[k ..< mainCount + k].
+        // (renumbered) that bucketStarts[0 ..< others] holds on entry. The symbols at offset k of the main rotations
+        // are all of them, or with a unique symbol T[k ..< mainCount + k].
         let bucketStarts = scratch.bucketStarts
         for offset in 1..<passes { (bucketStarts + offset * others).update(from: bucketStarts, count: others) }
         for offset in 0..<passes {
             let starts = bucketStarts + offset * others
-            for j in 0..<offset { starts[textSymbol(j)] -= 1 }
-            for j in (mainCount + offset)..<(count - 1) { starts[textSymbol(j)] -= 1 }
+            if unique != nil {
+                for j in 0..<offset { starts[textSymbol(j)] -= 1 }
+                for j in (mainCount + offset)..<(count - 1) { starts[textSymbol(j)] -= 1 }
+            }
             var total: Int32 = 0
             for symbol in 0..<others {
                 let size = starts[symbol]
@@ -337,7 +354,6 @@ enum CyclicRotationSort {
             let digitShift = UInt64(64 - passes * symbolBits)
             let digitMask = UInt64(others - 1)
             let starts = bucketStarts + (passes - 1) * others
-            let first = uniquePosition + 1 == count ? 0 : uniquePosition + 1
             var rolling: UInt64 = 0
             for offset in 0..<(symbolsPerKey - 1) {
                 let index = first + offset
@@ -451,7 +467,7 @@ enum CyclicRotationSort {
             main = end
         }
         refineGroups(
-            groups, sequence, alphabetSize: others + 1, order: order, sortedDepth: symbolsPerKey, ranks: scratch.ranks)
+            groups, sequence, alphabetSize: alphabetSize, order: order, sortedDepth: symbolsPerKey, ranks: scratch.ranks)
     }
 
     /// Sorts keys that are nearly in order.

@@ -277,6 +277,29 @@ import Testing
             #expect(Self.rotationsInOrder(repeated, alphabetSize: 257), "a stretch three times, \(unique) unique")
         }
     }
+
+    /// Alphabets of 2^7 + 1 to 2^12 symbols with none unique (as in the word ranks of 8-bit samples' text whose
+    /// split word is also a whole one), sorted by their leading symbols as the sequence comes round: random,
+    /// periodic (identical rotations), one symbol throughout, two symbols only, and sizes from the smallest that
+    /// path takes.
+    @Test func leadingSymbolsWithoutAUniqueOne() {
+        var generator = Xoshiro256StarStar(seed: 70)
+        let block = (0..<140_000).map { _ in UInt32(generator.next() % 256) }
+        #expect(Self.rotationsInOrder(block, alphabetSize: 256), "140,000 symbols of 256")
+        for alphabet in [129, 256, 257, 1_000, 4_096] {
+            for count in [256, 257, 1_000, 5_000] {
+                let sequence = (0..<count).map { _ in UInt32(generator.next() % UInt64(alphabet)) }
+                #expect(Self.rotationsInOrder(sequence, alphabetSize: alphabet), "\(count) symbols of \(alphabet)")
+            }
+            let pattern = (0..<7).map { _ in UInt32(generator.next() % UInt64(alphabet)) }
+            let periodic = (0..<3_500).map { pattern[$0 % 7] }
+            #expect(Self.rotationsInOrder(periodic, alphabetSize: alphabet), "period 7 of \(alphabet)")
+            let constant = [UInt32](repeating: UInt32(alphabet - 1), count: 1_000)
+            #expect(Self.rotationsInOrder(constant, alphabetSize: alphabet), "one symbol of \(alphabet)")
+            let twoSymbols = (0..<10_000).map { _ in UInt32(generator.next() % 2) * UInt32(alphabet - 1) }
+            #expect(Self.rotationsInOrder(twoSymbols, alphabetSize: alphabet), "two symbols of \(alphabet)")
+        }
+    }
 }
 
 /// The move-to-front paths against the plain list walk.
