@@ -3,13 +3,15 @@
 ///
 /// Each rotation is first summarised by a 64-bit key holding its first symbols, as many whole symbols as fit, and
 /// the keys are sorted with a most-significant-digit radix pass. For data with some entropy that settles almost
-/// everything. (For symbols of 8 to 12 bits, such as the word ranks of 8-bit samples' text, and 256 rotations or
-/// more, the keys also hold the rotation's start and are sorted instead by least-significant-digit passes over
-/// their leading symbols; see `sortByLeadingSymbols`.) Rotations whose keys tie are refined by prefix doubling (Larsson and Sadakane): once rotations are
-/// sorted by their first h symbols, sorting a tied group by the rank of the rotation h further on sorts it by 2h.
-/// Identical rotations (a periodic sequence) never separate, and stop the doubling at h ≥ the length; they may come
-/// in any order, which leaves the last column unchanged. Should the doubling grow expensive (long repeats),
-/// the rotations are sorted instead as the suffixes of the sequence written twice, by SA-IS in linear time.
+/// everything. (For symbols of 8 to 12 bits, such as the word ranks of 8-bit samples' text, or of 1, 2 or 4 bits
+/// around one that occurs once, such as binary text's, and 256 rotations or more, the keys also hold the
+/// rotation's start and are sorted instead by least-significant-digit passes over their leading symbols; see
+/// `sortByLeadingSymbols`.) Rotations whose keys tie are refined by prefix doubling (Larsson and Sadakane): once
+/// rotations are sorted by their first h symbols, sorting a tied group by the rank of the rotation h further on
+/// sorts it by 2h. Identical rotations (a periodic sequence) never separate, and stop the doubling at h ≥ the
+/// length; they may come in any order, which leaves the last column unchanged. Should the doubling grow expensive
+/// (long repeats), the rotations are sorted instead as the suffixes of the sequence written twice, by SA-IS in
+/// linear time.
 enum CyclicRotationSort {
     /// Buffers reused from block to block.
     final class Scratch {
@@ -67,13 +69,14 @@ enum CyclicRotationSort {
         scratch.reserve(count + 1)
         if sortAroundUniqueSymbol(sequence, alphabetSize: alphabetSize, into: order, scratch: scratch) { return }
         let symbolBits = Int.bitWidth - (alphabetSize - 1).leadingZeroBitCount
-        if leadingSymbolBits.contains(symbolBits) && count >= 256 {
+        // Narrower symbols' digits are sparse when symbols are (sortBySparsePrefixes), and would leave large runs.
+        if symbolsPerDigit(symbolBits: symbolBits) == 1 && count >= 256 {
             let symbolCounts = scratch.bucketStarts
             symbolCounts.update(repeating: 0, count: 1 << symbolBits)
             for index in 0..<count { symbolCounts[Int(sequence[index])] &+= 1 }
             let indexBits = Int.bitWidth - (count - 1).leadingZeroBitCount
             sortByLeadingSymbols(
-                sequence, alphabetSize: alphabetSize, unique: nil, symbolBits: symbolBits,
+                sequence, alphabetSize: alphabetSize, unique: nil, symbolBits: symbolBits, symbolsPerDigit: 1,
                 symbolsPerKey: (64 - indexBits) / symbolBits, indexBits: indexBits, placed: [], bounds: [], into: order,
                 scratch: scratch)
             return
@@ -122,8 +125,8 @@ enum CyclicRotationSort {
     /// Read from just after the unique symbol u, the sequence is T = (the others) u. Comparing two rotations, one
     /// of them meets u first, where the other has another symbol, so the comparison is decided there at the
     /// latest. The rotations whose key window holds no u ("main", all but the last few) get keys of the other
-    /// symbols, renumbered without u (order kept), and are sorted as usual (with 2^8 to 2^12 others, by
-    /// `sortByLeadingSymbols`). The few whose window reaches u are
+    /// symbols, renumbered without u (order kept), and are sorted as usual (by `sortByLeadingSymbols` for most
+    /// widths of the others). The few whose window reaches u are
     /// sorted among themselves by direct comparison, and each is placed among the main ones after those whose
     /// symbols, up to u's offset, come before its own followed by u. Those placed rotations never tie with any
     /// other, so the doubling leaves them where they are.
@@ -136,7 +139,8 @@ enum CyclicRotationSort {
         let others = alphabetSize - 1
         guard others >= 2, others & (others - 1) == 0, count >= 256 else { return false }
         let symbolBits = Int.bitWidth - (others - 1).leadingZeroBitCount
-        let byLeadingSymbols = leadingSymbolBits.contains(symbolBits)
+        let leadingSymbolsPerDigit = symbolsPerDigit(symbolBits: symbolBits)
+        let byLeadingSymbols = leadingSymbolsPerDigit != nil
         let symbolCounts = scratch.bucketStarts
         // Counted in two interleaved tables, so that a symbol met twice in a row (most of them, with few symbols)
         // does not wait on its own count.
@@ -153,7 +157,7 @@ enum CyclicRotationSort {
             guard let unique = (0..<alphabetSize).first(where: { table[$0] &+ table[alphabetSize &+ $0] == 1 }) else {
                 return nil
             }
-            if byLeadingSymbols {
+            if leadingSymbolsPerDigit == 1 {
                 for symbol in 0..<others {
                     let original = symbol < unique ? symbol : symbol + 1
                     symbolCounts[symbol] = table[original] &+ table[alphabetSize &+ original]
@@ -202,10 +206,11 @@ enum CyclicRotationSort {
             }
             return UniqueSymbolBound(offset: offset, prefix: prefix, unique: UInt64(unique), symbolBits: symbolBits)
         }
-        if byLeadingSymbols {
+        if let leadingSymbolsPerDigit {
             sortByLeadingSymbols(
                 sequence, alphabetSize: alphabetSize, unique: (UInt32(unique), uniquePosition), symbolBits: symbolBits,
-                symbolsPerKey: symbolsPerKey, indexBits: indexBits, placed: placed, bounds: bounds, into: order, scratch: scratch)
+                symbolsPerDigit: leadingSymbolsPerDigit, symbolsPerKey: symbolsPerKey, indexBits: indexBits,
+                placed: placed, bounds: bounds, into: order, scratch: scratch)
             return true
         }
 
@@ -272,9 +277,16 @@ enum CyclicRotationSort {
         return true
     }
 
-    /// Symbol widths for which the rotations are sorted by `sortByLeadingSymbols`: a pass over one symbol spreads
-    /// the keys over 256 buckets or more, and its 4,096 counters at most stay in the cache.
-    private static let leadingSymbolBits = 8...12
+    /// The symbols a radix digit of `sortByLeadingSymbols` holds, for the symbol widths it sorts; nil for others.
+    /// Symbols of 8 to 12 bits make a digit each: a pass over one spreads the keys over 256 buckets or more, and
+    /// its 4,096 counters at most stay in the cache. Narrower symbols that divide a byte make a byte's worth.
+    private static func symbolsPerDigit(symbolBits: Int) -> Int? {
+        switch symbolBits {
+        case 8...12: 1
+        case 1, 2, 4: 8 / symbolBits
+        default: nil
+        }
+    }
 
     /// Where a rotation that meets the unique symbol u within its first symbols goes among the main rotations
     /// (see `sortAroundUniqueSymbol`).
@@ -296,23 +308,26 @@ enum CyclicRotationSort {
         }
     }
 
-    /// The rotations (or, given a unique symbol, the main ones of `sortAroundUniqueSymbol`) of symbols of 8 to 12
-    /// bits, by a least-significant-digit radix sort over their first few symbols, one symbol a pass.
+    /// The rotations (or, given a unique symbol, the main ones of `sortAroundUniqueSymbol`), by a
+    /// least-significant-digit radix sort over their first few symbols, one digit a pass: a symbol of 8 to 12 bits,
+    /// or a byte's worth of narrower ones (`symbolsPerDigit`).
     ///
-    /// Every pass needs the count of each symbol at its offset among the rotations, and those are the symbol
-    /// counts (less, around a unique symbol, the few that no main rotation has at that offset): no counting pass
-    /// over the keys. Each key packs the rotation's first `symbolsPerKey` symbols above its start (the low `indexBits` bits),
-    /// so that each pass moves one word a rotation. The first pass is fused with building the keys. Sorted by
-    /// enough symbols that keys sharing them are rare, the keys are in order but for those runs, which one more
-    /// pass sorts where it meets them (by insertion, after radix passes over the next bits if large) while it
-    /// writes the starts to `order`, past the placed rotations before them, and notes the keys whose symbols tie.
+    /// Every pass needs the count of each digit at its offset among the rotations, and those are the counts of the
+    /// digits of the sequence (less, around a unique symbol, the few that no main rotation has at that offset): for
+    /// whole symbols, the symbol counts; otherwise one pass over the sequence counts them. Each key packs the
+    /// rotation's first `symbolsPerKey` symbols above its start (the low `indexBits` bits), so that each pass moves
+    /// one word a rotation. The first pass is fused with building the keys. Sorted by enough symbols that keys
+    /// sharing them are rare, the keys are in order but for those runs, which one more pass sorts where it meets
+    /// them (by insertion, after radix passes over the next bits if large) while it writes the starts to `order`,
+    /// past the placed rotations before them, and notes the keys whose symbols tie.
     private static func sortByLeadingSymbols(
         _ sequence: UnsafeBufferPointer<UInt32>, alphabetSize: Int, unique: (symbol: UInt32, position: Int)?,
-        symbolBits: Int, symbolsPerKey: Int, indexBits: Int, placed: [Int], bounds: [UniqueSymbolBound],
-        into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
+        symbolBits: Int, symbolsPerDigit: Int, symbolsPerKey: Int, indexBits: Int, placed: [Int],
+        bounds: [UniqueSymbolBound], into order: UnsafeMutablePointer<UInt32>, scratch: Scratch
     ) {
         let count = sequence.count
-        let others = 1 << symbolBits
+        let digitBits = symbolsPerDigit * symbolBits
+        let digitValues = 1 << digitBits
         // Without a unique symbol every rotation is a main one, and T the sequence itself.
         let mainCount = unique == nil ? count : count - symbolsPerKey
         let first = unique.map { $0.position + 1 == count ? 0 : $0.position + 1 } ?? 0
@@ -322,22 +337,46 @@ enum CyclicRotationSort {
             let index = first + j
             return Int(renumbered(sequence[index >= count ? index - count : index]))
         }
+        // The digit of `symbolsPerDigit` symbols from T[j] on.
+        func textDigit(_ j: Int) -> Int {
+            (0..<symbolsPerDigit).reduce(0) { digit, offset in digit << symbolBits | textSymbol(j + offset) }
+        }
         // Keys sharing their first 2^5 times as many values as there are keys are rare.
-        let passes = min(symbolsPerKey, (Int.bitWidth - count.leadingZeroBitCount + 5 + symbolBits - 1) / symbolBits)
+        let passes = min(
+            symbolsPerKey / symbolsPerDigit, (Int.bitWidth - count.leadingZeroBitCount + 5 + digitBits - 1) / digitBits)
 
-        // Starts for the pass over offset k in bucketStarts[k · others ..< (k + 1) · others], from the symbol counts
-        // (renumbered) that bucketStarts[0 ..< others] holds on entry. The symbols at offset k of the main rotations
-        // are all of them, or with a unique symbol T[k ..< mainCount + k].
+        // Starts for the pass over digit k in bucketStarts[k · digitValues ..< (k + 1) · digitValues], from the digit
+        // counts of the digits of T, which bucketStarts[0 ..< digitValues] holds on entry when digits are single
+        // symbols (the symbol counts, renumbered), and are counted here otherwise (only around a unique symbol,
+        // then: T[0 ..< count − symbolsPerDigit]). Digit k of the main rotations starts at
+        // T[k · symbolsPerDigit ..< mainCount + k · symbolsPerDigit], or anywhere without a unique symbol.
         let bucketStarts = scratch.bucketStarts
-        for offset in 1..<passes { (bucketStarts + offset * others).update(from: bucketStarts, count: others) }
+        if symbolsPerDigit > 1 {
+            bucketStarts.update(repeating: 0, count: digitValues)
+            let mask = digitValues - 1
+            var rolling = 0
+            var counted = 0
+            // T without u, in two straight runs.
+            for range in [first..<(first == 0 ? count - 1 : count), 0..<(first == 0 ? 0 : first - 1)] {
+                for index in range {
+                    rolling = (rolling &<< symbolBits | Int(renumbered(sequence[index]))) & mask
+                    counted &+= 1
+                    if counted >= symbolsPerDigit { bucketStarts[rolling] &+= 1 }
+                }
+            }
+        }
+        for offset in 1..<passes {
+            (bucketStarts + offset * digitValues).update(from: bucketStarts, count: digitValues)
+        }
         for offset in 0..<passes {
-            let starts = bucketStarts + offset * others
+            let starts = bucketStarts + offset * digitValues
             if unique != nil {
-                for j in 0..<offset { starts[textSymbol(j)] -= 1 }
-                for j in (mainCount + offset)..<(count - 1) { starts[textSymbol(j)] -= 1 }
+                let skipped = offset * symbolsPerDigit
+                for j in 0..<skipped { starts[textDigit(j)] -= 1 }
+                for j in (mainCount + skipped)..<(count - symbolsPerDigit) { starts[textDigit(j)] -= 1 }
             }
             var total: Int32 = 0
-            for symbol in 0..<others {
+            for symbol in 0..<digitValues {
                 let size = starts[symbol]
                 starts[symbol] = total
                 total &+= size
@@ -351,9 +390,9 @@ enum CyclicRotationSort {
             let shiftIn = UInt64(symbolBits)
             let window: UInt64 = (1 << UInt64(symbolsPerKey * symbolBits)) - 1
             let alignment = UInt64(64 - symbolsPerKey * symbolBits)
-            let digitShift = UInt64(64 - passes * symbolBits)
-            let digitMask = UInt64(others - 1)
-            let starts = bucketStarts + (passes - 1) * others
+            let digitShift = UInt64(64 - passes * digitBits)
+            let digitMask = UInt64(digitValues - 1)
+            let starts = bucketStarts + (passes - 1) * digitValues
             var rolling: UInt64 = 0
             for offset in 0..<(symbolsPerKey - 1) {
                 let index = first + offset
@@ -363,8 +402,8 @@ enum CyclicRotationSort {
             // so that both are j plus a constant.
             let symbolWrap = min(max(count - first - (symbolsPerKey - 1), 0), mainCount)
             let rotationWrap = min(count - first, mainCount)
-            for (lower, upper, wrapped) in [(0, symbolWrap, 0), (symbolWrap, rotationWrap, 1), (rotationWrap, mainCount, 2)]
-            where lower < upper {
+            let stretches = [(0, symbolWrap, 0), (symbolWrap, rotationWrap, 1), (rotationWrap, mainCount, 2)]
+            for (lower, upper, wrapped) in stretches where lower < upper {
                 let symbolOffset = first + symbolsPerKey - 1 - (wrapped >= 1 ? count : 0)
                 let rotationOffset = first - (wrapped >= 2 ? count : 0)
                 for j in lower..<upper {
@@ -378,9 +417,9 @@ enum CyclicRotationSort {
             }
         }
         for offset in stride(from: passes - 2, through: 0, by: -1) {
-            let digitShift = UInt64(64 - (offset + 1) * symbolBits)
-            let digitMask = UInt64(others - 1)
-            let starts = bucketStarts + offset * others
+            let digitShift = UInt64(64 - (offset + 1) * digitBits)
+            let digitMask = UInt64(digitValues - 1)
+            let starts = bucketStarts + offset * digitValues
             for index in 0..<mainCount {
                 let key = keys[index]
                 let digit = Int((key &>> digitShift) & digitMask)
@@ -392,15 +431,19 @@ enum CyclicRotationSort {
         }
         // Now bucketStarts[s] is the end of the main rotations that start with s.
 
-        // The number of main rotations before each placed one: those that start below its first symbol, and
-        // those that start with it and come before it, in any order. The rotation that starts with u follows the
-        // main ones that start below it.
-        @inline(__always) func bucketStart(_ symbol: Int) -> Int { symbol == 0 ? 0 : Int(bucketStarts[symbol - 1]) }
+        // The number of main rotations before each placed one. When u is past its first digit: those whose first
+        // digit is below its own, and those (in any order) whose first digit is its own and that come before it.
+        // Otherwise: those whose first digit is below its symbols before u followed by u (renumbered symbols below
+        // u are the symbols below u).
+        @inline(__always) func bucketStart(_ digit: Int) -> Int { digit == 0 ? 0 : Int(bucketStarts[digit - 1]) }
         let placedBefore = bounds.map { bound -> Int in
-            if bound.offset == 0 { return bucketStart(Int(bound.unique)) }
-            let symbol = Int(bound.prefix &>> UInt64((bound.offset - 1) * symbolBits))
-            var before = bucketStart(symbol)
-            for position in before..<Int(bucketStarts[symbol]) where bound.follows(keys[position]) { before += 1 }
+            if bound.offset < symbolsPerDigit {
+                let headAndUnique = Int(bound.prefix) << symbolBits + Int(bound.unique)
+                return bucketStart(headAndUnique << ((symbolsPerDigit - 1 - bound.offset) * symbolBits))
+            }
+            let digit = Int(bound.prefix &>> UInt64((bound.offset - symbolsPerDigit) * symbolBits))
+            var before = bucketStart(digit)
+            for position in before..<Int(bucketStarts[digit]) where bound.follows(keys[position]) { before += 1 }
             return before
         }
         // Main rotation m (in sorted order) goes to m + (the placed rotations before it).
@@ -413,7 +456,7 @@ enum CyclicRotationSort {
         // One pass writes the starts to `order`, in stretches between the places of the placed rotations. The keys
         // are in order but for runs that share their first `passes` symbols: those (rare) are sorted where they are
         // met, and are the only ones that can hold keys whose symbols tie.
-        let sortedBits = passes * symbolBits
+        let sortedBits = passes * digitBits
         let runShift = UInt64(64 - sortedBits)
         let indexMask: UInt64 = (1 << UInt64(indexBits)) - 1
         // After the last key, one that shares none of its symbols ends the last run.
@@ -467,7 +510,8 @@ enum CyclicRotationSort {
             main = end
         }
         refineGroups(
-            groups, sequence, alphabetSize: alphabetSize, order: order, sortedDepth: symbolsPerKey, ranks: scratch.ranks)
+            groups, sequence, alphabetSize: alphabetSize, order: order, sortedDepth: symbolsPerKey,
+            ranks: scratch.ranks)
     }
 
     /// Sorts keys that are nearly in order.

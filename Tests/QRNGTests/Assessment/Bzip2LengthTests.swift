@@ -228,22 +228,27 @@ import Testing
         return sequence
     }
 
-    /// The word ranks of 8-bit samples' text (256 words and, once, the word split by the block's end) and wider
-    /// alphabets of 2^k + 1 symbols, sorted by their leading symbols around the unique one: a block's worth, and
-    /// sizes from the smallest that path takes, with the unique symbol of any value anywhere (near the end, the
-    /// rotations that reach it wrap round).
+    /// The word ranks of 8-bit samples' text (256 words and, once, the word split by the block's end), of binary
+    /// text (two words and the split one) and other alphabets of 2^k + 1 symbols, sorted by their leading symbols
+    /// around the unique one: a block's worth, and sizes from the smallest that path takes, with the unique symbol
+    /// of any value anywhere (near the end, the rotations that reach it wrap round).
     @Test func leadingSymbolsAroundAUniqueOne() {
         for (unique, position) in [(137, 139_999), (0, 0), (256, 70_000), (1, 139_998)] {
             let sequence = Self.aroundUnique(140_000, alphabet: 257, unique: unique, at: position, seed: 50)
             #expect(Self.rotationsInOrder(sequence, alphabetSize: 257), "140,000 symbols, \(unique) at \(position)")
         }
+        for (unique, position) in [(2, 249_999), (0, 0), (1, 123_456)] {
+            let sequence = Self.aroundUnique(250_000, alphabet: 3, unique: unique, at: position, seed: 49)
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: 3), "250,000 symbols of 3, \(unique) at \(position)")
+        }
         var seed: UInt64 = 51
-        for alphabet in [257, 513, 1025, 2049, 4097] {
+        for alphabet in [3, 5, 17, 257, 513, 1025, 2049, 4097] {
             for count in [256, 257, 300, 1_000, 5_000] {
                 for position in [0, 1, count / 2, count - 3, count - 2, count - 1] {
                     seed += 1
                     let unique = Int(seed * 7919 % UInt64(alphabet))
-                    let sequence = Self.aroundUnique(count, alphabet: alphabet, unique: unique, at: position, seed: seed)
+                    let sequence = Self.aroundUnique(
+                        count, alphabet: alphabet, unique: unique, at: position, seed: seed)
                     #expect(
                         Self.rotationsInOrder(sequence, alphabetSize: alphabet),
                         "\(count) symbols of \(alphabet), \(unique) at \(position)")
@@ -254,9 +259,15 @@ import Testing
 
     /// Leading symbols that tie, around a unique symbol in an alphabet of 257: two symbols only (long runs of keys
     /// with equal leading symbols, split by further radix passes), every symbol the same, short periods (ties the
-    /// doubling separates) and a long stretch repeated.
+    /// doubling separates) and a long stretch repeated; and binary symbols, one of which is rare.
     @Test func leadingSymbolsThatTie() {
         var generator = Xoshiro256StarStar(seed: 60)
+        for unique in [0, 1, 2] {
+            let others = (0..<3).filter { $0 != unique }.map(UInt32.init)
+            var rareOnes = (0..<30_000).map { _ in others[generator.next() % 64 == 0 ? 1 : 0] }
+            rareOnes[29_000] = UInt32(unique)
+            #expect(Self.rotationsInOrder(rareOnes, alphabetSize: 3), "binary, rare ones, \(unique) unique")
+        }
         for unique in [0, 128, 256] {
             let others = (0..<257).filter { $0 != unique }.map(UInt32.init)
             var twoSymbols = (0..<20_000).map { _ in others[Int(generator.next() % 2) * 200] }
