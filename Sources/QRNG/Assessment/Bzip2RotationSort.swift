@@ -376,9 +376,9 @@ enum CyclicRotationSort {
                 for j in (mainCount + skipped)..<(count - symbolsPerDigit) { starts[textDigit(j)] -= 1 }
             }
             var total: Int32 = 0
-            for symbol in 0..<digitValues {
-                let size = starts[symbol]
-                starts[symbol] = total
+            for digit in 0..<digitValues {
+                let size = starts[digit]
+                starts[digit] = total
                 total &+= size
             }
         }
@@ -429,12 +429,12 @@ enum CyclicRotationSort {
             }
             swap(&keys, &spare)
         }
-        // Now bucketStarts[s] is the end of the main rotations that start with s.
+        // Now bucketStarts[d] is the end of the main rotations whose first digit is d.
 
         // The number of main rotations before each placed one. When u is past its first digit: those whose first
         // digit is below its own, and those (in any order) whose first digit is its own and that come before it.
-        // Otherwise: those whose first digit is below its symbols before u followed by u (renumbered symbols below
-        // u are the symbols below u).
+        // Otherwise: those whose first digit, as a number, is below its symbols before u followed by u and zeros
+        // (renumbered symbols below u are the symbols below u, and the others are u or above).
         @inline(__always) func bucketStart(_ digit: Int) -> Int { digit == 0 ? 0 : Int(bucketStarts[digit - 1]) }
         let placedBefore = bounds.map { bound -> Int in
             if bound.offset < symbolsPerDigit {
@@ -454,12 +454,12 @@ enum CyclicRotationSort {
         }
 
         // One pass writes the starts to `order`, in stretches between the places of the placed rotations. The keys
-        // are in order but for runs that share their first `passes` symbols: those (rare) are sorted where they are
+        // are in order but for runs that share their first `passes` digits: those (rare) are sorted where they are
         // met, and are the only ones that can hold keys whose symbols tie.
         let sortedBits = passes * digitBits
         let runShift = UInt64(64 - sortedBits)
         let indexMask: UInt64 = (1 << UInt64(indexBits)) - 1
-        // After the last key, one that shares none of its symbols ends the last run.
+        // After the last key, one that differs from it in every bit ends the last run.
         keys[mainCount] = ~keys[mainCount - 1]
         var groups: [(start: Int, end: Int)] = []
         var main = 0
@@ -762,9 +762,10 @@ enum CyclicRotationSort {
     /// Buckets larger than this are split further; smaller ones are left to the insertion pass.
     private static let largeBucket: Int32 = 32
 
-    /// Sorts a bucket of pairs whose keys agree on their top `sortedBits` bits by a radix pass over the next bits,
-    /// in place (through the spare buffers), then splits the parts still too large the same way. Parts whose keys
-    /// agree on all 64 bits are done; the rest is left to the insertion pass. `counts` has room for 2^16.
+    /// Sorts a bucket of pairs (or of keys alone, without payloads) whose keys agree on their top `sortedBits` bits
+    /// by a radix pass over the next bits, in place (through the spare buffers), then splits the parts still too
+    /// large the same way. Parts whose keys agree on all 64 bits are done; the rest is left to the insertion pass.
+    /// `counts` has room for 2^16.
     private static func splitBucket(
         keys: UnsafeMutablePointer<UInt64>, payload: UnsafeMutablePointer<UInt32>?, count: Int, sortedBits: Int,
         spareKeys: UnsafeMutablePointer<UInt64>, sparePayload: UnsafeMutablePointer<UInt32>?,
