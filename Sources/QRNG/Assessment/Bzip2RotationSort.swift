@@ -359,9 +359,10 @@ enum CyclicRotationSort {
             // T without u, in two straight runs.
             for range in [first..<(first == 0 ? count - 1 : count), 0..<(first == 0 ? 0 : first - 1)] {
                 for index in range {
-                    rolling = (rolling &<< symbolBits | Int(renumbered(sequence[index]))) & mask
+                    // Masked where used: the loop carries only the shift and the or.
+                    rolling = rolling &<< symbolBits | Int(renumbered(sequence[index]))
                     counted &+= 1
-                    if counted >= symbolsPerDigit { bucketStarts[rolling] &+= 1 }
+                    if counted >= symbolsPerDigit { bucketStarts[rolling & mask] &+= 1 }
                 }
             }
         }
