@@ -216,6 +216,101 @@ import Testing
             #expect(Self.rotationsInOrder(sequence, alphabetSize: alphabet), "alphabet \(alphabet)")
         }
     }
+
+    /// Others drawn at random below `alphabet`, skipping `unique`, which goes at `position`.
+    static func aroundUnique(_ count: Int, alphabet: Int, unique: Int, at position: Int, seed: UInt64) -> [UInt32] {
+        var generator = Xoshiro256StarStar(seed: seed)
+        var sequence = (0..<count).map { _ -> UInt32 in
+            let symbol = UInt32(generator.next() % UInt64(alphabet - 1))
+            return symbol >= UInt32(unique) ? symbol + 1 : symbol
+        }
+        sequence[position] = UInt32(unique)
+        return sequence
+    }
+
+    /// The word ranks of 8-bit samples' text (256 words and, once, the word split by the block's end), of binary
+    /// text (two words and the split one) and other alphabets of 2^k + 1 symbols, sorted by their leading symbols
+    /// around the unique one: a block's worth, and sizes from the smallest that path takes, with the unique symbol
+    /// of any value anywhere (near the end, the rotations that reach it wrap round).
+    @Test func leadingSymbolsAroundAUniqueOne() {
+        for (unique, position) in [(137, 139_999), (0, 0), (256, 70_000), (1, 139_998)] {
+            let sequence = Self.aroundUnique(140_000, alphabet: 257, unique: unique, at: position, seed: 50)
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: 257), "140,000 symbols, \(unique) at \(position)")
+        }
+        for (unique, position) in [(2, 249_999), (0, 0), (1, 123_456)] {
+            let sequence = Self.aroundUnique(250_000, alphabet: 3, unique: unique, at: position, seed: 49)
+            #expect(Self.rotationsInOrder(sequence, alphabetSize: 3), "250,000 symbols of 3, \(unique) at \(position)")
+        }
+        var seed: UInt64 = 51
+        for alphabet in [3, 5, 17, 257, 513, 1025, 2049, 4097] {
+            for count in [256, 257, 300, 1_000, 5_000] {
+                for position in [0, 1, count / 2, count - 3, count - 2, count - 1] {
+                    seed += 1
+                    let unique = Int(seed * 7919 % UInt64(alphabet))
+                    let sequence = Self.aroundUnique(
+                        count, alphabet: alphabet, unique: unique, at: position, seed: seed)
+                    #expect(
+                        Self.rotationsInOrder(sequence, alphabetSize: alphabet),
+                        "\(count) symbols of \(alphabet), \(unique) at \(position)")
+                }
+            }
+        }
+    }
+
+    /// Leading symbols that tie, around a unique symbol in an alphabet of 257: two symbols only (long runs of keys
+    /// with equal leading symbols, split by further radix passes), every symbol the same, short periods (ties the
+    /// doubling separates) and a long stretch repeated; and binary symbols, one of which is rare.
+    @Test func leadingSymbolsThatTie() {
+        var generator = Xoshiro256StarStar(seed: 60)
+        for unique in [0, 1, 2] {
+            let others = (0..<3).filter { $0 != unique }.map(UInt32.init)
+            var rareOnes = (0..<30_000).map { _ in others[generator.next() % 64 == 0 ? 1 : 0] }
+            rareOnes[29_000] = UInt32(unique)
+            #expect(Self.rotationsInOrder(rareOnes, alphabetSize: 3), "binary, rare ones, \(unique) unique")
+        }
+        for unique in [0, 128, 256] {
+            let others = (0..<257).filter { $0 != unique }.map(UInt32.init)
+            var twoSymbols = (0..<20_000).map { _ in others[Int(generator.next() % 2) * 200] }
+            twoSymbols[12_345] = UInt32(unique)
+            #expect(Self.rotationsInOrder(twoSymbols, alphabetSize: 257), "two symbols, \(unique) unique")
+            var constant = [UInt32](repeating: others[100], count: 3_000)
+            constant[2_000] = UInt32(unique)
+            #expect(Self.rotationsInOrder(constant, alphabetSize: 257), "one symbol, \(unique) unique")
+            for period in [2, 5, 9, 17] {
+                let pattern = (0..<period).map { _ in others[Int(generator.next() % 256)] }
+                var periodic = (0..<4_000).map { pattern[$0 % period] }
+                periodic[3_999 - period] = UInt32(unique)
+                #expect(Self.rotationsInOrder(periodic, alphabetSize: 257), "period \(period), \(unique) unique")
+            }
+            let stretch = (0..<2_500).map { _ in others[Int(generator.next() % 256)] }
+            var repeated = stretch + stretch + stretch
+            repeated[100] = UInt32(unique)
+            #expect(Self.rotationsInOrder(repeated, alphabetSize: 257), "a stretch three times, \(unique) unique")
+        }
+    }
+
+    /// Alphabets of 2^7 + 1 to 2^12 symbols with none unique (as in the word ranks of 8-bit samples' text whose
+    /// split word is also a whole one), sorted by their leading symbols as the sequence comes round: random,
+    /// periodic (identical rotations), one symbol throughout, two symbols only, and sizes from the smallest that
+    /// path takes.
+    @Test func leadingSymbolsWithoutAUniqueOne() {
+        var generator = Xoshiro256StarStar(seed: 70)
+        let block = (0..<140_000).map { _ in UInt32(generator.next() % 256) }
+        #expect(Self.rotationsInOrder(block, alphabetSize: 256), "140,000 symbols of 256")
+        for alphabet in [129, 256, 257, 1_000, 4_096] {
+            for count in [256, 257, 1_000, 5_000] {
+                let sequence = (0..<count).map { _ in UInt32(generator.next() % UInt64(alphabet)) }
+                #expect(Self.rotationsInOrder(sequence, alphabetSize: alphabet), "\(count) symbols of \(alphabet)")
+            }
+            let pattern = (0..<7).map { _ in UInt32(generator.next() % UInt64(alphabet)) }
+            let periodic = (0..<3_500).map { pattern[$0 % 7] }
+            #expect(Self.rotationsInOrder(periodic, alphabetSize: alphabet), "period 7 of \(alphabet)")
+            let constant = [UInt32](repeating: UInt32(alphabet - 1), count: 1_000)
+            #expect(Self.rotationsInOrder(constant, alphabetSize: alphabet), "one symbol of \(alphabet)")
+            let twoSymbols = (0..<10_000).map { _ in UInt32(generator.next() % 2) * UInt32(alphabet - 1) }
+            #expect(Self.rotationsInOrder(twoSymbols, alphabetSize: alphabet), "two symbols of \(alphabet)")
+        }
+    }
 }
 
 /// The move-to-front paths against the plain list walk.
