@@ -29,7 +29,7 @@ struct Bzip2EntropyCoder {
     private static let histogramAlphabetLimit = 32
 
     init(blockCapacity: Int) {
-        positions = .allocate(capacity: blockCapacity)
+        positions = .allocate(capacity: blockCapacity + 64)
         values = .allocate(byteCount: 2 * (blockCapacity + 16), alignment: 8)
         groupHistograms = .allocate(capacity: (blockCapacity / Self.groupSize + 2) * Self.histogramAlphabetLimit)
     }
@@ -60,11 +60,13 @@ struct Bzip2EntropyCoder {
         }
         if alphabetSize <= 256 {
             let values = values.bindMemory(to: UInt8.self, capacity: 2 * (lastColumn.count + 16))
-            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            let valueCount = Self.codeZeroRuns(
+                of: positions, count: lastColumn.count, symbolCount: symbolCount, into: values)
             return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
         } else {
             let values = values.bindMemory(to: UInt16.self, capacity: lastColumn.count + 16)
-            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            let valueCount = Self.codeZeroRuns(
+                of: positions, count: lastColumn.count, symbolCount: symbolCount, into: values)
             return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
         }
     }
@@ -72,103 +74,123 @@ struct Bzip2EntropyCoder {
     /// Turns MTF positions into MTF values: each run of r zeros becomes the digits of r in bijective base 2, least
     /// significant first, RUNA (0) for digit 1 and RUNB (1) for digit 2 — equivalently the bits of r + 1 below its
     /// top bit — and each other position p becomes p + 1; EOB (symbols + 1) closes the block. Returns the number
-    /// of values.
+    /// of values. `positions` needs 64 readable bytes past `count`, and `values` 16 writable bytes past the last.
     ///
-    /// Written without a branch per position: the digits of the pending run (up to eight, as one or two stores)
-    /// and the next value are stored whether or not the position ends the run, and only the write index decides
-    /// what stays.
-    private func codeZeroRuns<Value: FixedWidthInteger & UnsignedInteger>(
-        count: Int, symbolCount: Int, into values: UnsafeMutablePointer<Value>
+    /// The column alternates between stretches of zeros and of nonzero positions, so it is coded a stretch at a
+    /// time rather than a position at a time: a 64-bit mask of the zero positions of 64 positions gives each
+    /// stretch's end by a trailing-zero count; a zero stretch adds to the pending run, and a nonzero one stores the
+    /// run's digits (one table word, the digits one to a byte) and then its positions plus one, sixteen at a time.
+    /// Bytes stored past a stretch's end are overwritten by what follows or lie past the last value.
+    static func codeZeroRuns(
+        of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt8>
+    ) -> Int {
+        precondition(symbolCount <= 254, "MTF values must fit a byte")
+        var written = 0
+        var run = 0
+        // digits[c]: the bits of c below its top bit, one to a byte, lowest bit in the lowest byte (c < 256).
+        var digitTable = [UInt64](repeating: 0, count: 256)
+        for code in 2..<256 {
+            for bit in 0..<(63 - UInt64(code).leadingZeroBitCount) where code >> bit & 1 == 1 {
+                digitTable[code] |= 1 << (8 * UInt64(bit))
+            }
+        }
+        let source = UnsafeRawPointer(positions)
+        let target = UnsafeMutableRawPointer(values)
+        digitTable.withUnsafeBufferPointer { digitTable in
+            @inline(__always) func writeDigits() {
+                let code = run &+ 1
+                if code < 256 {
+                    target.storeBytes(of: digitTable[code], toByteOffset: written, as: UInt64.self)
+                    written &+= 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
+                } else {
+                    var remaining = code
+                    while remaining > 1 {
+                        values[written] = UInt8(truncatingIfNeeded: remaining & 1)
+                        written &+= 1
+                        remaining &>>= 1
+                    }
+                }
+            }
+            let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+            var base = 0
+            while base &+ 64 <= count {
+                var zeros: UInt64 = 0
+                for word in 0..<8 {
+                    let chunk = source.loadUnaligned(fromByteOffset: base &+ 8 &* word, as: UInt64.self)
+                    // The top bit of each zero byte, exactly; the multiply gathers the eight into the top byte.
+                    let zeroBytes = ~(((chunk & low7) &+ low7) | chunk | low7) &>> 7
+                    zeros |= ((zeroBytes &* 0x0102_0408_1020_4080) &>> 56) &<< UInt64(8 &* word)
+                }
+                var nonzeros = ~zeros
+                var stretchStart = 0
+                while true {
+                    let start = nonzeros.trailingZeroBitCount
+                    run &+= start &- stretchStart
+                    if start == 64 { break }
+                    // At the chunk's first position the pending run may be empty: its code 1 has no digits.
+                    writeDigits()
+                    run = 0
+                    zeros &= UInt64.max &<< UInt64(start)
+                    let end = zeros.trailingZeroBitCount
+                    var offset = start
+                    repeat {
+                        let chunk = source.loadUnaligned(fromByteOffset: base &+ offset, as: SIMD16<UInt8>.self)
+                        target.storeBytes(
+                            of: chunk &+ SIMD16(repeating: 1), toByteOffset: written &+ offset &- start,
+                            as: SIMD16<UInt8>.self)
+                        offset &+= 16
+                    } while offset < end
+                    written &+= end &- start
+                    if end == 64 { break }
+                    nonzeros &= UInt64.max &<< UInt64(end)
+                    stretchStart = end
+                }
+                base &+= 64
+            }
+            for index in base..<count {
+                let position = Int(positions[index])
+                if position == 0 {
+                    run &+= 1
+                } else {
+                    if run > 0 { writeDigits() }
+                    run = 0
+                    values[written] = UInt8(truncatingIfNeeded: position &+ 1)
+                    written &+= 1
+                }
+            }
+            if run > 0 { writeDigits() }
+        }
+        values[written] = UInt8(truncatingIfNeeded: symbolCount + 1)
+        return written + 1
+    }
+
+    /// `codeZeroRuns` for alphabets of more than 256 values, whose values take 16 bits: each position in turn.
+    static func codeZeroRuns(
+        of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt16>
     ) -> Int {
         var written = 0
         var run = 0
-        @inline(__always) func writeDigits(_ run: Int) {
+        @inline(__always) func writeDigits() {
             var code = run + 1
             while code > 1 {
-                values[written] = Value(truncatingIfNeeded: code & 1)
+                values[written] = UInt16(truncatingIfNeeded: code & 1)
                 written += 1
                 code >>= 1
             }
         }
-        let raw = UnsafeMutableRawPointer(values)
-        let wide = Value.self != UInt8.self
-        // spread[c]: the bits of c one to a lane, lowest bit in the lowest lane: eight 8-bit lanes for c < 256, or
-        // four 16-bit lanes for c < 16.
-        var spread = [UInt64](repeating: 0, count: 256)
-        for code in 0..<256 {
-            for bit in 0..<8 where code >> bit & 1 == 1 {
-                if wide {
-                    if bit < 4 { spread[code] |= 1 << (16 * UInt64(bit)) }
-                } else {
-                    spread[code] |= 1 << (8 * UInt64(bit))
-                }
+        for index in 0..<count {
+            let position = Int(positions[index])
+            if position == 0 {
+                run += 1
+            } else {
+                writeDigits()
+                run = 0
+                values[written] = UInt16(truncatingIfNeeded: position + 1)
+                written += 1
             }
         }
-        spread.withUnsafeBufferPointer { spread in
-            var index = 0
-            // Eight positions at a time where they are all zero (the run grows by eight) or all nonzero (after the
-            // pending run's digits, each value is the position plus one, eight bytes in one add): long stretches of
-            // the column are one or the other. Values of a byte only: positions then stay below 255.
-            if !wide {
-                let ones: UInt64 = 0x0101_0101_0101_0101
-                let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
-                let source = UnsafeRawPointer(positions)
-                while index &+ 8 <= count {
-                    let chunk = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    if chunk == 0 {
-                        run &+= 8
-                        index &+= 8
-                        continue
-                    }
-                    // The top bit of each zero byte, exactly.
-                    let zeroBytes = ~(((chunk & low7) &+ low7) | chunk | low7)
-                    if zeroBytes == 0 {
-                        if run > 0 {
-                            writeDigits(run)
-                            run = 0
-                        }
-                        raw.storeBytes(of: chunk &+ ones, toByteOffset: written, as: UInt64.self)
-                        written &+= 8
-                        index &+= 8
-                        continue
-                    }
-                    for offset in index..<(index &+ 8) { step(offset) }
-                    index &+= 8
-                }
-            }
-            @inline(__always) func step(_ index: Int) {
-                let position = Int(positions[index])
-                let code = run &+ 1
-                let digits = 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
-                if digits > 8 {
-                    if position != 0 {
-                        writeDigits(run)
-                        values[written] = Value(truncatingIfNeeded: position &+ 1)
-                        written &+= 1
-                        run = 0
-                    } else {
-                        run &+= 1
-                    }
-                    return
-                }
-                if wide {
-                    raw.storeBytes(of: spread[code & 15], toByteOffset: 2 &* written, as: UInt64.self)
-                    raw.storeBytes(of: spread[code &>> 4 & 15], toByteOffset: 2 &* written &+ 8, as: UInt64.self)
-                } else {
-                    raw.storeBytes(of: spread[code & 255], toByteOffset: written, as: UInt64.self)
-                }
-                values[written &+ digits] = Value(truncatingIfNeeded: position &+ 1)
-                let keep = 0 &- (position != 0 ? 1 : 0)  // all ones when the position ends the run
-                written &+= (digits &+ 1) & keep
-                run = (run &+ 1) & ~keep
-            }
-            while index < count {
-                step(index)
-                index &+= 1
-            }
-        }
-        if run > 0 { writeDigits(run) }
-        values[written] = Value(truncatingIfNeeded: symbolCount + 1)
+        writeDigits()
+        values[written] = UInt16(truncatingIfNeeded: symbolCount + 1)
         return written + 1
     }
 
