@@ -195,6 +195,46 @@ void qrng_mtf_positions_avx2(const uint8_t *column, size_t count, const uint8_t 
 #undef QRNG_MTF_STEP
 }
 
+// bzip2's table choice for one refinement round over groups of at most 16 values: VPMADDUBSW multiplies a
+// group's counts by two tables' lengths at once (the counts broadcast to both 128-bit halves) and adds pairs,
+// VPMADDWD the next pairs, and two horizontal adds leave the six totals in lanes 0, 4, 1, 5, 2, 6 (lanes 3 and 7
+// repeat tables 4 and 5). Each total times 8 plus its table number (plus a penalty past tableCount) makes the
+// lowest key the cheapest table, the first on a tie, as bzip2 picks it.
+__attribute__((target("avx2")))
+void qrng_bzip2_choose_tables_avx2(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                   size_t table_count, uint32_t *frequencies, uint8_t *selectors) {
+    const __m256i lengths01 = _mm256_loadu_si256((const __m256i *)lengths);
+    const __m256i lengths23 = _mm256_loadu_si256((const __m256i *)(lengths + 32));
+    const __m256i lengths45 = _mm256_loadu_si256((const __m256i *)(lengths + 64));
+    const __m256i ones = _mm256_set1_epi16(1);
+    static const int lane_tables[8] = {0, 2, 4, 4, 1, 3, 5, 5};
+    int lane_keys[8];
+    for (int lane = 0; lane < 8; lane++) {
+        lane_keys[lane] = lane_tables[lane] + ((size_t)lane_tables[lane] < table_count ? 0 : 1 << 24);
+    }
+    const __m256i key_offsets = _mm256_loadu_si256((const __m256i *)lane_keys);
+    for (size_t group = 0; group < group_count; group++) {
+        const __m128i counts = _mm_loadu_si128((const __m128i *)(histograms + 16 * group));
+        const __m256i both = _mm256_broadcastsi128_si256(counts);
+        const __m256i sums01 = _mm256_madd_epi16(_mm256_maddubs_epi16(both, lengths01), ones);
+        const __m256i sums23 = _mm256_madd_epi16(_mm256_maddubs_epi16(both, lengths23), ones);
+        const __m256i sums45 = _mm256_madd_epi16(_mm256_maddubs_epi16(both, lengths45), ones);
+        const __m256i costs = _mm256_hadd_epi32(_mm256_hadd_epi32(sums01, sums23), _mm256_hadd_epi32(sums45, sums45));
+        __m256i keys = _mm256_add_epi32(_mm256_slli_epi32(costs, 3), key_offsets);
+        keys = _mm256_min_epu32(keys, _mm256_permute2x128_si256(keys, keys, 1));
+        keys = _mm256_min_epu32(keys, _mm256_shuffle_epi32(keys, 0x4E));
+        keys = _mm256_min_epu32(keys, _mm256_shuffle_epi32(keys, 0xB1));
+        const unsigned best = (unsigned)_mm256_cvtsi256_si32(keys) & 7;
+        selectors[group] = (uint8_t)best;
+        uint32_t *row = frequencies + 16 * best;
+        const __m256i low = _mm256_cvtepu8_epi32(counts);
+        const __m256i high = _mm256_cvtepu8_epi32(_mm_srli_si128(counts, 8));
+        _mm256_storeu_si256((__m256i *)row, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)row), low));
+        _mm256_storeu_si256((__m256i *)(row + 8),
+                            _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(row + 8)), high));
+    }
+}
+
 #else
 
 bool qrng_cpu_has_pclmul(void) { return false; }
@@ -234,6 +274,12 @@ void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t 
 
 void qrng_mtf_positions_avx2(const uint8_t *column, size_t count, const uint8_t *lists, uint8_t *positions) {
     (void)column; (void)count; (void)lists; (void)positions;
+    __builtin_trap();
+}
+
+void qrng_bzip2_choose_tables_avx2(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                   size_t table_count, uint32_t *frequencies, uint8_t *selectors) {
+    (void)histograms; (void)group_count; (void)lengths; (void)table_count; (void)frequencies; (void)selectors;
     __builtin_trap();
 }
 

@@ -2,8 +2,8 @@
 #define CQRNG_INTRINSICS_H
 
 // CPU intrinsics Swift cannot reach directly: carry-less multiplication (PCLMULQDQ and its AVX-512 form
-// VPCLMULQDQ), bit gathering (PEXT), byte shuffles (VPSHUFB), compare-to-bitmask (VPMOVMSKB) and the run-time
-// checks for them. Everything else
+// VPCLMULQDQ), bit gathering (PEXT), byte shuffles (VPSHUFB), compare-to-bitmask (VPMOVMSKB), byte multiply-adds
+// (VPMADDUBSW) and the run-time checks for them. Everything else
 // in qrng is Swift.
 
 #include <stdbool.h>
@@ -56,4 +56,12 @@ void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t 
 /// after the alphabet are never matched first). Writes each byte's position in its list to `positions`, then moves
 /// the byte to the front. Call only when qrng_cpu_has_avx2().
 void qrng_mtf_positions_avx2(const uint8_t *column, size_t count, const uint8_t *lists, uint8_t *positions);
+
+/// One refinement round of bzip2's table choice for alphabets of at most 16 values. `histograms` holds
+/// `group_count` rows of 16 counts (at most 50 each, zero past the alphabet), `lengths` six rows of 16 code lengths
+/// (at most 17; rows from `table_count` on, 2 ≤ table_count ≤ 6, are ignored). For each group, the table whose
+/// lengths give the fewest bits for its counts (the lowest-numbered on a tie) goes to selectors[group], and the
+/// counts are added to that table's row of 16 in `frequencies`. Call only when qrng_cpu_has_avx2().
+void qrng_bzip2_choose_tables_avx2(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                   size_t table_count, uint32_t *frequencies, uint8_t *selectors);
 #endif

@@ -22,7 +22,7 @@ struct Bzip2EntropyCoder {
     /// reaches 258), with room for the eight digits the run coder stores at a time.
     private var values: UnsafeMutableRawPointer
     /// Per-group histograms of MTF values, for small alphabets, where summing a histogram against the code lengths
-    /// is cheaper than adding up 50 lengths.
+    /// is cheaper than adding up 50 lengths: a row of 16 counts per group (32 for alphabets of 17 to 32 values).
     private var groupHistograms: UnsafeMutablePointer<UInt8>
 
     /// Alphabets up to this size use the per-group histograms.
@@ -200,14 +200,22 @@ struct Bzip2EntropyCoder {
         values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
     ) -> Int {
         let useHistograms = alphabetSize <= Self.histogramAlphabetLimit
+        // Histogram rows, tables' lengths and tables' frequencies are rows of this many entries (zero past the
+        // alphabet), so that with histograms a row is one vector.
+        let rowWidth = alphabetSize <= 16 ? 16 : useHistograms ? 32 : alphabetSize
+        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
         var frequencies = [Int32](repeating: 0, count: alphabetSize)
         frequencies.withUnsafeMutableBufferPointer { frequencies in
             if useHistograms {
-                fillGroupHistograms(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
+                if rowWidth == 16 {
+                    fillGroupHistograms(values: values, valueCount: valueCount, rowType: SIMD16<UInt8>.self)
+                } else {
+                    fillGroupHistograms(values: values, valueCount: valueCount, rowType: SIMD32<UInt8>.self)
+                }
                 var row = UnsafePointer(groupHistograms)
-                for _ in 0..<((valueCount + Self.groupSize - 1) / Self.groupSize) {
+                for _ in 0..<groupCount {
                     for value in 0..<alphabetSize { frequencies[value] &+= Int32(row[value]) }
-                    row += alphabetSize
+                    row += rowWidth
                 }
             } else {
                 for index in 0..<valueCount { frequencies[Int(values[index])] &+= 1 }
@@ -221,9 +229,8 @@ struct Bzip2EntropyCoder {
             case ..<2400: 5
             default: 6
             }
-        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
-        // lengths[t * alphabetSize + v]: table t's code length for value v.
-        var lengths = [UInt8](repeating: 15, count: Self.maximumTables * alphabetSize)
+        // lengths[t * rowWidth + v]: table t's code length for value v.
+        var lengths = [UInt8](repeating: 0, count: Self.maximumTables * rowWidth)
         var selectors = [UInt8](repeating: 0, count: groupCount)
         // The first tables: each takes a run of values holding about an equal share of what is left.
         var remainingTables = tableCount
@@ -245,35 +252,48 @@ struct Bzip2EntropyCoder {
             }
             let table = remainingTables - 1
             for value in 0..<alphabetSize {
-                lengths[table * alphabetSize + value] = value >= groupStart && value <= groupEnd ? 0 : 15
+                lengths[table * rowWidth + value] = value >= groupStart && value <= groupEnd ? 0 : 15
             }
             remainingTables -= 1
             groupStart = groupEnd + 1
             remainingFrequency -= accumulated
         }
 
-        var tableFrequencies = [Int32](repeating: 0, count: Self.maximumTables * alphabetSize)
-        var packedLengths = [UInt64](repeating: 0, count: alphabetSize)
+        // tableFrequencies[t * rowWidth + v]: how often value v occurs in the groups that picked table t.
+        var tableFrequencies = [Int32](repeating: 0, count: Self.maximumTables * rowWidth)
+        let useKernel = rowWidth == 16 && MoveToFront.hasAVX2
         for _ in 0..<Self.refinementRounds {
             for index in tableFrequencies.indices { tableFrequencies[index] = 0 }
-            for value in 0..<alphabetSize {
-                var packed: UInt64 = 0
-                for table in 0..<tableCount {
-                    packed |= UInt64(lengths[table * alphabetSize + value]) << (Self.costFieldBits * UInt64(table))
-                }
-                packedLengths[value] = packed
-            }
-            packedLengths.withUnsafeBufferPointer { packedLengths in
-                tableFrequencies.withUnsafeMutableBufferPointer { tableFrequencies in
-                    selectors.withUnsafeMutableBufferPointer { selectors in
+            tableFrequencies.withUnsafeMutableBufferPointer { tableFrequencies in
+                selectors.withUnsafeMutableBufferPointer { selectors in
+                    if useKernel {
+                        lengths.withUnsafeBufferPointer { lengths in
+                            Self.chooseTablesAVX2(
+                                histograms: groupHistograms, groupCount: groupCount, tableCount: tableCount,
+                                lengths: lengths.baseAddress!, tableFrequencies: tableFrequencies.baseAddress!,
+                                selectors: selectors.baseAddress!)
+                        }
+                        return
+                    }
+                    var packedLengths = [UInt64](repeating: 0, count: alphabetSize)
+                    for value in 0..<alphabetSize {
+                        var packed: UInt64 = 0
+                        for table in 0..<tableCount {
+                            packed |= UInt64(lengths[table * rowWidth + value]) << (Self.costFieldBits * UInt64(table))
+                        }
+                        packedLengths[value] = packed
+                    }
+                    packedLengths.withUnsafeBufferPointer { packedLengths in
                         if useHistograms {
-                            chooseTablesFromHistograms(
-                                groupCount: groupCount, alphabetSize: alphabetSize, tableCount: tableCount,
-                                packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
+                            Self.chooseTablesFromHistograms(
+                                histograms: groupHistograms, groupCount: groupCount, rowWidth: rowWidth,
+                                alphabetSize: alphabetSize, tableCount: tableCount, packedLengths: packedLengths,
+                                tableFrequencies: tableFrequencies.baseAddress!, selectors: selectors.baseAddress!)
                         } else {
-                            chooseTablesFromValues(
-                                values: values, valueCount: valueCount, alphabetSize: alphabetSize, tableCount: tableCount,
-                                packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
+                            Self.chooseTablesFromValues(
+                                values: values, valueCount: valueCount, rowWidth: rowWidth, tableCount: tableCount,
+                                packedLengths: packedLengths, tableFrequencies: tableFrequencies.baseAddress!,
+                                selectors: selectors.baseAddress!)
                         }
                     }
                 }
@@ -282,8 +302,8 @@ struct Bzip2EntropyCoder {
                 tableFrequencies.withUnsafeBufferPointer { tableFrequencies in
                     for table in 0..<tableCount {
                         Self.makeCodeLengths(
-                            lengths.baseAddress! + table * alphabetSize,
-                            frequencies: tableFrequencies.baseAddress! + table * alphabetSize,
+                            lengths.baseAddress! + table * rowWidth,
+                            frequencies: tableFrequencies.baseAddress! + table * rowWidth,
                             alphabetSize: alphabetSize, maximumLength: Self.maximumCodeLength)
                     }
                 }
@@ -308,10 +328,10 @@ struct Bzip2EntropyCoder {
         }
         // Code lengths: 5 bits for the first, then per value one bit plus two per unit step from the previous.
         for table in 0..<tableCount {
-            var current = Int(lengths[table * alphabetSize])
+            var current = Int(lengths[table * rowWidth])
             bits += 5
             for value in 0..<alphabetSize {
-                let length = Int(lengths[table * alphabetSize + value])
+                let length = Int(lengths[table * rowWidth + value])
                 bits += 2 * abs(length - current) + 1
                 current = length
             }
@@ -319,25 +339,42 @@ struct Bzip2EntropyCoder {
         // The data: each group is coded with the table the last round picked for it, and that round rebuilt each
         // table from the frequencies of exactly the values of its groups; so the data's bits are those
         // frequencies times the final lengths, with no further pass over the groups.
-        for index in 0..<(tableCount * alphabetSize) {
-            bits &+= Int(tableFrequencies[index]) &* Int(lengths[index])
+        for table in 0..<tableCount {
+            for value in 0..<alphabetSize {
+                bits &+= Int(tableFrequencies[table * rowWidth + value]) &* Int(lengths[table * rowWidth + value])
+            }
         }
         return bits
     }
 
-    private func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger>(
-        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
-    ) {
-        let histograms = groupHistograms
-        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
-        histograms.update(repeating: 0, count: groupCount * alphabetSize)
-        var groupStart = 0
-        var row = histograms
-        while groupStart < valueCount {
-            let groupEnd = min(groupStart + Self.groupSize, valueCount)
-            for index in groupStart..<groupEnd { row[Int(values[index])] &+= 1 }
-            groupStart = groupEnd
-            row += alphabetSize
+    /// One histogram row of `Row.scalarCount` counts per group of 50 values. A value adds its one-hot row to a
+    /// vector: no count is stored and reloaded, as a run of equal values would have each increment wait on the
+    /// one before.
+    private func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger, Row: SIMD>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, rowType: Row.Type
+    ) where Row.Scalar == UInt8 {
+        var oneHot = [Row](repeating: .zero, count: Row.scalarCount)
+        for value in 0..<Row.scalarCount { oneHot[value][value] = 1 }
+        let rows = UnsafeMutableRawPointer(groupHistograms)
+        oneHot.withUnsafeBufferPointer { oneHot in
+            var groupStart = 0
+            var rowOffset = 0
+            while groupStart < valueCount {
+                let groupEnd = min(groupStart + Self.groupSize, valueCount)
+                // Two sums, so that consecutive adds do not wait on each other.
+                var even = Row.zero
+                var odd = Row.zero
+                var index = groupStart
+                while index &+ 2 <= groupEnd {
+                    even &+= oneHot[Int(values[index])]
+                    odd &+= oneHot[Int(values[index &+ 1])]
+                    index &+= 2
+                }
+                if index < groupEnd { even &+= oneHot[Int(values[index])] }
+                rows.storeBytes(of: even &+ odd, toByteOffset: rowOffset, as: Row.self)
+                groupStart = groupEnd
+                rowOffset &+= Row.scalarCount
+            }
         }
     }
 
@@ -359,25 +396,41 @@ struct Bzip2EntropyCoder {
         return best
     }
 
-    private func chooseTablesFromHistograms(
-        groupCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
-        tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
+    /// One round's table choice from the group histograms (rows of `rowWidth` counts): each group's selector is
+    /// its cheapest table, whose frequencies its counts are added to. `packedLengths[v]` holds each table's length
+    /// for value v in a field of `costFieldBits`, so one multiply per value prices the group under every table.
+    static func chooseTablesFromHistograms(
+        histograms: UnsafePointer<UInt8>, groupCount: Int, rowWidth: Int, alphabetSize: Int, tableCount: Int,
+        packedLengths: UnsafeBufferPointer<UInt64>, tableFrequencies: UnsafeMutablePointer<Int32>,
+        selectors: UnsafeMutablePointer<UInt8>
     ) {
-        var row = UnsafePointer(groupHistograms)
+        var row = histograms
         for group in 0..<groupCount {
             var packedCost: UInt64 = 0
             for value in 0..<alphabetSize { packedCost &+= UInt64(row[value]) &* packedLengths[value] }
-            let best = Self.cheapestTable(packedCost, tableCount: tableCount)
+            let best = cheapestTable(packedCost, tableCount: tableCount)
             selectors[group] = UInt8(truncatingIfNeeded: best)
-            let frequencies = tableFrequencies.baseAddress! + best * alphabetSize
+            let frequencies = tableFrequencies + best &* rowWidth
             for value in 0..<alphabetSize { frequencies[value] &+= Int32(row[value]) }
-            row += alphabetSize
+            row += rowWidth
         }
     }
 
-    private func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
-        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
-        tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
+    /// `chooseTablesFromHistograms` by `qrng_bzip2_choose_tables_avx2`, for rows of 16 counts: `lengths` holds six
+    /// rows of 16 (those of tables past `tableCount` are ignored). Call only when `MoveToFront.hasAVX2`.
+    static func chooseTablesAVX2(
+        histograms: UnsafePointer<UInt8>, groupCount: Int, tableCount: Int, lengths: UnsafePointer<UInt8>,
+        tableFrequencies: UnsafeMutablePointer<Int32>, selectors: UnsafeMutablePointer<UInt8>
+    ) {
+        tableFrequencies.withMemoryRebound(to: UInt32.self, capacity: Self.maximumTables * 16) { tableFrequencies in
+            qrng_bzip2_choose_tables_avx2(histograms, groupCount, lengths, tableCount, tableFrequencies, selectors)
+        }
+    }
+
+    private static func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, rowWidth: Int, tableCount: Int,
+        packedLengths: UnsafeBufferPointer<UInt64>, tableFrequencies: UnsafeMutablePointer<Int32>,
+        selectors: UnsafeMutablePointer<UInt8>
     ) {
         var groupStart = 0
         var group = 0
@@ -385,9 +438,9 @@ struct Bzip2EntropyCoder {
             let groupEnd = min(groupStart + Self.groupSize, valueCount)
             var packedCost: UInt64 = 0
             for index in groupStart..<groupEnd { packedCost &+= packedLengths[Int(values[index])] }
-            let best = Self.cheapestTable(packedCost, tableCount: tableCount)
+            let best = cheapestTable(packedCost, tableCount: tableCount)
             selectors[group] = UInt8(truncatingIfNeeded: best)
-            let frequencies = tableFrequencies.baseAddress! + best * alphabetSize
+            let frequencies = tableFrequencies + best &* rowWidth
             for index in groupStart..<groupEnd { frequencies[Int(values[index])] &+= 1 }
             groupStart = groupEnd
             group += 1

@@ -91,4 +91,49 @@ import Testing
         #expect(Self.coded(positions, symbolCount: 11) == Self.referenceZeroRuns(positions, symbolCount: 11))
         #expect(Self.coded(positions, symbolCount: 300) == Self.referenceZeroRuns(positions, symbolCount: 300))
     }
+
+    /// The AVX2 table choice against the portable one: random counts (groups of 50 and a shorter last one) and
+    /// lengths of every alphabet size and table count, with lengths often equal across tables so that costs tie.
+    @Test(.enabled(if: MoveToFront.hasAVX2)) func tableChoiceKernelAgrees() {
+        var generator = Xoshiro256StarStar(seed: 47)
+        for alphabetSize in 1...16 {
+            for tableCount in 2...Bzip2EntropyCoder.maximumTables {
+                let groupCount = 1 + Int(generator.next() % 300)
+                var histograms = [UInt8](repeating: 0, count: 16 * groupCount)
+                for group in 0..<groupCount {
+                    let size = group == groupCount - 1 ? 1 + Int(generator.next() % 50) : 50
+                    for _ in 0..<size { histograms[16 * group + Int(generator.next() % UInt64(alphabetSize))] += 1 }
+                }
+                var lengths = [UInt8](repeating: 0, count: 16 * Bzip2EntropyCoder.maximumTables)
+                let shared = (0..<alphabetSize).map { _ in UInt8(generator.next() % 18) }
+                for table in 0..<Bzip2EntropyCoder.maximumTables {
+                    for value in 0..<alphabetSize {
+                        let own = UInt8(generator.next() % 18)
+                        lengths[16 * table + value] = generator.next() % 2 == 0 ? shared[value] : own
+                    }
+                }
+                var packedLengths = [UInt64](repeating: 0, count: alphabetSize)
+                for value in 0..<alphabetSize {
+                    for table in 0..<tableCount {
+                        packedLengths[value] |= UInt64(lengths[16 * table + value]) << (10 * UInt64(table))
+                    }
+                }
+                var expectedFrequencies = [Int32](repeating: 0, count: 16 * Bzip2EntropyCoder.maximumTables)
+                var expectedSelectors = [UInt8](repeating: 0, count: groupCount)
+                var frequencies = expectedFrequencies
+                var selectors = expectedSelectors
+                packedLengths.withUnsafeBufferPointer { packedLengths in
+                    Bzip2EntropyCoder.chooseTablesFromHistograms(
+                        histograms: histograms, groupCount: groupCount, rowWidth: 16, alphabetSize: alphabetSize,
+                        tableCount: tableCount, packedLengths: packedLengths, tableFrequencies: &expectedFrequencies,
+                        selectors: &expectedSelectors)
+                }
+                Bzip2EntropyCoder.chooseTablesAVX2(
+                    histograms: histograms, groupCount: groupCount, tableCount: tableCount, lengths: lengths,
+                    tableFrequencies: &frequencies, selectors: &selectors)
+                #expect(selectors == expectedSelectors, "\(alphabetSize) values, \(tableCount) tables")
+                #expect(frequencies == expectedFrequencies, "\(alphabetSize) values, \(tableCount) tables")
+            }
+        }
+    }
 }
