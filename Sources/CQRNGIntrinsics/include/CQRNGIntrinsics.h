@@ -57,6 +57,15 @@ void qrng_mask_descents_u16_avx2(const uint16_t *values, size_t count, uint64_t 
 /// the byte to the front. Call only when qrng_cpu_has_avx2().
 void qrng_mtf_positions_avx2(const uint8_t *column, size_t count, const uint8_t *lists, uint8_t *positions);
 
+/// Whether this CPU has AVX-512F, AVX-512BW and AVX-512VBMI (byte permutes across a whole register).
+bool qrng_cpu_has_avx512_vbmi(void);
+
+/// `qrng_mtf_positions_avx2`'s positions (same segments, same `lists`) with AVX-512: `numbers` holds 256 bytes,
+/// each byte's number among the symbols (0 ..< 16; any value for bytes not in `column`), and `count` is at least 8.
+/// Call only when qrng_cpu_has_avx512_vbmi().
+void qrng_mtf_positions_avx512(const uint8_t *column, size_t count, const uint8_t *lists, const uint8_t *numbers,
+                               uint8_t *positions);
+
 /// One refinement round of bzip2's table choice for alphabets of at most 16 values. `histograms` holds
 /// `group_count` rows of 16 counts (at most 50 each, zero past the alphabet), `lengths` six rows of 16 code lengths
 /// (at most 17; rows from `table_count` on, 2 ≤ table_count ≤ 6, are ignored). For each group, the table whose

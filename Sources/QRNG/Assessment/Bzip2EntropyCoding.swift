@@ -554,7 +554,9 @@ enum MoveToFront {
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>
     ) {
-        if symbols.count <= 16 && column.count >= 64 && hasAVX2 {
+        if symbols.count <= 16 && column.count >= 64 && hasAVX512VBMI {
+            vectorPositions(of: column, symbols: symbols, into: positions, wide: true)
+        } else if symbols.count <= 16 && column.count >= 64 && hasAVX2 {
             vectorPositions(of: column, symbols: symbols, into: positions)
         } else if symbols.count <= 16 {
             packedPositions(of: column, symbols: symbols, into: positions)
@@ -611,12 +613,14 @@ enum MoveToFront {
     }
 
     static let hasAVX2 = qrng_cpu_has_avx2()
+    static let hasAVX512VBMI = qrng_cpu_has_avx512_vbmi()
 
-    /// The positions by the AVX2 kernel, which keeps the list as a vector of bytes and takes eight segments in
-    /// step (at most 16 symbols; call only when `hasAVX2`).
+    /// The positions by a vector kernel, which takes eight segments in step (at most 16 symbols): the AVX2 one,
+    /// which keeps each list as a vector of bytes (call only when `hasAVX2`), or with `wide` the AVX-512 one, which
+    /// keeps each symbol's rank instead, four segments to a register (call only when `hasAVX512VBMI`).
     static func vectorPositions(
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
-        into positions: UnsafeMutablePointer<UInt8>
+        into positions: UnsafeMutablePointer<UInt8>, wide: Bool = false
     ) {
         let segments = 8
         let length = column.count / segments
@@ -627,7 +631,13 @@ enum MoveToFront {
             // Entries past the alphabet repeat its first: never the first match.
             for index in 0..<16 { lists[16 * segment + index] = index < list.count ? list[index] : list[0] }
         }
-        qrng_mtf_positions_avx2(column.baseAddress!, column.count, lists, positions)
+        if wide {
+            var numbers = [UInt8](repeating: 0, count: 256)
+            for (index, symbol) in symbols.enumerated() { numbers[Int(symbol)] = UInt8(index) }
+            qrng_mtf_positions_avx512(column.baseAddress!, column.count, lists, numbers, positions)
+        } else {
+            qrng_mtf_positions_avx2(column.baseAddress!, column.count, lists, positions)
+        }
     }
 
     static func packedPositions(

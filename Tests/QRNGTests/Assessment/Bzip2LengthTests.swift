@@ -223,8 +223,10 @@ import Testing
     @Test func everyPathAgrees() {
         var generator = Xoshiro256StarStar(seed: 43)
         for symbolCount in [1, 2, 3, 11, 16] {
-            for count in [1, 7, 63, 64, 65, 1_000, 4_099] {
-                let symbols = (0..<symbolCount).map { UInt8(3 * $0 + 1) }
+            // Sixteen steps a segment and more or fewer, so that the AVX-512 kernel's steps one at a time follow its
+            // sixteen at a time; symbol bytes in every quarter of the byte range that its numbering table spans.
+            for count in [1, 7, 63, 64, 65, 128, 129, 1_000, 4_099, 4_223, 20_000] {
+                let symbols = (0..<symbolCount).map { UInt8(truncatingIfNeeded: 3 * $0 + 1 + 83 * (count % 4)) }
                 // Runs and skewed choices, so that lists differ from one segment to the next.
                 var column: [UInt8] = []
                 while column.count < count {
@@ -241,15 +243,22 @@ import Testing
                 var expected = [UInt8](repeating: 0, count: count)
                 var packed = expected
                 var vector = expected
+                var wide = expected
                 column.withUnsafeBufferPointer { column in
                     used.withUnsafeBufferPointer { used in
                         MoveToFront.listPositions(of: column, symbols: used, into: &expected)
                         MoveToFront.packedPositions(of: column, symbols: used, into: &packed)
                         if MoveToFront.hasAVX2 { MoveToFront.vectorPositions(of: column, symbols: used, into: &vector) }
+                        if MoveToFront.hasAVX512VBMI {
+                            MoveToFront.vectorPositions(of: column, symbols: used, into: &wide, wide: true)
+                        }
                     }
                 }
                 #expect(packed == expected, "packed, \(symbolCount) symbols, \(count) bytes")
                 if MoveToFront.hasAVX2 { #expect(vector == expected, "vector, \(symbolCount) symbols, \(count) bytes") }
+                if MoveToFront.hasAVX512VBMI {
+                    #expect(wide == expected, "AVX-512, \(symbolCount) symbols, \(count) bytes")
+                }
             }
         }
     }
