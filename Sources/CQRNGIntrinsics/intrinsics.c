@@ -328,6 +328,87 @@ void qrng_mtf_positions_avx512(const uint8_t *column, size_t count, const uint8_
     }
 }
 
+bool qrng_cpu_has_avx512_vbmi2(void) {
+    __builtin_cpu_init();
+    return qrng_cpu_has_avx512_vbmi() && __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2");
+}
+
+// The digits of a run of r zeros are the bits of r + 1 below its top bit, least significant first, one to a byte:
+// PDEP spreads them to the low bit of each byte. Codes of nine bits or more take a digit at a time.
+__attribute__((target("bmi2")))
+static inline size_t qrng_write_run_digits(uint8_t *values, size_t written, uint64_t run) {
+    const uint64_t code = run + 1;
+    const unsigned digits = 63 - (unsigned)__builtin_clzll(code);
+    if (code < 256) {
+        const uint64_t spread = _pdep_u64(code & ((1ULL << digits) - 1), 0x0101010101010101ULL);
+        __builtin_memcpy(values + written, &spread, 8);
+        return written + digits;
+    }
+    for (unsigned digit = 0; digit < digits; digit++) values[written + digit] = (uint8_t)(code >> digit & 1);
+    return written + digits;
+}
+
+// Zero-run coding 64 positions at a time. A run of r zeros inside the 64 is replaced in place by its digits: they
+// are never more than r, so they fit where the zeros were, and the positions after the digits are dropped by one
+// VPCOMPRESSB with the nonzero positions (plus one). Runs of one to six zeros are found all at once with shifts
+// of the zero mask (a start of k zeros and not k + 1) and give their one or two digits by mask; longer ones, rare
+// in text, a run at a time. Zeros at the ends of the 64 join the runs across them, coded by the scalar digits.
+__attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vbmi2,bmi2")))
+size_t qrng_bzip2_code_zero_runs_avx512(const uint8_t *positions, size_t count, uint8_t *values) {
+    size_t written = 0;
+    uint64_t run = 0;
+    const __m512i ones = _mm512_set1_epi8(1);
+    size_t base = 0;
+    for (; base + 64 <= count; base += 64) {
+        const __m512i chunk = _mm512_loadu_si512((const void *)(positions + base));
+        const uint64_t nonzero = _mm512_test_epi8_mask(chunk, chunk);
+        if (nonzero == 0) {
+            run += 64;
+            continue;
+        }
+        const unsigned first = (unsigned)__builtin_ctzll(nonzero);
+        const unsigned last = 63 - (unsigned)__builtin_clzll(nonzero);
+        written = qrng_write_run_digits(values, written, run + first);
+        run = 63 - last;
+        const uint64_t zero = ~nonzero & (~0ULL >> (63 - last)) & (~0ULL << first);
+        const uint64_t at_least2 = zero & zero >> 1;
+        const uint64_t at_least3 = at_least2 & zero >> 2;
+        const uint64_t at_least4 = at_least3 & zero >> 3;
+        const uint64_t at_least5 = at_least4 & zero >> 4;
+        const uint64_t at_least6 = at_least5 & zero >> 5;
+        const uint64_t at_least7 = at_least6 & zero >> 6;
+        const uint64_t starts = zero & ~(zero << 1);
+        const uint64_t one_digit = starts & ~at_least3;
+        const uint64_t two_digits = starts & at_least3 & ~at_least7;
+        const uint64_t runs2 = starts & at_least2 & ~at_least3;
+        const uint64_t runs4 = starts & at_least4 & ~at_least5;
+        const uint64_t runs5 = starts & at_least5 & ~at_least6;
+        const uint64_t runs6 = starts & at_least6 & ~at_least7;
+        uint64_t keep = nonzero | one_digit | two_digits | two_digits << 1;
+        uint64_t digit_ones = runs2 | runs4 | runs5 << 1 | runs6 | runs6 << 1;
+        for (uint64_t longer = starts & at_least7; longer != 0; longer &= longer - 1) {
+            const unsigned start = (unsigned)__builtin_ctzll(longer);
+            const uint64_t code = (uint64_t)__builtin_ctzll(nonzero >> start) + 1;
+            const unsigned digits = 63 - (unsigned)__builtin_clzll(code);
+            keep |= ((1ULL << digits) - 1) << start;
+            digit_ones |= (code & ((1ULL << digits) - 1)) << start;
+        }
+        const __m512i coded = _mm512_mask_add_epi8(_mm512_maskz_mov_epi8(digit_ones, ones), nonzero, chunk, ones);
+        _mm512_storeu_si512((void *)(values + written), _mm512_maskz_compress_epi8(keep, coded));
+        written += (size_t)__builtin_popcountll(keep);
+    }
+    for (; base < count; base++) {
+        if (positions[base] == 0) {
+            run++;
+        } else {
+            written = qrng_write_run_digits(values, written, run);
+            run = 0;
+            values[written++] = (uint8_t)(positions[base] + 1);
+        }
+    }
+    return qrng_write_run_digits(values, written, run);
+}
+
 #else
 
 bool qrng_cpu_has_pclmul(void) { return false; }
@@ -381,6 +462,13 @@ bool qrng_cpu_has_avx512_vbmi(void) { return false; }
 void qrng_mtf_positions_avx512(const uint8_t *column, size_t count, const uint8_t *lists, const uint8_t *numbers,
                                uint8_t *positions) {
     (void)column; (void)count; (void)lists; (void)numbers; (void)positions;
+    __builtin_trap();
+}
+
+bool qrng_cpu_has_avx512_vbmi2(void) { return false; }
+
+size_t qrng_bzip2_code_zero_runs_avx512(const uint8_t *positions, size_t count, uint8_t *values) {
+    (void)positions; (void)count; (void)values;
     __builtin_trap();
 }
 

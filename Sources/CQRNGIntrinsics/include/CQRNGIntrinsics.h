@@ -66,6 +66,15 @@ bool qrng_cpu_has_avx512_vbmi(void);
 void qrng_mtf_positions_avx512(const uint8_t *column, size_t count, const uint8_t *lists, const uint8_t *numbers,
                                uint8_t *positions);
 
+/// Whether this CPU has AVX-512VBMI2 (byte compression) with AVX-512F, BW, VBMI and BMI2 (PDEP).
+bool qrng_cpu_has_avx512_vbmi2(void);
+
+/// bzip2's zero-run coding of `count` move-to-front positions (each below 254): each run of r zeros becomes the
+/// bits of r + 1 below its top bit, least significant first, one to a byte, and each other position p becomes p + 1.
+/// Returns the number of values written (EOB is not written). Stores up to 64 bytes past the last value. Call only
+/// when qrng_cpu_has_avx512_vbmi2().
+size_t qrng_bzip2_code_zero_runs_avx512(const uint8_t *positions, size_t count, uint8_t *values);
+
 /// One refinement round of bzip2's table choice for alphabets of at most 16 values. `histograms` holds
 /// `group_count` rows of 16 counts (at most 50 each, zero past the alphabet), `lengths` six rows of 16 code lengths
 /// (at most 17; rows from `table_count` on, 2 ≤ table_count ≤ 6, are ignored). For each group, the table whose

@@ -30,7 +30,7 @@ struct Bzip2EntropyCoder {
 
     init(blockCapacity: Int) {
         positions = .allocate(capacity: blockCapacity + 64)
-        values = .allocate(byteCount: 2 * (blockCapacity + 16), alignment: 8)
+        values = .allocate(byteCount: 2 * (blockCapacity + 64), alignment: 8)
         groupHistograms = .allocate(capacity: (blockCapacity / Self.groupSize + 2) * Self.histogramAlphabetLimit)
     }
 
@@ -59,12 +59,12 @@ struct Bzip2EntropyCoder {
             MoveToFront.positions(of: lastColumn, symbols: inUseBytes, into: positions)
         }
         if alphabetSize <= 256 {
-            let values = values.bindMemory(to: UInt8.self, capacity: 2 * (lastColumn.count + 16))
+            let values = values.bindMemory(to: UInt8.self, capacity: 2 * (lastColumn.count + 64))
             let valueCount = Self.codeZeroRuns(
                 of: positions, count: lastColumn.count, symbolCount: symbolCount, into: values)
             return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
         } else {
-            let values = values.bindMemory(to: UInt16.self, capacity: lastColumn.count + 16)
+            let values = values.bindMemory(to: UInt16.self, capacity: lastColumn.count + 64)
             let valueCount = Self.codeZeroRuns(
                 of: positions, count: lastColumn.count, symbolCount: symbolCount, into: values)
             return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
@@ -74,17 +74,34 @@ struct Bzip2EntropyCoder {
     /// Turns MTF positions into MTF values: each run of r zeros becomes the digits of r in bijective base 2, least
     /// significant first, RUNA (0) for digit 1 and RUNB (1) for digit 2 — equivalently the bits of r + 1 below its
     /// top bit — and each other position p becomes p + 1; EOB (symbols + 1) closes the block. Returns the number
-    /// of values. `positions` needs 64 readable bytes past `count`, and `values` 16 writable bytes past the last.
+    /// of values. `positions` needs 64 readable bytes past `count`, and `values` 64 writable bytes past the last.
+    ///
+    /// With AVX-512VBMI2 by `qrng_bzip2_code_zero_runs_avx512`, which puts each run's digits where its zeros were
+    /// and compresses out the rest, 64 positions at a time; otherwise `codeZeroRunsByStretches`.
+    static func codeZeroRuns(
+        of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt8>
+    ) -> Int {
+        precondition(symbolCount <= 254, "MTF values must fit a byte")
+        if count >= 64 && hasZeroRunKernel {
+            let written = qrng_bzip2_code_zero_runs_avx512(positions, count, values)
+            values[written] = UInt8(truncatingIfNeeded: symbolCount + 1)
+            return written + 1
+        }
+        return codeZeroRunsByStretches(of: positions, count: count, symbolCount: symbolCount, into: values)
+    }
+
+    static let hasZeroRunKernel = qrng_cpu_has_avx512_vbmi2()
+
+    /// `codeZeroRuns` without AVX-512 (`values` needs 16 writable bytes past the last).
     ///
     /// The column alternates between stretches of zeros and of nonzero positions, so it is coded a stretch at a
     /// time rather than a position at a time: a 64-bit mask of the zero positions of 64 positions gives each
     /// stretch's end by a trailing-zero count; a zero stretch adds to the pending run, and a nonzero one stores the
     /// run's digits (one table word, the digits one to a byte) and then its positions plus one, sixteen at a time.
     /// Bytes stored past a stretch's end are overwritten by what follows or lie past the last value.
-    static func codeZeroRuns(
+    static func codeZeroRunsByStretches(
         of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt8>
     ) -> Int {
-        precondition(symbolCount <= 254, "MTF values must fit a byte")
         var written = 0
         var run = 0
         // digits[c]: the bits of c below its top bit, one to a byte, lowest bit in the lowest byte (c < 256).

@@ -31,7 +31,8 @@ import Testing
     }
 
     /// Positions below `symbolCount` with zeros at density `zeroShare` / 8, and now and then a zero run long
-    /// enough that its code needs more than eight digits (and so more than one table word).
+    /// enough that its code needs more than eight digits (and so more than one table word). At density 3/8 to 6/8
+    /// runs of every length from one to beyond seven fall inside 64 positions and across their ends.
     static func randomPositions(_ count: Int, symbolCount: Int, zeroShare: UInt64, generator: inout Xoshiro256StarStar)
         -> [UInt8]
     {
@@ -50,13 +51,18 @@ import Testing
     }
 
     static func coded(_ positions: [UInt8], symbolCount: Int) -> [Int] {
-        // The coder reads up to 64 bytes past the positions and stores up to 16 past the values.
+        // The coder reads up to 64 bytes past the positions and stores up to 64 past the values.
         let padded = positions + [UInt8](repeating: 0xff, count: 64)
         return padded.withUnsafeBufferPointer { padded in
             if symbolCount <= 254 {
-                var values = [UInt8](repeating: 0, count: positions.count + 32)
+                var values = [UInt8](repeating: 0, count: positions.count + 80)
                 let count = Bzip2EntropyCoder.codeZeroRuns(
                     of: padded.baseAddress!, count: positions.count, symbolCount: symbolCount, into: &values)
+                var portable = [UInt8](repeating: 0, count: positions.count + 80)
+                let portableCount = Bzip2EntropyCoder.codeZeroRunsByStretches(
+                    of: padded.baseAddress!, count: positions.count, symbolCount: symbolCount, into: &portable)
+                // Both paths, or the portable one twice where there is no AVX-512.
+                #expect(portable.prefix(portableCount) == values.prefix(count), "portable path")
                 return values.prefix(count).map(Int.init)
             } else {
                 var values = [UInt16](repeating: 0, count: positions.count + 32)
