@@ -243,11 +243,12 @@ bool qrng_cpu_has_avx512_vbmi(void) {
 
 // Move-to-front kept as ranks rather than a list: rank[x] is symbol x's position, so a step is a lookup of the
 // symbol's rank (VPSHUFB with the symbol in every lane), a compare that adds one to the ranks below it and a zeroing
-// of its own. That chain is about six cycles, against fourteen for the list's compare, mask, count and shuffle, and
-// a 128-bit lane per segment puts four segments in a register. Every sixteen steps, sixteen bytes of each segment
-// are numbered by a 256-entry table (two VPERMI2B and a blend on the top bit) and each step's symbols are spread
-// across their lanes by VPERMB; positions are shifted into a register a step at a time (VPALIGNR) and stored sixteen
-// at a time. Steps past the last whole sixteen go one at a time on the ranks in memory.
+// of its own. That chain is about six cycles, against fourteen for the list's compare, mask, count and shuffle; a
+// 128-bit lane per segment puts four segments in a register, and four registers keep four chains in flight. Every
+// sixteen steps, sixteen bytes of each segment are numbered by a 256-entry table (two VPERMI2B and a blend on the
+// top bit) and each step's symbols are spread across their lanes by VPERMB; positions are shifted into a register a
+// step at a time (VPALIGNR) and stored sixteen at a time. Steps past the last whole sixteen go one at a time on the
+// ranks in memory.
 __attribute__((target("avx512f,avx512bw,avx512vbmi")))
 static inline __m512i qrng_number_bytes(__m512i bytes, const __m512i table[4]) {
     const __m512i low = _mm512_permutex2var_epi8(table[0], bytes, table[1]);
@@ -263,66 +264,66 @@ static inline __m512i qrng_four_segments(const uint8_t *column, size_t length, s
     return _mm512_inserti32x4(bytes, _mm_loadu_si128((const __m128i *)(column + 3 * length + offset)), 3);
 }
 
+#define QRNG_MTF_WIDE_SEGMENTS 16
 __attribute__((target("avx512f,avx512bw,avx512vbmi")))
 void qrng_mtf_positions_avx512(const uint8_t *column, size_t count, const uint8_t *lists, const uint8_t *numbers,
                                uint8_t *positions) {
     __m512i table[4];
     for (int part = 0; part < 4; part++) table[part] = _mm512_loadu_si512((const void *)(numbers + 64 * part));
-    uint8_t ranks[QRNG_MTF_SEGMENTS][16];
-    for (int segment = 0; segment < QRNG_MTF_SEGMENTS; segment++) {
+    uint8_t ranks[QRNG_MTF_WIDE_SEGMENTS][16];
+    for (int segment = 0; segment < QRNG_MTF_WIDE_SEGMENTS; segment++) {
         // Numbers no list holds keep rank 255, never below a position. Entries past the alphabet repeat the
         // front, so going backwards leaves the front's rank 0.
         for (int number = 0; number < 16; number++) ranks[segment][number] = 255;
         for (int index = 15; index >= 0; index--) ranks[segment][numbers[lists[16 * segment + index]]] = (uint8_t)index;
     }
-    __m512i rank_low = _mm512_loadu_si512((const void *)ranks[0]);
-    __m512i rank_high = _mm512_loadu_si512((const void *)ranks[4]);
-    const size_t length = count / QRNG_MTF_SEGMENTS;
+    // Four registers of four segments: four chains of about six cycles in flight.
+    __m512i rank[4];
+    for (int group = 0; group < 4; group++) rank[group] = _mm512_loadu_si512((const void *)ranks[4 * group]);
+    const size_t length = count / QRNG_MTF_WIDE_SEGMENTS;
     const size_t whole = length & ~(size_t)15;
     const __m512i ones = _mm512_set1_epi8(1);
-    const __m512i lane_index = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    // Byte 16k + step of a lane group in every byte of lane k: the step's symbol of each segment.
+    const __m512i lane_index =
+        _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+    // Byte 16k + step of a register of numbered bytes in every byte of lane k: the step's symbol of each segment.
     const __m512i first_step = _mm512_set_epi64(0x3030303030303030, 0x3030303030303030, 0x2020202020202020,
                                                 0x2020202020202020, 0x1010101010101010, 0x1010101010101010, 0, 0);
-#define QRNG_MTF_RANK_STEP(rank, symbols, out)                                                              \
-    do {                                                                                                     \
-        const __m512i position = _mm512_shuffle_epi8(rank, symbols);                                        \
-        const __mmask64 below = _mm512_cmplt_epu8_mask(rank, position);                                     \
-        const __mmask64 others = _mm512_cmpneq_epi8_mask(symbols, lane_index);                              \
-        rank = _mm512_maskz_mov_epi8(others, _mm512_mask_add_epi8(rank, below, rank, ones));                \
-        out = _mm512_alignr_epi8(position, out, 1);                                                          \
-    } while (0)
     for (size_t offset = 0; offset < whole; offset += 16) {
-        const __m512i low = qrng_number_bytes(qrng_four_segments(column, length, offset), table);
-        const __m512i high = qrng_number_bytes(qrng_four_segments(column + 4 * length, length, offset), table);
-        __m512i out_low = _mm512_setzero_si512();
-        __m512i out_high = _mm512_setzero_si512();
+        __m512i symbols[4], out[4];
+        for (int group = 0; group < 4; group++) {
+            symbols[group] = qrng_number_bytes(qrng_four_segments(column + 4 * group * length, length, offset), table);
+            out[group] = _mm512_setzero_si512();
+        }
         __m512i step = first_step;
         for (int index = 0; index < 16; index++) {
-            QRNG_MTF_RANK_STEP(rank_low, _mm512_permutexvar_epi8(step, low), out_low);
-            QRNG_MTF_RANK_STEP(rank_high, _mm512_permutexvar_epi8(step, high), out_high);
+            for (int group = 0; group < 4; group++) {
+                const __m512i symbol = _mm512_permutexvar_epi8(step, symbols[group]);
+                const __m512i position = _mm512_shuffle_epi8(rank[group], symbol);
+                const __mmask64 below = _mm512_cmplt_epu8_mask(rank[group], position);
+                const __mmask64 others = _mm512_cmpneq_epi8_mask(symbol, lane_index);
+                const __m512i raised = _mm512_mask_add_epi8(rank[group], below, rank[group], ones);
+                rank[group] = _mm512_maskz_mov_epi8(others, raised);
+                out[group] = _mm512_alignr_epi8(position, out[group], 1);
+            }
             step = _mm512_add_epi8(step, ones);
         }
-        _mm_storeu_si128((__m128i *)(positions + offset), _mm512_extracti32x4_epi32(out_low, 0));
-        _mm_storeu_si128((__m128i *)(positions + length + offset), _mm512_extracti32x4_epi32(out_low, 1));
-        _mm_storeu_si128((__m128i *)(positions + 2 * length + offset), _mm512_extracti32x4_epi32(out_low, 2));
-        _mm_storeu_si128((__m128i *)(positions + 3 * length + offset), _mm512_extracti32x4_epi32(out_low, 3));
-        _mm_storeu_si128((__m128i *)(positions + 4 * length + offset), _mm512_extracti32x4_epi32(out_high, 0));
-        _mm_storeu_si128((__m128i *)(positions + 5 * length + offset), _mm512_extracti32x4_epi32(out_high, 1));
-        _mm_storeu_si128((__m128i *)(positions + 6 * length + offset), _mm512_extracti32x4_epi32(out_high, 2));
-        _mm_storeu_si128((__m128i *)(positions + 7 * length + offset), _mm512_extracti32x4_epi32(out_high, 3));
+        for (int group = 0; group < 4; group++) {
+            uint8_t *target = positions + 4 * group * length + offset;
+            _mm_storeu_si128((__m128i *)target, _mm512_extracti32x4_epi32(out[group], 0));
+            _mm_storeu_si128((__m128i *)(target + length), _mm512_extracti32x4_epi32(out[group], 1));
+            _mm_storeu_si128((__m128i *)(target + 2 * length), _mm512_extracti32x4_epi32(out[group], 2));
+            _mm_storeu_si128((__m128i *)(target + 3 * length), _mm512_extracti32x4_epi32(out[group], 3));
+        }
     }
-#undef QRNG_MTF_RANK_STEP
-    _mm512_storeu_si512((void *)ranks[0], rank_low);
-    _mm512_storeu_si512((void *)ranks[4], rank_high);
-    for (int segment = 0; segment < QRNG_MTF_SEGMENTS; segment++) {
-        const size_t end = segment == QRNG_MTF_SEGMENTS - 1 ? count : (size_t)(segment + 1) * length;
-        uint8_t *rank = ranks[segment];
+    for (int group = 0; group < 4; group++) _mm512_storeu_si512((void *)ranks[4 * group], rank[group]);
+    for (int segment = 0; segment < QRNG_MTF_WIDE_SEGMENTS; segment++) {
+        const size_t end = segment == QRNG_MTF_WIDE_SEGMENTS - 1 ? count : (size_t)(segment + 1) * length;
+        uint8_t *segment_ranks = ranks[segment];
         for (size_t index = (size_t)segment * length + whole; index < end; index++) {
             const uint8_t number = numbers[column[index]];
-            const uint8_t position = rank[number];
-            for (int other = 0; other < 16; other++) rank[other] += rank[other] < position;
-            rank[number] = 0;
+            const uint8_t position = segment_ranks[number];
+            for (int other = 0; other < 16; other++) segment_ranks[other] += segment_ranks[other] < position;
+            segment_ranks[number] = 0;
             positions[index] = position;
         }
     }

@@ -60,9 +60,10 @@ void qrng_mtf_positions_avx2(const uint8_t *column, size_t count, const uint8_t 
 /// Whether this CPU has AVX-512F, AVX-512BW and AVX-512VBMI (byte permutes across a whole register).
 bool qrng_cpu_has_avx512_vbmi(void);
 
-/// `qrng_mtf_positions_avx2`'s positions (same segments, same `lists`) with AVX-512: `numbers` holds 256 bytes,
-/// each byte's number among the symbols (0 ..< 16; any value for bytes not in `column`), and `count` is at least 8.
-/// Call only when qrng_cpu_has_avx512_vbmi().
+/// `qrng_mtf_positions_avx2`'s positions with AVX-512, in sixteen segments rather than eight: segment k < 15 is
+/// bytes k·(count / 16) ..< (k + 1)·(count / 16), segment 15 runs on to the end, and `lists` holds sixteen lists of
+/// 16 as there. `numbers` holds 256 bytes, each byte's number among the symbols (distinct, below 16; any value for
+/// bytes not in `column`). Call only when qrng_cpu_has_avx512_vbmi().
 void qrng_mtf_positions_avx512(const uint8_t *column, size_t count, const uint8_t *lists, const uint8_t *numbers,
                                uint8_t *positions);
 

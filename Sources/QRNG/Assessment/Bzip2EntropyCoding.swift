@@ -563,7 +563,8 @@ struct Bzip2EntropyCoder {
 /// starting lists are read off backwards from each cut, and the four are advanced in step. With at most 16
 /// symbols the list is sixteen 4-bit symbol numbers in one word, and a step is a nibble compare by bit tricks, a
 /// trailing-zero count and two masks, with no branch; with AVX2 it is sixteen bytes of a vector instead, a step
-/// takes half the instructions, and eight segments go in step (`qrng_mtf_positions_avx2`).
+/// takes half the instructions, and eight segments go in step (`qrng_mtf_positions_avx2`); with AVX-512 each
+/// segment keeps its symbols' ranks in a quarter of a register, and sixteen go in step (`qrng_mtf_positions_avx512`).
 enum MoveToFront {
     /// Writes the position of each byte of `column` in the list that starts as `symbols` (ascending, every
     /// byte of `column` among them) and moves each byte to the front as it is met.
@@ -632,14 +633,15 @@ enum MoveToFront {
     static let hasAVX2 = qrng_cpu_has_avx2()
     static let hasAVX512VBMI = qrng_cpu_has_avx512_vbmi()
 
-    /// The positions by a vector kernel, which takes eight segments in step (at most 16 symbols): the AVX2 one,
-    /// which keeps each list as a vector of bytes (call only when `hasAVX2`), or with `wide` the AVX-512 one, which
-    /// keeps each symbol's rank instead, four segments to a register (call only when `hasAVX512VBMI`).
+    /// The positions by a vector kernel (at most 16 symbols): the AVX2 one, which keeps each list as a vector of
+    /// bytes and takes eight segments in step (call only when `hasAVX2`), or with `wide` the AVX-512 one, which
+    /// keeps each symbol's rank instead, four segments to a register, and takes sixteen (call only when
+    /// `hasAVX512VBMI`): its step's chain is shorter, but four chains still beat two.
     static func vectorPositions(
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>, wide: Bool = false
     ) {
-        let segments = 8
+        let segments = wide ? 16 : 8
         let length = column.count / segments
         var lists = [UInt8](repeating: 0, count: 16 * segments)
         let initial = initialLists(before: (0..<segments).map { $0 * length }, in: column, symbols: symbols)
