@@ -410,6 +410,34 @@ size_t qrng_bzip2_code_zero_runs_avx512(const uint8_t *positions, size_t count, 
     return qrng_write_run_digits(values, written, run);
 }
 
+bool qrng_cpu_has_avx512_bw(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("popcnt");
+}
+
+// A group's 50 values fit one register: the count of a value is the population count of one compare's mask, a few
+// instructions for the whole group where adding one-hot rows costs a few per value.
+__attribute__((target("avx512f,avx512bw,popcnt")))
+void qrng_bzip2_group_histograms_avx512(const uint8_t *values, size_t count, size_t alphabet_size, uint8_t *rows,
+                                        uint32_t *frequencies) {
+    __m512i totals = _mm512_setzero_si512();
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (size_t start = 0; start < count; start += 50, rows += 16) {
+        const size_t size = count - start < 50 ? count - start : 50;
+        const __mmask64 valid = (1ULL << size) - 1;
+        const __m512i group = _mm512_maskz_loadu_epi8(valid, values + start);
+        // The lanes past the group were loaded as zeros: the compares leave them out.
+        _mm_storeu_si128((__m128i *)rows, _mm_setzero_si128());
+        __m512i value = _mm512_setzero_si512();
+        for (size_t number = 0; number < alphabet_size; number++) {
+            rows[number] = (uint8_t)__builtin_popcountll(_mm512_mask_cmpeq_epi8_mask(valid, group, value));
+            value = _mm512_add_epi8(value, ones);
+        }
+        totals = _mm512_add_epi32(totals, _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)rows)));
+    }
+    _mm512_storeu_si512((void *)frequencies, totals);
+}
+
 #else
 
 bool qrng_cpu_has_pclmul(void) { return false; }
@@ -470,6 +498,14 @@ bool qrng_cpu_has_avx512_vbmi2(void) { return false; }
 
 size_t qrng_bzip2_code_zero_runs_avx512(const uint8_t *positions, size_t count, uint8_t *values) {
     (void)positions; (void)count; (void)values;
+    __builtin_trap();
+}
+
+bool qrng_cpu_has_avx512_bw(void) { return false; }
+
+void qrng_bzip2_group_histograms_avx512(const uint8_t *values, size_t count, size_t alphabet_size, uint8_t *rows,
+                                        uint32_t *frequencies) {
+    (void)values; (void)count; (void)alphabet_size; (void)rows; (void)frequencies;
     __builtin_trap();
 }
 

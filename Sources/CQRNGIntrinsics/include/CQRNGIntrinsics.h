@@ -76,6 +76,16 @@ bool qrng_cpu_has_avx512_vbmi2(void);
 /// when qrng_cpu_has_avx512_vbmi2().
 size_t qrng_bzip2_code_zero_runs_avx512(const uint8_t *positions, size_t count, uint8_t *values);
 
+/// Whether this CPU has AVX-512F and AVX-512BW (and POPCNT).
+bool qrng_cpu_has_avx512_bw(void);
+
+/// bzip2's per-group histograms for alphabets of at most 16 values: for each group of 50 of the `count` values (the
+/// last may be shorter), each below alphabet_size ≤ 16, a row of 16 counts at `rows` (how often each value occurs,
+/// zero from alphabet_size on), rows one after another; and the sum of all rows to frequencies[0 ..< 16]. Call only
+/// when qrng_cpu_has_avx512_bw().
+void qrng_bzip2_group_histograms_avx512(const uint8_t *values, size_t count, size_t alphabet_size, uint8_t *rows,
+                                        uint32_t *frequencies);
+
 /// One refinement round of bzip2's table choice for alphabets of at most 16 values. `histograms` holds
 /// `group_count` rows of 16 counts (at most 50 each, zero past the alphabet), `lengths` six rows of 16 code lengths
 /// (at most 17; rows from `table_count` on, 2 ≤ table_count ≤ 6, are ignored). For each group, the table whose

@@ -91,6 +91,18 @@ struct Bzip2EntropyCoder {
     }
 
     static let hasZeroRunKernel = qrng_cpu_has_avx512_vbmi2()
+    static let hasHistogramKernel = qrng_cpu_has_avx512_bw()
+
+    /// The group histograms (rows of 16) and their sum by `qrng_bzip2_group_histograms_avx512`. Call only when
+    /// `hasHistogramKernel`.
+    static func groupHistogramsAVX512(
+        values: UnsafePointer<UInt8>, valueCount: Int, alphabetSize: Int, into histograms: UnsafeMutablePointer<UInt8>,
+        frequencies: UnsafeMutablePointer<Int32>
+    ) {
+        frequencies.withMemoryRebound(to: UInt32.self, capacity: 16) { frequencies in
+            qrng_bzip2_group_histograms_avx512(values, valueCount, alphabetSize, histograms, frequencies)
+        }
+    }
 
     /// `codeZeroRuns` without AVX-512 (`values` needs 16 writable bytes past the last).
     ///
@@ -221,13 +233,20 @@ struct Bzip2EntropyCoder {
         // alphabet), so that with histograms a row is one vector.
         let rowWidth = alphabetSize <= 16 ? 16 : useHistograms ? 32 : alphabetSize
         let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
-        var frequencies = [Int32](repeating: 0, count: alphabetSize)
+        // Room for a row of 16 from the histogram kernel; only the first alphabetSize are read.
+        var frequencies = [Int32](repeating: 0, count: max(alphabetSize, 16))
         frequencies.withUnsafeMutableBufferPointer { frequencies in
-            if useHistograms {
+            if rowWidth == 16 && Value.self == UInt8.self && Self.hasHistogramKernel {
+                Self.groupHistogramsAVX512(
+                    values: UnsafeRawPointer(values).assumingMemoryBound(to: UInt8.self), valueCount: valueCount,
+                    alphabetSize: alphabetSize, into: groupHistograms, frequencies: frequencies.baseAddress!)
+            } else if useHistograms {
                 if rowWidth == 16 {
-                    fillGroupHistograms(values: values, valueCount: valueCount, rowType: SIMD16<UInt8>.self)
+                    Self.fillGroupHistograms(
+                        values: values, valueCount: valueCount, rowType: SIMD16<UInt8>.self, into: groupHistograms)
                 } else {
-                    fillGroupHistograms(values: values, valueCount: valueCount, rowType: SIMD32<UInt8>.self)
+                    Self.fillGroupHistograms(
+                        values: values, valueCount: valueCount, rowType: SIMD32<UInt8>.self, into: groupHistograms)
                 }
                 var row = UnsafePointer(groupHistograms)
                 for _ in 0..<groupCount {
@@ -367,12 +386,16 @@ struct Bzip2EntropyCoder {
     /// One histogram row of `Row.scalarCount` counts per group of 50 values. A value adds its one-hot row to a
     /// vector: no count is stored and reloaded, as a run of equal values would have each increment wait on the
     /// one before.
-    private func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger, Row: SIMD>(
-        values: UnsafeMutablePointer<Value>, valueCount: Int, rowType: Row.Type
+    ///
+    /// Where AVX-512BW is available and rows are 16 wide, `tableAndDataBits` calls
+    /// `qrng_bzip2_group_histograms_avx512` instead, which counts each value of a group by one compare of the whole
+    /// group and a population count (see `groupHistogramsAVX512`).
+    static func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger, Row: SIMD>(
+        values: UnsafePointer<Value>, valueCount: Int, rowType: Row.Type, into histograms: UnsafeMutablePointer<UInt8>
     ) where Row.Scalar == UInt8 {
         var oneHot = [Row](repeating: .zero, count: Row.scalarCount)
         for value in 0..<Row.scalarCount { oneHot[value][value] = 1 }
-        let rows = UnsafeMutableRawPointer(groupHistograms)
+        let rows = UnsafeMutableRawPointer(histograms)
         oneHot.withUnsafeBufferPointer { oneHot in
             var groupStart = 0
             var rowOffset = 0

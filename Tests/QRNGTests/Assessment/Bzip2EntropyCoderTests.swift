@@ -142,4 +142,30 @@ import Testing
             }
         }
     }
+
+    /// The AVX-512 group histograms and their sum against the one-hot rows summed: every alphabet up to 16, value
+    /// counts round multiples of 50 and of 64.
+    @Test(.enabled(if: Bzip2EntropyCoder.hasHistogramKernel)) func histogramKernelAgrees() {
+        var generator = Xoshiro256StarStar(seed: 48)
+        for alphabetSize in 1...16 {
+            for valueCount in [1, 49, 50, 51, 64, 100, 127, 1_000, 4_321] {
+                // Skewed towards small values, as MTF values are.
+                let values = (0..<valueCount).map { _ in
+                    UInt8(min(generator.next() % UInt64(alphabetSize), generator.next() % UInt64(alphabetSize)))
+                }
+                let groupCount = (valueCount + 49) / 50
+                var expected = [UInt8](repeating: 0, count: 16 * groupCount)
+                Bzip2EntropyCoder.fillGroupHistograms(
+                    values: values, valueCount: valueCount, rowType: SIMD16<UInt8>.self, into: &expected)
+                var expectedSums = [Int32](repeating: 0, count: 16)
+                for (index, count) in expected.enumerated() { expectedSums[index % 16] += Int32(count) }
+                var rows = [UInt8](repeating: 0xff, count: 16 * groupCount)
+                var sums = [Int32](repeating: -1, count: 16)
+                Bzip2EntropyCoder.groupHistogramsAVX512(
+                    values: values, valueCount: valueCount, alphabetSize: alphabetSize, into: &rows, frequencies: &sums)
+                #expect(rows == expected, "\(alphabetSize) values, \(valueCount) of them")
+                #expect(sums == expectedSums, "\(alphabetSize) values, \(valueCount) of them")
+            }
+        }
+    }
 }
