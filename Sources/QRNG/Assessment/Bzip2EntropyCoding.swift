@@ -616,39 +616,50 @@ enum MoveToFront {
         var lists: [[UInt8]] = []
         var previousStart = 0
         var previous = Array(symbols)
-        var seen = [Bool](repeating: false, count: 256)
         let source = UnsafeRawPointer(column.baseAddress!)
-        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
-        for start in starts {
-            var list: [UInt8] = []
-            var index = start
-            while index > previousStart && list.count < symbols.count {
-                // With one symbol left to find (often one absent from the whole stretch: in decimal text's column
-                // no separator precedes the rotations that start with one), eight bytes at a time, skipping those
-                // that do not hold it: every other byte there was already met and changes nothing.
-                if list.count == symbols.count - 1 && index - 8 >= previousStart {
-                    var missing = symbols[0]
-                    for symbol in symbols where !seen[Int(symbol)] { missing = symbol }
-                    let pattern = UInt64(missing) &* 0x0101_0101_0101_0101
-                    while index - 8 >= previousStart {
-                        let difference = source.loadUnaligned(fromByteOffset: index - 8, as: UInt64.self) ^ pattern
-                        if ~(((difference & low7) &+ low7) | difference | low7) != 0 { break }
-                        index -= 8
+        let bytes = column.baseAddress!
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: 256) { seen in
+            seen.initialize(repeating: false)
+            for start in starts {
+                var list: [UInt8] = []
+                list.reserveCapacity(symbols.count)
+                var index = start
+                var found = 0
+                while index > previousStart && found < symbols.count {
+                    // With a few symbols left to find (often one absent from the whole stretch: in decimal text's
+                    // column no separator precedes the rotations that start with one), sixteen bytes at a time,
+                    // skipping those that hold none of them: every other byte there was already met and changes
+                    // nothing.
+                    let missingCount = symbols.count - found
+                    if missingCount <= 4 && index - 16 >= previousStart {
+                        var missing = [UInt8]()
+                        for symbol in symbols where !seen[Int(symbol)] { missing.append(symbol) }
+                        // Unused patterns repeat the first missing symbol.
+                        let patterns = (0..<4).map { SIMD16<UInt8>(repeating: missing[$0 < missingCount ? $0 : 0]) }
+                        let (first, second, third, fourth) = (patterns[0], patterns[1], patterns[2], patterns[3])
+                        while index - 16 >= previousStart {
+                            let chunk = source.loadUnaligned(fromByteOffset: index - 16, as: SIMD16<UInt8>.self)
+                            if any((chunk .== first) .| (chunk .== second) .| (chunk .== third) .| (chunk .== fourth)) {
+                                break
+                            }
+                            index -= 16
+                        }
+                        if index == previousStart { break }
                     }
-                    if index == previousStart { break }
+                    index -= 1
+                    let byte = bytes[index]
+                    if !seen[Int(byte)] {
+                        seen[Int(byte)] = true
+                        list.append(byte)
+                        found += 1
+                    }
                 }
-                index -= 1
-                let byte = column[index]
-                if !seen[Int(byte)] {
-                    seen[Int(byte)] = true
-                    list.append(byte)
-                }
+                for symbol in previous where !seen[Int(symbol)] { list.append(symbol) }
+                for symbol in list { seen[Int(symbol)] = false }
+                lists.append(list)
+                previous = list
+                previousStart = start
             }
-            for symbol in previous where !seen[Int(symbol)] { list.append(symbol) }
-            for symbol in list { seen[Int(symbol)] = false }
-            lists.append(list)
-            previous = list
-            previousStart = start
         }
         return lists
     }

@@ -265,8 +265,8 @@ import Testing
 }
 
 /// The lists at the cuts against their definition: the symbols by most recent use before the cut, then those not
-/// yet used in their first order. Rare symbols, met once in a long stretch or not at all, take the eight-bytes-at-a-
-/// time search for the last one missing, at every alignment.
+/// yet used in their first order. Rare symbols, met once in a long stretch or not at all, take the sixteen-bytes-at-a-
+/// time search for the last few missing, at every alignment.
 @Suite struct MoveToFrontInitialListTests {
     @Test func listsMatchTheirDefinition() {
         var generator = Xoshiro256StarStar(seed: 44)
@@ -274,10 +274,16 @@ import Testing
             for count in [9, 64, 200, 1_001, 5_003] {
                 let symbols = (0..<symbolCount).map { UInt8(5 * $0 + 2) }
                 var column = (0..<count).map { _ in symbols[Int(generator.next() % UInt64(symbolCount))] }
-                // The first symbol at no more than a few random places, or none.
+                // The first symbol (or, at odd lengths, the first three) at no more than a few random places each, or
+                // none, so that the search skips stretches for one missing symbol or for several.
+                let rareCount = count % 2 == 1 ? min(3, symbolCount - 1) : 1
                 if symbolCount > 1 {
-                    for index in column.indices where column[index] == symbols[0] { column[index] = symbols[1] }
-                    for _ in 0..<Int(generator.next() % 4) { column[Int(generator.next() % UInt64(count))] = symbols[0] }
+                    for index in column.indices where symbols[..<rareCount].contains(column[index]) {
+                        column[index] = symbols[rareCount]
+                    }
+                    for rare in symbols[..<rareCount] {
+                        for _ in 0..<Int(generator.next() % 4) { column[Int(generator.next() % UInt64(count))] = rare }
+                    }
                 }
                 let starts = (0..<8).map { $0 * (count / 8) + Int(generator.next() % 3) }.map { min($0, count) }.sorted()
                 let lists = column.withUnsafeBufferPointer { column in
