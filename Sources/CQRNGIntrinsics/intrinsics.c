@@ -438,6 +438,76 @@ void qrng_bzip2_group_histograms_avx512(const uint8_t *values, size_t count, siz
     _mm512_storeu_si512((void *)frequencies, totals);
 }
 
+bool qrng_cpu_has_avx512_vnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vnni");
+}
+
+// The AVX2 table choice's work two groups at a time with VPDPBUSD, which multiplies four counts by four lengths and
+// adds them to a 32-bit lane: with dword t of each half holding four lengths of table t, and VPERMD spreading four
+// counts of one group over a half, four of them leave both groups' totals for all tables in lanes t and 8 + t,
+// with no horizontal adds. The same keys (cost × 8 + table) make the first cheapest table the least.
+__attribute__((target("avx512f,avx512bw,avx512vnni")))
+void qrng_bzip2_choose_tables_avx512(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                     size_t table_count, uint32_t *frequencies, uint8_t *selectors) {
+    __m512i table_lengths[4], spread[4];
+    for (int block = 0; block < 4; block++) {
+        uint32_t lanes[16];
+        int32_t indices[16];
+        for (int lane = 0; lane < 8; lane++) {
+            uint32_t four = 0;
+            if (lane < 6) __builtin_memcpy(&four, lengths + 16 * lane + 4 * block, 4);
+            lanes[lane] = lanes[lane + 8] = four;
+            indices[lane] = block;
+            indices[lane + 8] = 4 + block;
+        }
+        table_lengths[block] = _mm512_loadu_si512((const void *)lanes);
+        spread[block] = _mm512_loadu_si512((const void *)indices);
+    }
+    int32_t offsets[16];
+    for (int lane = 0; lane < 8; lane++) {
+        offsets[lane] = offsets[lane + 8] = lane + ((size_t)lane < table_count ? 0 : 1 << 24);
+    }
+    const __m512i key_offsets = _mm512_loadu_si512((const void *)offsets);
+    // Neighbouring groups often pick the same table; adding their counts to one row would chain each addition to
+    // the last through a store and a reload. Four sets of rows (by group number mod 4) break that chain.
+    __m512i sums[4][6];
+    for (int set = 0; set < 4; set++) {
+        for (int table = 0; table < 6; table++) sums[set][table] = _mm512_setzero_si512();
+    }
+    for (size_t group = 0; group < group_count; group += 2) {
+        const int pair = group + 1 < group_count;
+        const __m512i counts =
+            pair ? _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(histograms + 16 * group)))
+                 : _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(histograms + 16 * group)));
+        __m512i costs = _mm512_setzero_si512();
+        for (int block = 0; block < 4; block++) {
+            costs = _mm512_dpbusd_epi32(costs, _mm512_permutexvar_epi32(spread[block], counts), table_lengths[block]);
+        }
+        __m512i keys = _mm512_add_epi32(_mm512_slli_epi32(costs, 3), key_offsets);
+        keys = _mm512_min_epu32(keys, _mm512_shuffle_epi32(keys, 0x4E));
+        keys = _mm512_min_epu32(keys, _mm512_shuffle_epi32(keys, 0xB1));
+        keys = _mm512_min_epu32(keys, _mm512_shuffle_i64x2(keys, keys, 0xB1));
+        const unsigned first = (unsigned)_mm512_cvtsi512_si32(keys) & 7;
+        selectors[group] = (uint8_t)first;
+        __m512i *row = &sums[group & 2][first];
+        *row = _mm512_add_epi32(*row, _mm512_cvtepu8_epi32(_mm512_castsi512_si128(counts)));
+        if (pair) {
+            const unsigned second = (unsigned)_mm_cvtsi128_si32(_mm512_extracti32x4_epi32(keys, 2)) & 7;
+            selectors[group + 1] = (uint8_t)second;
+            row = &sums[(group & 2) + 1][second];
+            *row = _mm512_add_epi32(*row, _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(counts, 1)));
+        }
+    }
+    for (size_t table = 0; table < 6; table++) {
+        const __m512i total = _mm512_add_epi32(_mm512_add_epi32(sums[0][table], sums[1][table]),
+                                               _mm512_add_epi32(sums[2][table], sums[3][table]));
+        _mm512_storeu_si512((void *)(frequencies + 16 * table),
+                            _mm512_add_epi32(_mm512_loadu_si512((const void *)(frequencies + 16 * table)), total));
+    }
+}
+
 #else
 
 bool qrng_cpu_has_pclmul(void) { return false; }
@@ -506,6 +576,14 @@ bool qrng_cpu_has_avx512_bw(void) { return false; }
 void qrng_bzip2_group_histograms_avx512(const uint8_t *values, size_t count, size_t alphabet_size, uint8_t *rows,
                                         uint32_t *frequencies) {
     (void)values; (void)count; (void)alphabet_size; (void)rows; (void)frequencies;
+    __builtin_trap();
+}
+
+bool qrng_cpu_has_avx512_vnni(void) { return false; }
+
+void qrng_bzip2_choose_tables_avx512(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                     size_t table_count, uint32_t *frequencies, uint8_t *selectors) {
+    (void)histograms; (void)group_count; (void)lengths; (void)table_count; (void)frequencies; (void)selectors;
     __builtin_trap();
 }
 

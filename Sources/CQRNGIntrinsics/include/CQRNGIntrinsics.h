@@ -93,4 +93,12 @@ void qrng_bzip2_group_histograms_avx512(const uint8_t *values, size_t count, siz
 /// counts are added to that table's row of 16 in `frequencies`. Call only when qrng_cpu_has_avx2().
 void qrng_bzip2_choose_tables_avx2(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
                                    size_t table_count, uint32_t *frequencies, uint8_t *selectors);
+
+/// Whether this CPU has AVX-512VNNI (byte dot products) with AVX-512F and BW.
+bool qrng_cpu_has_avx512_vnni(void);
+
+/// `qrng_bzip2_choose_tables_avx2` with AVX-512VNNI, two groups at a time; same arguments and results. Call only
+/// when qrng_cpu_has_avx512_vnni().
+void qrng_bzip2_choose_tables_avx512(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                     size_t table_count, uint32_t *frequencies, uint8_t *selectors);
 #endif

@@ -304,10 +304,10 @@ struct Bzip2EntropyCoder {
                 selectors.withUnsafeMutableBufferPointer { selectors in
                     if useKernel {
                         lengths.withUnsafeBufferPointer { lengths in
-                            Self.chooseTablesAVX2(
+                            Self.chooseTablesByKernel(
                                 histograms: groupHistograms, groupCount: groupCount, tableCount: tableCount,
                                 lengths: lengths.baseAddress!, tableFrequencies: tableFrequencies.baseAddress!,
-                                selectors: selectors.baseAddress!)
+                                selectors: selectors.baseAddress!, avx512: Self.hasVNNI)
                         }
                         return
                     }
@@ -456,16 +456,23 @@ struct Bzip2EntropyCoder {
         }
     }
 
-    /// `chooseTablesFromHistograms` by `qrng_bzip2_choose_tables_avx2`, for rows of 16 counts: `lengths` holds six
-    /// rows of 16 (those of tables past `tableCount` are ignored). Call only when `MoveToFront.hasAVX2`.
-    static func chooseTablesAVX2(
+    /// `chooseTablesFromHistograms` for rows of 16 counts by `qrng_bzip2_choose_tables_avx2`, or with `avx512` by
+    /// `qrng_bzip2_choose_tables_avx512` (two groups at a time): `lengths` holds six rows of 16 (those of tables
+    /// past `tableCount` are ignored). Call only when `MoveToFront.hasAVX2`, and with `avx512` only when `hasVNNI`.
+    static func chooseTablesByKernel(
         histograms: UnsafePointer<UInt8>, groupCount: Int, tableCount: Int, lengths: UnsafePointer<UInt8>,
-        tableFrequencies: UnsafeMutablePointer<Int32>, selectors: UnsafeMutablePointer<UInt8>
+        tableFrequencies: UnsafeMutablePointer<Int32>, selectors: UnsafeMutablePointer<UInt8>, avx512: Bool
     ) {
         tableFrequencies.withMemoryRebound(to: UInt32.self, capacity: Self.maximumTables * 16) { tableFrequencies in
-            qrng_bzip2_choose_tables_avx2(histograms, groupCount, lengths, tableCount, tableFrequencies, selectors)
+            if avx512 {
+                qrng_bzip2_choose_tables_avx512(histograms, groupCount, lengths, tableCount, tableFrequencies, selectors)
+            } else {
+                qrng_bzip2_choose_tables_avx2(histograms, groupCount, lengths, tableCount, tableFrequencies, selectors)
+            }
         }
     }
+
+    static let hasVNNI = qrng_cpu_has_avx512_vnni()
 
     private static func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
         values: UnsafeMutablePointer<Value>, valueCount: Int, rowWidth: Int, tableCount: Int,

@@ -98,7 +98,7 @@ import Testing
         #expect(Self.coded(positions, symbolCount: 300) == Self.referenceZeroRuns(positions, symbolCount: 300))
     }
 
-    /// The AVX2 table choice against the portable one: random counts (groups of 50 and a shorter last one) and
+    /// The AVX2 and AVX-512 table choices against the portable one: random counts (groups of 50 and a shorter last one) and
     /// lengths of every alphabet size and table count, with lengths often equal across tables so that costs tie.
     @Test(.enabled(if: MoveToFront.hasAVX2)) func tableChoiceKernelAgrees() {
         var generator = Xoshiro256StarStar(seed: 47)
@@ -126,19 +126,22 @@ import Testing
                 }
                 var expectedFrequencies = [Int32](repeating: 0, count: 16 * Bzip2EntropyCoder.maximumTables)
                 var expectedSelectors = [UInt8](repeating: 0, count: groupCount)
-                var frequencies = expectedFrequencies
-                var selectors = expectedSelectors
                 packedLengths.withUnsafeBufferPointer { packedLengths in
                     Bzip2EntropyCoder.chooseTablesFromHistograms(
                         histograms: histograms, groupCount: groupCount, rowWidth: 16, alphabetSize: alphabetSize,
                         tableCount: tableCount, packedLengths: packedLengths, tableFrequencies: &expectedFrequencies,
                         selectors: &expectedSelectors)
                 }
-                Bzip2EntropyCoder.chooseTablesAVX2(
-                    histograms: histograms, groupCount: groupCount, tableCount: tableCount, lengths: lengths,
-                    tableFrequencies: &frequencies, selectors: &selectors)
-                #expect(selectors == expectedSelectors, "\(alphabetSize) values, \(tableCount) tables")
-                #expect(frequencies == expectedFrequencies, "\(alphabetSize) values, \(tableCount) tables")
+                for avx512 in [false, true] where !avx512 || Bzip2EntropyCoder.hasVNNI {
+                    var frequencies = expectedFrequencies.map { _ in Int32(0) }
+                    var selectors = expectedSelectors.map { _ in UInt8(0) }
+                    Bzip2EntropyCoder.chooseTablesByKernel(
+                        histograms: histograms, groupCount: groupCount, tableCount: tableCount, lengths: lengths,
+                        tableFrequencies: &frequencies, selectors: &selectors, avx512: avx512)
+                    let comment: Comment = "\(alphabetSize) values, \(tableCount) tables, AVX-512 \(avx512)"
+                    #expect(selectors == expectedSelectors, comment)
+                    #expect(frequencies == expectedFrequencies, comment)
+                }
             }
         }
     }
