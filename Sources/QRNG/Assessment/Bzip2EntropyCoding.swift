@@ -463,11 +463,11 @@ struct Bzip2EntropyCoder {
         histograms: UnsafePointer<UInt8>, groupCount: Int, tableCount: Int, lengths: UnsafePointer<UInt8>,
         tableFrequencies: UnsafeMutablePointer<Int32>, selectors: UnsafeMutablePointer<UInt8>, avx512: Bool
     ) {
-        tableFrequencies.withMemoryRebound(to: UInt32.self, capacity: Self.maximumTables * 16) { tableFrequencies in
+        tableFrequencies.withMemoryRebound(to: UInt32.self, capacity: Self.maximumTables * 16) { frequencies in
             if avx512 {
-                qrng_bzip2_choose_tables_avx512(histograms, groupCount, lengths, tableCount, tableFrequencies, selectors)
+                qrng_bzip2_choose_tables_avx512(histograms, groupCount, lengths, tableCount, frequencies, selectors)
             } else {
-                qrng_bzip2_choose_tables_avx2(histograms, groupCount, lengths, tableCount, tableFrequencies, selectors)
+                qrng_bzip2_choose_tables_avx2(histograms, groupCount, lengths, tableCount, frequencies, selectors)
             }
         }
     }
@@ -625,6 +625,9 @@ enum MoveToFront {
         var previous = Array(symbols)
         let source = UnsafeRawPointer(column.baseAddress!)
         let bytes = column.baseAddress!
+        // The symbols not yet met, each repeated across a vector.
+        var missing: [SIMD16<UInt8>] = []
+        missing.reserveCapacity(symbols.count)
         withUnsafeTemporaryAllocation(of: Bool.self, capacity: 256) { seen in
             seen.initialize(repeating: false)
             for start in starts {
@@ -632,33 +635,39 @@ enum MoveToFront {
                 list.reserveCapacity(symbols.count)
                 var index = start
                 var found = 0
+                // Sixteen bytes at a time, skipping those that hold no symbol still missing: every other byte there
+                // was already met and changes nothing. Long stretches of a column lack some symbols (in decimal
+                // text's column no separator precedes the rotations that start with one, and a stretch of rotations
+                // that start alike is preceded by few digits), so most of a search is skips.
+                var patternsStale = true
                 while index > previousStart && found < symbols.count {
-                    // With a few symbols left to find (often one absent from the whole stretch: in decimal text's
-                    // column no separator precedes the rotations that start with one), sixteen bytes at a time,
-                    // skipping those that hold none of them: every other byte there was already met and changes
-                    // nothing.
-                    let missingCount = symbols.count - found
-                    if missingCount <= 4 && index - 16 >= previousStart {
-                        var missing = [UInt8]()
-                        for symbol in symbols where !seen[Int(symbol)] { missing.append(symbol) }
-                        // Unused patterns repeat the first missing symbol.
-                        let patterns = (0..<4).map { SIMD16<UInt8>(repeating: missing[$0 < missingCount ? $0 : 0]) }
-                        let (first, second, third, fourth) = (patterns[0], patterns[1], patterns[2], patterns[3])
-                        while index - 16 >= previousStart {
-                            let chunk = source.loadUnaligned(fromByteOffset: index - 16, as: SIMD16<UInt8>.self)
-                            if any((chunk .== first) .| (chunk .== second) .| (chunk .== third) .| (chunk .== fourth)) {
-                                break
-                            }
-                            index -= 16
+                    if index - 16 >= previousStart {
+                        if patternsStale {
+                            missing.removeAll(keepingCapacity: true)
+                            for symbol in symbols where !seen[Int(symbol)] { missing.append(SIMD16(repeating: symbol)) }
+                            patternsStale = false
                         }
-                        if index == previousStart { break }
+                        let chunk = source.loadUnaligned(fromByteOffset: index - 16, as: SIMD16<UInt8>.self)
+                        var hit = SIMDMask<SIMD16<Int8>>(repeating: false)
+                        for pattern in missing { hit .|= chunk .== pattern }
+                        // Two words' OR rather than `any`, which reduces lane by lane.
+                        let words = unsafeBitCast(hit, to: SIMD2<UInt64>.self)
+                        if words[0] | words[1] == 0 {
+                            index -= 16
+                            continue
+                        }
                     }
-                    index -= 1
-                    let byte = bytes[index]
-                    if !seen[Int(byte)] {
-                        seen[Int(byte)] = true
-                        list.append(byte)
-                        found += 1
+                    // The chunk holds a missing symbol, or fewer than sixteen bytes are left: a byte at a time.
+                    let chunkStart = max(index - 16, previousStart)
+                    while index > chunkStart {
+                        index -= 1
+                        let byte = bytes[index]
+                        if !seen[Int(byte)] {
+                            seen[Int(byte)] = true
+                            list.append(byte)
+                            found += 1
+                            patternsStale = true
+                        }
                     }
                 }
                 for symbol in previous where !seen[Int(symbol)] { list.append(symbol) }
