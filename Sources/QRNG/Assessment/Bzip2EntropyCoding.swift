@@ -16,10 +16,11 @@ struct Bzip2EntropyCoder {
     /// Bits a field of the packed group costs may use: at most 50 values of at most 17 bits each, 850 < 1024.
     private static let costFieldBits: UInt64 = 10
 
-    /// Each last-column byte's position in the move-to-front list.
+    /// Each last-column byte's position in the move-to-front list, and 64 bytes more that the zero-run coders may
+    /// read past the column.
     private var positions: UnsafeMutablePointer<UInt8>
     /// Move-to-front values after zero-run coding, 8 bits wide when the alphabet allows and 16 otherwise (it
-    /// reaches 258), with room for the eight digits the run coder stores at a time.
+    /// reaches 258), with room for the 64 bytes the run coders may store past the last value.
     private var values: UnsafeMutableRawPointer
     /// Per-group histograms of MTF values, for small alphabets, where summing a histogram against the code lengths
     /// is cheaper than adding up 50 lengths: a row of 16 counts per group (32 for alphabets of 17 to 32 values).
