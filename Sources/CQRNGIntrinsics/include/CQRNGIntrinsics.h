@@ -2,8 +2,8 @@
 #define CQRNG_INTRINSICS_H
 
 // CPU intrinsics Swift cannot reach directly: carry-less multiplication (PCLMULQDQ and its AVX-512 form
-// VPCLMULQDQ), bit gathering (PEXT), byte shuffles (VPSHUFB), compare-to-bitmask (VPMOVMSKB) and the run-time
-// checks for them. Everything else
+// VPCLMULQDQ), bit gathering (PEXT), byte shuffles (VPSHUFB), compare-to-bitmask (VPMOVMSKB), byte multiply-adds
+// (VPMADDUBSW) and the run-time checks for them. Everything else
 // in qrng is Swift.
 
 #include <stdbool.h>
@@ -66,4 +66,49 @@ void qrng_lag_statistics_u8_avx2(const uint16_t *values, size_t count, uint64_t 
 /// after the alphabet are never matched first). Writes each byte's position in its list to `positions`, then moves
 /// the byte to the front. Call only when qrng_cpu_has_avx2().
 void qrng_mtf_positions_avx2(const uint8_t *column, size_t count, const uint8_t *lists, uint8_t *positions);
+
+/// Whether this CPU has AVX-512F, AVX-512BW and AVX-512VBMI (byte permutes across a whole register).
+bool qrng_cpu_has_avx512_vbmi(void);
+
+/// `qrng_mtf_positions_avx2`'s positions with AVX-512, in sixteen segments rather than eight: segment k < 15 is
+/// bytes k·(count / 16) ..< (k + 1)·(count / 16), segment 15 runs on to the end, and `lists` holds sixteen lists of
+/// 16 as there. `numbers` holds 256 bytes, each byte's number among the symbols (distinct, below 16; any value for
+/// bytes not in `column`). Call only when qrng_cpu_has_avx512_vbmi().
+void qrng_mtf_positions_avx512(const uint8_t *column, size_t count, const uint8_t *lists, const uint8_t *numbers,
+                               uint8_t *positions);
+
+/// Whether this CPU has AVX-512VBMI2 (byte compression) with AVX-512F, BW, VBMI and BMI2 (PDEP).
+bool qrng_cpu_has_avx512_vbmi2(void);
+
+/// bzip2's zero-run coding of `count` move-to-front positions (each below 254): each run of r zeros becomes the
+/// bits of r + 1 below its top bit, least significant first, one to a byte, and each other position p becomes p + 1.
+/// Returns the number of values written (EOB is not written). Stores up to 64 bytes past the last value. Call only
+/// when qrng_cpu_has_avx512_vbmi2().
+size_t qrng_bzip2_code_zero_runs_avx512(const uint8_t *positions, size_t count, uint8_t *values);
+
+/// Whether this CPU has AVX-512F and AVX-512BW (and POPCNT).
+bool qrng_cpu_has_avx512_bw(void);
+
+/// bzip2's per-group histograms for alphabets of at most 16 values: for each group of 50 of the `count` values (the
+/// last may be shorter), each below alphabet_size ≤ 16, a row of 16 counts at `rows` (how often each value occurs,
+/// zero from alphabet_size on), rows one after another; and the sum of all rows to frequencies[0 ..< 16]. Call only
+/// when qrng_cpu_has_avx512_bw().
+void qrng_bzip2_group_histograms_avx512(const uint8_t *values, size_t count, size_t alphabet_size, uint8_t *rows,
+                                        uint32_t *frequencies);
+
+/// One refinement round of bzip2's table choice for alphabets of at most 16 values. `histograms` holds
+/// `group_count` rows of 16 counts (at most 50 each, zero past the alphabet), `lengths` six rows of 16 code lengths
+/// (at most 17; rows from `table_count` on, 2 ≤ table_count ≤ 6, are ignored). For each group, the table whose
+/// lengths give the fewest bits for its counts (the lowest-numbered on a tie) goes to selectors[group], and the
+/// counts are added to that table's row of 16 in `frequencies`. Call only when qrng_cpu_has_avx2().
+void qrng_bzip2_choose_tables_avx2(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                   size_t table_count, uint32_t *frequencies, uint8_t *selectors);
+
+/// Whether this CPU has AVX-512VNNI (byte dot products) with AVX-512F and BW.
+bool qrng_cpu_has_avx512_vnni(void);
+
+/// `qrng_bzip2_choose_tables_avx2` with AVX-512VNNI, two groups at a time; same arguments and results. Call only
+/// when qrng_cpu_has_avx512_vnni().
+void qrng_bzip2_choose_tables_avx512(const uint8_t *histograms, size_t group_count, const uint8_t *lengths,
+                                     size_t table_count, uint32_t *frequencies, uint8_t *selectors);
 #endif

@@ -16,21 +16,22 @@ struct Bzip2EntropyCoder {
     /// Bits a field of the packed group costs may use: at most 50 values of at most 17 bits each, 850 < 1024.
     private static let costFieldBits: UInt64 = 10
 
-    /// Each last-column byte's position in the move-to-front list.
+    /// Each last-column byte's position in the move-to-front list, and 64 bytes more that the zero-run coders may
+    /// read past the column.
     private var positions: UnsafeMutablePointer<UInt8>
     /// Move-to-front values after zero-run coding, 8 bits wide when the alphabet allows and 16 otherwise (it
-    /// reaches 258), with room for the eight digits the run coder stores at a time.
+    /// reaches 258), with room for the 64 bytes the run coders may store past the last value.
     private var values: UnsafeMutableRawPointer
     /// Per-group histograms of MTF values, for small alphabets, where summing a histogram against the code lengths
-    /// is cheaper than adding up 50 lengths.
+    /// is cheaper than adding up 50 lengths: a row of 16 counts per group (32 for alphabets of 17 to 32 values).
     private var groupHistograms: UnsafeMutablePointer<UInt8>
 
     /// Alphabets up to this size use the per-group histograms.
     private static let histogramAlphabetLimit = 32
 
     init(blockCapacity: Int) {
-        positions = .allocate(capacity: blockCapacity)
-        values = .allocate(byteCount: 2 * (blockCapacity + 16), alignment: 8)
+        positions = .allocate(capacity: blockCapacity + 64)
+        values = .allocate(byteCount: 2 * (blockCapacity + 64), alignment: 8)
         groupHistograms = .allocate(capacity: (blockCapacity / Self.groupSize + 2) * Self.histogramAlphabetLimit)
     }
 
@@ -59,12 +60,14 @@ struct Bzip2EntropyCoder {
             MoveToFront.positions(of: lastColumn, symbols: inUseBytes, into: positions)
         }
         if alphabetSize <= 256 {
-            let values = values.bindMemory(to: UInt8.self, capacity: 2 * (lastColumn.count + 16))
-            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            let values = values.bindMemory(to: UInt8.self, capacity: 2 * (lastColumn.count + 64))
+            let valueCount = Self.codeZeroRuns(
+                of: positions, count: lastColumn.count, symbolCount: symbolCount, into: values)
             return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
         } else {
-            let values = values.bindMemory(to: UInt16.self, capacity: lastColumn.count + 16)
-            let valueCount = codeZeroRuns(count: lastColumn.count, symbolCount: symbolCount, into: values)
+            let values = values.bindMemory(to: UInt16.self, capacity: lastColumn.count + 64)
+            let valueCount = Self.codeZeroRuns(
+                of: positions, count: lastColumn.count, symbolCount: symbolCount, into: values)
             return mapBits + tableAndDataBits(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
         }
     }
@@ -72,103 +75,152 @@ struct Bzip2EntropyCoder {
     /// Turns MTF positions into MTF values: each run of r zeros becomes the digits of r in bijective base 2, least
     /// significant first, RUNA (0) for digit 1 and RUNB (1) for digit 2 — equivalently the bits of r + 1 below its
     /// top bit — and each other position p becomes p + 1; EOB (symbols + 1) closes the block. Returns the number
-    /// of values.
+    /// of values. `positions` needs 64 readable bytes past `count`, and `values` 64 writable bytes past the last.
     ///
-    /// Written without a branch per position: the digits of the pending run (up to eight, as one or two stores)
-    /// and the next value are stored whether or not the position ends the run, and only the write index decides
-    /// what stays.
-    private func codeZeroRuns<Value: FixedWidthInteger & UnsignedInteger>(
-        count: Int, symbolCount: Int, into values: UnsafeMutablePointer<Value>
+    /// With AVX-512VBMI2 by `qrng_bzip2_code_zero_runs_avx512`, which puts each run's digits where its zeros were
+    /// and compresses out the rest, 64 positions at a time; otherwise `codeZeroRunsByStretches`.
+    static func codeZeroRuns(
+        of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt8>
+    ) -> Int {
+        precondition(symbolCount <= 254, "MTF values must fit a byte")
+        if count >= 64 && hasZeroRunKernel {
+            let written = qrng_bzip2_code_zero_runs_avx512(positions, count, values)
+            values[written] = UInt8(truncatingIfNeeded: symbolCount + 1)
+            return written + 1
+        }
+        return codeZeroRunsByStretches(of: positions, count: count, symbolCount: symbolCount, into: values)
+    }
+
+    static let hasZeroRunKernel = qrng_cpu_has_avx512_vbmi2()
+    static let hasHistogramKernel = qrng_cpu_has_avx512_bw()
+
+    /// The group histograms (rows of 16) and their sum by `qrng_bzip2_group_histograms_avx512`. Call only when
+    /// `hasHistogramKernel`.
+    static func groupHistogramsAVX512(
+        values: UnsafePointer<UInt8>, valueCount: Int, alphabetSize: Int, into histograms: UnsafeMutablePointer<UInt8>,
+        frequencies: UnsafeMutablePointer<Int32>
+    ) {
+        frequencies.withMemoryRebound(to: UInt32.self, capacity: 16) { frequencies in
+            qrng_bzip2_group_histograms_avx512(values, valueCount, alphabetSize, histograms, frequencies)
+        }
+    }
+
+    /// `codeZeroRuns` without AVX-512 (`values` needs 16 writable bytes past the last).
+    ///
+    /// The column alternates between stretches of zeros and of nonzero positions, so it is coded a stretch at a
+    /// time rather than a position at a time: a 64-bit mask of the zero positions of 64 positions gives each
+    /// stretch's end by a trailing-zero count; a zero stretch adds to the pending run, and a nonzero one stores the
+    /// run's digits (one table word, the digits one to a byte) and then its positions plus one, sixteen at a time.
+    /// Bytes stored past a stretch's end are overwritten by what follows or lie past the last value.
+    static func codeZeroRunsByStretches(
+        of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt8>
     ) -> Int {
         var written = 0
         var run = 0
-        @inline(__always) func writeDigits(_ run: Int) {
+        // digits[c]: the bits of c below its top bit, one to a byte, lowest bit in the lowest byte (c < 256).
+        var digitTable = [UInt64](repeating: 0, count: 256)
+        for code in 2..<256 {
+            for bit in 0..<(63 - UInt64(code).leadingZeroBitCount) where code >> bit & 1 == 1 {
+                digitTable[code] |= 1 << (8 * UInt64(bit))
+            }
+        }
+        let source = UnsafeRawPointer(positions)
+        let target = UnsafeMutableRawPointer(values)
+        digitTable.withUnsafeBufferPointer { digitTable in
+            @inline(__always) func writeDigits() {
+                let code = run &+ 1
+                if code < 256 {
+                    target.storeBytes(of: digitTable[code], toByteOffset: written, as: UInt64.self)
+                    written &+= 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
+                } else {
+                    var remaining = code
+                    while remaining > 1 {
+                        values[written] = UInt8(truncatingIfNeeded: remaining & 1)
+                        written &+= 1
+                        remaining &>>= 1
+                    }
+                }
+            }
+            let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
+            var base = 0
+            while base &+ 64 <= count {
+                var zeros: UInt64 = 0
+                for word in 0..<8 {
+                    let chunk = source.loadUnaligned(fromByteOffset: base &+ 8 &* word, as: UInt64.self)
+                    // The top bit of each zero byte, exactly; the multiply gathers the eight into the top byte.
+                    let zeroBytes = ~(((chunk & low7) &+ low7) | chunk | low7) &>> 7
+                    zeros |= ((zeroBytes &* 0x0102_0408_1020_4080) &>> 56) &<< UInt64(8 &* word)
+                }
+                var nonzeros = ~zeros
+                var stretchStart = 0
+                while true {
+                    let start = nonzeros.trailingZeroBitCount
+                    run &+= start &- stretchStart
+                    if start == 64 { break }
+                    // At the chunk's first position the pending run may be empty: its code 1 has no digits.
+                    writeDigits()
+                    run = 0
+                    zeros &= UInt64.max &<< UInt64(start)
+                    let end = zeros.trailingZeroBitCount
+                    var offset = start
+                    repeat {
+                        let chunk = source.loadUnaligned(fromByteOffset: base &+ offset, as: SIMD16<UInt8>.self)
+                        target.storeBytes(
+                            of: chunk &+ SIMD16(repeating: 1), toByteOffset: written &+ offset &- start,
+                            as: SIMD16<UInt8>.self)
+                        offset &+= 16
+                    } while offset < end
+                    written &+= end &- start
+                    if end == 64 { break }
+                    nonzeros &= UInt64.max &<< UInt64(end)
+                    stretchStart = end
+                }
+                base &+= 64
+            }
+            for index in base..<count {
+                let position = Int(positions[index])
+                if position == 0 {
+                    run &+= 1
+                } else {
+                    if run > 0 { writeDigits() }
+                    run = 0
+                    values[written] = UInt8(truncatingIfNeeded: position &+ 1)
+                    written &+= 1
+                }
+            }
+            if run > 0 { writeDigits() }
+        }
+        values[written] = UInt8(truncatingIfNeeded: symbolCount + 1)
+        return written + 1
+    }
+
+    /// `codeZeroRuns` for alphabets of more than 256 values, whose values take 16 bits: each position in turn.
+    static func codeZeroRuns(
+        of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt16>
+    ) -> Int {
+        var written = 0
+        var run = 0
+        @inline(__always) func writeDigits() {
             var code = run + 1
             while code > 1 {
-                values[written] = Value(truncatingIfNeeded: code & 1)
+                values[written] = UInt16(truncatingIfNeeded: code & 1)
                 written += 1
                 code >>= 1
             }
         }
-        let raw = UnsafeMutableRawPointer(values)
-        let wide = Value.self != UInt8.self
-        // spread[c]: the bits of c one to a lane, lowest bit in the lowest lane: eight 8-bit lanes for c < 256, or
-        // four 16-bit lanes for c < 16.
-        var spread = [UInt64](repeating: 0, count: 256)
-        for code in 0..<256 {
-            for bit in 0..<8 where code >> bit & 1 == 1 {
-                if wide {
-                    if bit < 4 { spread[code] |= 1 << (16 * UInt64(bit)) }
-                } else {
-                    spread[code] |= 1 << (8 * UInt64(bit))
-                }
+        for index in 0..<count {
+            let position = Int(positions[index])
+            if position == 0 {
+                run += 1
+            } else {
+                writeDigits()
+                run = 0
+                values[written] = UInt16(truncatingIfNeeded: position + 1)
+                written += 1
             }
         }
-        spread.withUnsafeBufferPointer { spread in
-            var index = 0
-            // Eight positions at a time where they are all zero (the run grows by eight) or all nonzero (after the
-            // pending run's digits, each value is the position plus one, eight bytes in one add): long stretches of
-            // the column are one or the other. Values of a byte only: positions then stay below 255.
-            if !wide {
-                let ones: UInt64 = 0x0101_0101_0101_0101
-                let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
-                let source = UnsafeRawPointer(positions)
-                while index &+ 8 <= count {
-                    let chunk = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    if chunk == 0 {
-                        run &+= 8
-                        index &+= 8
-                        continue
-                    }
-                    // The top bit of each zero byte, exactly.
-                    let zeroBytes = ~(((chunk & low7) &+ low7) | chunk | low7)
-                    if zeroBytes == 0 {
-                        if run > 0 {
-                            writeDigits(run)
-                            run = 0
-                        }
-                        raw.storeBytes(of: chunk &+ ones, toByteOffset: written, as: UInt64.self)
-                        written &+= 8
-                        index &+= 8
-                        continue
-                    }
-                    for offset in index..<(index &+ 8) { step(offset) }
-                    index &+= 8
-                }
-            }
-            @inline(__always) func step(_ index: Int) {
-                let position = Int(positions[index])
-                let code = run &+ 1
-                let digits = 63 &- UInt64(truncatingIfNeeded: code).leadingZeroBitCount
-                if digits > 8 {
-                    if position != 0 {
-                        writeDigits(run)
-                        values[written] = Value(truncatingIfNeeded: position &+ 1)
-                        written &+= 1
-                        run = 0
-                    } else {
-                        run &+= 1
-                    }
-                    return
-                }
-                if wide {
-                    raw.storeBytes(of: spread[code & 15], toByteOffset: 2 &* written, as: UInt64.self)
-                    raw.storeBytes(of: spread[code &>> 4 & 15], toByteOffset: 2 &* written &+ 8, as: UInt64.self)
-                } else {
-                    raw.storeBytes(of: spread[code & 255], toByteOffset: written, as: UInt64.self)
-                }
-                values[written &+ digits] = Value(truncatingIfNeeded: position &+ 1)
-                let keep = 0 &- (position != 0 ? 1 : 0)  // all ones when the position ends the run
-                written &+= (digits &+ 1) & keep
-                run = (run &+ 1) & ~keep
-            }
-            while index < count {
-                step(index)
-                index &+= 1
-            }
-        }
-        if run > 0 { writeDigits(run) }
-        values[written] = Value(truncatingIfNeeded: symbolCount + 1)
+        writeDigits()
+        values[written] = UInt16(truncatingIfNeeded: symbolCount + 1)
         return written + 1
     }
 
@@ -178,14 +230,29 @@ struct Bzip2EntropyCoder {
         values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
     ) -> Int {
         let useHistograms = alphabetSize <= Self.histogramAlphabetLimit
-        var frequencies = [Int32](repeating: 0, count: alphabetSize)
+        // Histogram rows, tables' lengths and tables' frequencies are rows of this many entries (zero past the
+        // alphabet), so that with histograms a row is one vector.
+        let rowWidth = alphabetSize <= 16 ? 16 : useHistograms ? 32 : alphabetSize
+        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
+        // Room for a row of 16 from the histogram kernel; only the first alphabetSize are read.
+        var frequencies = [Int32](repeating: 0, count: max(alphabetSize, 16))
         frequencies.withUnsafeMutableBufferPointer { frequencies in
-            if useHistograms {
-                fillGroupHistograms(values: values, valueCount: valueCount, alphabetSize: alphabetSize)
+            if rowWidth == 16 && Value.self == UInt8.self && Self.hasHistogramKernel {
+                Self.groupHistogramsAVX512(
+                    values: UnsafeRawPointer(values).assumingMemoryBound(to: UInt8.self), valueCount: valueCount,
+                    alphabetSize: alphabetSize, into: groupHistograms, frequencies: frequencies.baseAddress!)
+            } else if useHistograms {
+                if rowWidth == 16 {
+                    Self.fillGroupHistograms(
+                        values: values, valueCount: valueCount, rowType: SIMD16<UInt8>.self, into: groupHistograms)
+                } else {
+                    Self.fillGroupHistograms(
+                        values: values, valueCount: valueCount, rowType: SIMD32<UInt8>.self, into: groupHistograms)
+                }
                 var row = UnsafePointer(groupHistograms)
-                for _ in 0..<((valueCount + Self.groupSize - 1) / Self.groupSize) {
+                for _ in 0..<groupCount {
                     for value in 0..<alphabetSize { frequencies[value] &+= Int32(row[value]) }
-                    row += alphabetSize
+                    row += rowWidth
                 }
             } else {
                 for index in 0..<valueCount { frequencies[Int(values[index])] &+= 1 }
@@ -199,9 +266,8 @@ struct Bzip2EntropyCoder {
             case ..<2400: 5
             default: 6
             }
-        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
-        // lengths[t * alphabetSize + v]: table t's code length for value v.
-        var lengths = [UInt8](repeating: 15, count: Self.maximumTables * alphabetSize)
+        // lengths[t * rowWidth + v]: table t's code length for value v.
+        var lengths = [UInt8](repeating: 0, count: Self.maximumTables * rowWidth)
         var selectors = [UInt8](repeating: 0, count: groupCount)
         // The first tables: each takes a run of values holding about an equal share of what is left.
         var remainingTables = tableCount
@@ -223,35 +289,48 @@ struct Bzip2EntropyCoder {
             }
             let table = remainingTables - 1
             for value in 0..<alphabetSize {
-                lengths[table * alphabetSize + value] = value >= groupStart && value <= groupEnd ? 0 : 15
+                lengths[table * rowWidth + value] = value >= groupStart && value <= groupEnd ? 0 : 15
             }
             remainingTables -= 1
             groupStart = groupEnd + 1
             remainingFrequency -= accumulated
         }
 
-        var tableFrequencies = [Int32](repeating: 0, count: Self.maximumTables * alphabetSize)
-        var packedLengths = [UInt64](repeating: 0, count: alphabetSize)
+        // tableFrequencies[t * rowWidth + v]: how often value v occurs in the groups that picked table t.
+        var tableFrequencies = [Int32](repeating: 0, count: Self.maximumTables * rowWidth)
+        let useKernel = rowWidth == 16 && MoveToFront.hasAVX2
         for _ in 0..<Self.refinementRounds {
             for index in tableFrequencies.indices { tableFrequencies[index] = 0 }
-            for value in 0..<alphabetSize {
-                var packed: UInt64 = 0
-                for table in 0..<tableCount {
-                    packed |= UInt64(lengths[table * alphabetSize + value]) << (Self.costFieldBits * UInt64(table))
-                }
-                packedLengths[value] = packed
-            }
-            packedLengths.withUnsafeBufferPointer { packedLengths in
-                tableFrequencies.withUnsafeMutableBufferPointer { tableFrequencies in
-                    selectors.withUnsafeMutableBufferPointer { selectors in
+            tableFrequencies.withUnsafeMutableBufferPointer { tableFrequencies in
+                selectors.withUnsafeMutableBufferPointer { selectors in
+                    if useKernel {
+                        lengths.withUnsafeBufferPointer { lengths in
+                            Self.chooseTablesByKernel(
+                                histograms: groupHistograms, groupCount: groupCount, tableCount: tableCount,
+                                lengths: lengths.baseAddress!, tableFrequencies: tableFrequencies.baseAddress!,
+                                selectors: selectors.baseAddress!, avx512: Self.hasVNNI)
+                        }
+                        return
+                    }
+                    var packedLengths = [UInt64](repeating: 0, count: alphabetSize)
+                    for value in 0..<alphabetSize {
+                        var packed: UInt64 = 0
+                        for table in 0..<tableCount {
+                            packed |= UInt64(lengths[table * rowWidth + value]) << (Self.costFieldBits * UInt64(table))
+                        }
+                        packedLengths[value] = packed
+                    }
+                    packedLengths.withUnsafeBufferPointer { packedLengths in
                         if useHistograms {
-                            chooseTablesFromHistograms(
-                                groupCount: groupCount, alphabetSize: alphabetSize, tableCount: tableCount,
-                                packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
+                            Self.chooseTablesFromHistograms(
+                                histograms: groupHistograms, groupCount: groupCount, rowWidth: rowWidth,
+                                alphabetSize: alphabetSize, tableCount: tableCount, packedLengths: packedLengths,
+                                tableFrequencies: tableFrequencies.baseAddress!, selectors: selectors.baseAddress!)
                         } else {
-                            chooseTablesFromValues(
-                                values: values, valueCount: valueCount, alphabetSize: alphabetSize, tableCount: tableCount,
-                                packedLengths: packedLengths, tableFrequencies: tableFrequencies, selectors: selectors)
+                            Self.chooseTablesFromValues(
+                                values: values, valueCount: valueCount, rowWidth: rowWidth, tableCount: tableCount,
+                                packedLengths: packedLengths, tableFrequencies: tableFrequencies.baseAddress!,
+                                selectors: selectors.baseAddress!)
                         }
                     }
                 }
@@ -260,8 +339,8 @@ struct Bzip2EntropyCoder {
                 tableFrequencies.withUnsafeBufferPointer { tableFrequencies in
                     for table in 0..<tableCount {
                         Self.makeCodeLengths(
-                            lengths.baseAddress! + table * alphabetSize,
-                            frequencies: tableFrequencies.baseAddress! + table * alphabetSize,
+                            lengths.baseAddress! + table * rowWidth,
+                            frequencies: tableFrequencies.baseAddress! + table * rowWidth,
                             alphabetSize: alphabetSize, maximumLength: Self.maximumCodeLength)
                     }
                 }
@@ -286,10 +365,10 @@ struct Bzip2EntropyCoder {
         }
         // Code lengths: 5 bits for the first, then per value one bit plus two per unit step from the previous.
         for table in 0..<tableCount {
-            var current = Int(lengths[table * alphabetSize])
+            var current = Int(lengths[table * rowWidth])
             bits += 5
             for value in 0..<alphabetSize {
-                let length = Int(lengths[table * alphabetSize + value])
+                let length = Int(lengths[table * rowWidth + value])
                 bits += 2 * abs(length - current) + 1
                 current = length
             }
@@ -297,25 +376,46 @@ struct Bzip2EntropyCoder {
         // The data: each group is coded with the table the last round picked for it, and that round rebuilt each
         // table from the frequencies of exactly the values of its groups; so the data's bits are those
         // frequencies times the final lengths, with no further pass over the groups.
-        for index in 0..<(tableCount * alphabetSize) {
-            bits &+= Int(tableFrequencies[index]) &* Int(lengths[index])
+        for table in 0..<tableCount {
+            for value in 0..<alphabetSize {
+                bits &+= Int(tableFrequencies[table * rowWidth + value]) &* Int(lengths[table * rowWidth + value])
+            }
         }
         return bits
     }
 
-    private func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger>(
-        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int
-    ) {
-        let histograms = groupHistograms
-        let groupCount = (valueCount + Self.groupSize - 1) / Self.groupSize
-        histograms.update(repeating: 0, count: groupCount * alphabetSize)
-        var groupStart = 0
-        var row = histograms
-        while groupStart < valueCount {
-            let groupEnd = min(groupStart + Self.groupSize, valueCount)
-            for index in groupStart..<groupEnd { row[Int(values[index])] &+= 1 }
-            groupStart = groupEnd
-            row += alphabetSize
+    /// One histogram row of `Row.scalarCount` counts per group of 50 values. A value adds its one-hot row to a
+    /// vector: no count is stored and reloaded, as a run of equal values would have each increment wait on the
+    /// one before.
+    ///
+    /// Where AVX-512BW is available and rows are 16 wide, `tableAndDataBits` calls
+    /// `qrng_bzip2_group_histograms_avx512` instead, which counts each value of a group by one compare of the whole
+    /// group and a population count (see `groupHistogramsAVX512`).
+    static func fillGroupHistograms<Value: FixedWidthInteger & UnsignedInteger, Row: SIMD>(
+        values: UnsafePointer<Value>, valueCount: Int, rowType: Row.Type, into histograms: UnsafeMutablePointer<UInt8>
+    ) where Row.Scalar == UInt8 {
+        var oneHot = [Row](repeating: .zero, count: Row.scalarCount)
+        for value in 0..<Row.scalarCount { oneHot[value][value] = 1 }
+        let rows = UnsafeMutableRawPointer(histograms)
+        oneHot.withUnsafeBufferPointer { oneHot in
+            var groupStart = 0
+            var rowOffset = 0
+            while groupStart < valueCount {
+                let groupEnd = min(groupStart + Self.groupSize, valueCount)
+                // Two sums, so that consecutive adds do not wait on each other.
+                var even = Row.zero
+                var odd = Row.zero
+                var index = groupStart
+                while index &+ 2 <= groupEnd {
+                    even &+= oneHot[Int(values[index])]
+                    odd &+= oneHot[Int(values[index &+ 1])]
+                    index &+= 2
+                }
+                if index < groupEnd { even &+= oneHot[Int(values[index])] }
+                rows.storeBytes(of: even &+ odd, toByteOffset: rowOffset, as: Row.self)
+                groupStart = groupEnd
+                rowOffset &+= Row.scalarCount
+            }
         }
     }
 
@@ -337,25 +437,48 @@ struct Bzip2EntropyCoder {
         return best
     }
 
-    private func chooseTablesFromHistograms(
-        groupCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
-        tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
+    /// One round's table choice from the group histograms (rows of `rowWidth` counts): each group's selector is
+    /// its cheapest table, whose frequencies its counts are added to. `packedLengths[v]` holds each table's length
+    /// for value v in a field of `costFieldBits`, so one multiply per value prices the group under every table.
+    static func chooseTablesFromHistograms(
+        histograms: UnsafePointer<UInt8>, groupCount: Int, rowWidth: Int, alphabetSize: Int, tableCount: Int,
+        packedLengths: UnsafeBufferPointer<UInt64>, tableFrequencies: UnsafeMutablePointer<Int32>,
+        selectors: UnsafeMutablePointer<UInt8>
     ) {
-        var row = UnsafePointer(groupHistograms)
+        var row = histograms
         for group in 0..<groupCount {
             var packedCost: UInt64 = 0
             for value in 0..<alphabetSize { packedCost &+= UInt64(row[value]) &* packedLengths[value] }
-            let best = Self.cheapestTable(packedCost, tableCount: tableCount)
+            let best = cheapestTable(packedCost, tableCount: tableCount)
             selectors[group] = UInt8(truncatingIfNeeded: best)
-            let frequencies = tableFrequencies.baseAddress! + best * alphabetSize
+            let frequencies = tableFrequencies + best &* rowWidth
             for value in 0..<alphabetSize { frequencies[value] &+= Int32(row[value]) }
-            row += alphabetSize
+            row += rowWidth
         }
     }
 
-    private func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
-        values: UnsafeMutablePointer<Value>, valueCount: Int, alphabetSize: Int, tableCount: Int, packedLengths: UnsafeBufferPointer<UInt64>,
-        tableFrequencies: UnsafeMutableBufferPointer<Int32>, selectors: UnsafeMutableBufferPointer<UInt8>
+    /// `chooseTablesFromHistograms` for rows of 16 counts by `qrng_bzip2_choose_tables_avx2`, or with `avx512` by
+    /// `qrng_bzip2_choose_tables_avx512` (two groups at a time): `lengths` holds six rows of 16 (those of tables
+    /// past `tableCount` are ignored). Call only when `MoveToFront.hasAVX2`, and with `avx512` only when `hasVNNI`.
+    static func chooseTablesByKernel(
+        histograms: UnsafePointer<UInt8>, groupCount: Int, tableCount: Int, lengths: UnsafePointer<UInt8>,
+        tableFrequencies: UnsafeMutablePointer<Int32>, selectors: UnsafeMutablePointer<UInt8>, avx512: Bool
+    ) {
+        tableFrequencies.withMemoryRebound(to: UInt32.self, capacity: Self.maximumTables * 16) { frequencies in
+            if avx512 {
+                qrng_bzip2_choose_tables_avx512(histograms, groupCount, lengths, tableCount, frequencies, selectors)
+            } else {
+                qrng_bzip2_choose_tables_avx2(histograms, groupCount, lengths, tableCount, frequencies, selectors)
+            }
+        }
+    }
+
+    static let hasVNNI = qrng_cpu_has_avx512_vnni()
+
+    private static func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
+        values: UnsafeMutablePointer<Value>, valueCount: Int, rowWidth: Int, tableCount: Int,
+        packedLengths: UnsafeBufferPointer<UInt64>, tableFrequencies: UnsafeMutablePointer<Int32>,
+        selectors: UnsafeMutablePointer<UInt8>
     ) {
         var groupStart = 0
         var group = 0
@@ -363,9 +486,9 @@ struct Bzip2EntropyCoder {
             let groupEnd = min(groupStart + Self.groupSize, valueCount)
             var packedCost: UInt64 = 0
             for index in groupStart..<groupEnd { packedCost &+= packedLengths[Int(values[index])] }
-            let best = Self.cheapestTable(packedCost, tableCount: tableCount)
+            let best = cheapestTable(packedCost, tableCount: tableCount)
             selectors[group] = UInt8(truncatingIfNeeded: best)
-            let frequencies = tableFrequencies.baseAddress! + best * alphabetSize
+            let frequencies = tableFrequencies + best &* rowWidth
             for index in groupStart..<groupEnd { frequencies[Int(values[index])] &+= 1 }
             groupStart = groupEnd
             group += 1
@@ -471,7 +594,8 @@ struct Bzip2EntropyCoder {
 /// starting lists are read off backwards from each cut, and the four are advanced in step. With at most 16
 /// symbols the list is sixteen 4-bit symbol numbers in one word, and a step is a nibble compare by bit tricks, a
 /// trailing-zero count and two masks, with no branch; with AVX2 it is sixteen bytes of a vector instead, a step
-/// takes half the instructions, and eight segments go in step (`qrng_mtf_positions_avx2`).
+/// takes half the instructions, and eight segments go in step (`qrng_mtf_positions_avx2`); with AVX-512 each
+/// segment keeps its symbols' ranks in a quarter of a register, and sixteen go in step (`qrng_mtf_positions_avx512`).
 enum MoveToFront {
     /// Writes the position of each byte of `column` in the list that starts as `symbols` (ascending, every
     /// byte of `column` among them) and moves each byte to the front as it is met.
@@ -479,7 +603,9 @@ enum MoveToFront {
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>
     ) {
-        if symbols.count <= 16 && column.count >= 64 && hasAVX2 {
+        if symbols.count <= 16 && column.count >= 64 && hasAVX512VBMI {
+            vectorPositions(of: column, symbols: symbols, into: positions, wide: true)
+        } else if symbols.count <= 16 && column.count >= 64 && hasAVX2 {
             vectorPositions(of: column, symbols: symbols, into: positions)
         } else if symbols.count <= 16 {
             packedPositions(of: column, symbols: symbols, into: positions)
@@ -498,52 +624,75 @@ enum MoveToFront {
         var lists: [[UInt8]] = []
         var previousStart = 0
         var previous = Array(symbols)
-        var seen = [Bool](repeating: false, count: 256)
         let source = UnsafeRawPointer(column.baseAddress!)
-        let low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f
-        for start in starts {
-            var list: [UInt8] = []
-            var index = start
-            while index > previousStart && list.count < symbols.count {
-                // With one symbol left to find (often one absent from the whole stretch: in decimal text's column
-                // no separator precedes the rotations that start with one), eight bytes at a time, skipping those
-                // that do not hold it: every other byte there was already met and changes nothing.
-                if list.count == symbols.count - 1 && index - 8 >= previousStart {
-                    var missing = symbols[0]
-                    for symbol in symbols where !seen[Int(symbol)] { missing = symbol }
-                    let pattern = UInt64(missing) &* 0x0101_0101_0101_0101
-                    while index - 8 >= previousStart {
-                        let difference = source.loadUnaligned(fromByteOffset: index - 8, as: UInt64.self) ^ pattern
-                        if ~(((difference & low7) &+ low7) | difference | low7) != 0 { break }
-                        index -= 8
+        let bytes = column.baseAddress!
+        // The symbols not yet met, each repeated across a vector.
+        var missing: [SIMD16<UInt8>] = []
+        missing.reserveCapacity(symbols.count)
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: 256) { seen in
+            seen.initialize(repeating: false)
+            for start in starts {
+                var list: [UInt8] = []
+                list.reserveCapacity(symbols.count)
+                var index = start
+                var found = 0
+                // Sixteen bytes at a time, skipping those that hold no symbol still missing: every other byte there
+                // was already met and changes nothing. Long stretches of a column lack some symbols (in decimal
+                // text's column no separator precedes the rotations that start with one, and a stretch of rotations
+                // that start alike is preceded by few digits), so most of a search is skips.
+                var patternsStale = true
+                while index > previousStart && found < symbols.count {
+                    if index - 16 >= previousStart {
+                        if patternsStale {
+                            missing.removeAll(keepingCapacity: true)
+                            for symbol in symbols where !seen[Int(symbol)] { missing.append(SIMD16(repeating: symbol)) }
+                            patternsStale = false
+                        }
+                        let chunk = source.loadUnaligned(fromByteOffset: index - 16, as: SIMD16<UInt8>.self)
+                        var hit = SIMDMask<SIMD16<Int8>>(repeating: false)
+                        for pattern in missing { hit .|= chunk .== pattern }
+                        // Two words' OR rather than `any`, which reduces lane by lane.
+                        let words = unsafeBitCast(hit, to: SIMD2<UInt64>.self)
+                        if words[0] | words[1] == 0 {
+                            index -= 16
+                            continue
+                        }
                     }
-                    if index == previousStart { break }
+                    // The chunk holds a missing symbol, or fewer than sixteen bytes are left: a byte at a time.
+                    let chunkStart = max(index - 16, previousStart)
+                    while index > chunkStart {
+                        index -= 1
+                        let byte = bytes[index]
+                        if !seen[Int(byte)] {
+                            seen[Int(byte)] = true
+                            list.append(byte)
+                            found += 1
+                            patternsStale = true
+                        }
+                    }
                 }
-                index -= 1
-                let byte = column[index]
-                if !seen[Int(byte)] {
-                    seen[Int(byte)] = true
-                    list.append(byte)
-                }
+                for symbol in previous where !seen[Int(symbol)] { list.append(symbol) }
+                for symbol in list { seen[Int(symbol)] = false }
+                lists.append(list)
+                previous = list
+                previousStart = start
             }
-            for symbol in previous where !seen[Int(symbol)] { list.append(symbol) }
-            for symbol in list { seen[Int(symbol)] = false }
-            lists.append(list)
-            previous = list
-            previousStart = start
         }
         return lists
     }
 
     static let hasAVX2 = qrng_cpu_has_avx2()
+    static let hasAVX512VBMI = qrng_cpu_has_avx512_vbmi()
 
-    /// The positions by the AVX2 kernel, which keeps the list as a vector of bytes and takes eight segments in
-    /// step (at most 16 symbols; call only when `hasAVX2`).
+    /// The positions by a vector kernel (at most 16 symbols): the AVX2 one, which keeps each list as a vector of
+    /// bytes and takes eight segments in step (call only when `hasAVX2`), or with `wide` the AVX-512 one, which
+    /// keeps each symbol's rank instead, four segments to a register, and takes sixteen (call only when
+    /// `hasAVX512VBMI`): its step's chain is shorter, but four chains still beat two.
     static func vectorPositions(
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
-        into positions: UnsafeMutablePointer<UInt8>
+        into positions: UnsafeMutablePointer<UInt8>, wide: Bool = false
     ) {
-        let segments = 8
+        let segments = wide ? 16 : 8
         let length = column.count / segments
         var lists = [UInt8](repeating: 0, count: 16 * segments)
         let initial = initialLists(before: (0..<segments).map { $0 * length }, in: column, symbols: symbols)
@@ -552,7 +701,13 @@ enum MoveToFront {
             // Entries past the alphabet repeat its first: never the first match.
             for index in 0..<16 { lists[16 * segment + index] = index < list.count ? list[index] : list[0] }
         }
-        qrng_mtf_positions_avx2(column.baseAddress!, column.count, lists, positions)
+        if wide {
+            var numbers = [UInt8](repeating: 0, count: 256)
+            for (index, symbol) in symbols.enumerated() { numbers[Int(symbol)] = UInt8(index) }
+            qrng_mtf_positions_avx512(column.baseAddress!, column.count, lists, numbers, positions)
+        } else {
+            qrng_mtf_positions_avx2(column.baseAddress!, column.count, lists, positions)
+        }
     }
 
     static func packedPositions(

@@ -318,8 +318,10 @@ import Testing
     @Test func everyPathAgrees() {
         var generator = Xoshiro256StarStar(seed: 43)
         for symbolCount in [1, 2, 3, 11, 16] {
-            for count in [1, 7, 63, 64, 65, 1_000, 4_099] {
-                let symbols = (0..<symbolCount).map { UInt8(3 * $0 + 1) }
+            // Sixteen steps a segment and more or fewer, so that the AVX-512 kernel's steps one at a time follow its
+            // sixteen at a time; symbol bytes in every quarter of the byte range that its numbering table spans.
+            for count in [1, 7, 63, 64, 65, 128, 129, 1_000, 4_099, 4_223, 20_000] {
+                let symbols = (0..<symbolCount).map { UInt8(truncatingIfNeeded: 3 * $0 + 1 + 83 * (count % 4)) }
                 // Runs and skewed choices, so that lists differ from one segment to the next.
                 var column: [UInt8] = []
                 while column.count < count {
@@ -336,23 +338,30 @@ import Testing
                 var expected = [UInt8](repeating: 0, count: count)
                 var packed = expected
                 var vector = expected
+                var wide = expected
                 column.withUnsafeBufferPointer { column in
                     used.withUnsafeBufferPointer { used in
                         MoveToFront.listPositions(of: column, symbols: used, into: &expected)
                         MoveToFront.packedPositions(of: column, symbols: used, into: &packed)
                         if MoveToFront.hasAVX2 { MoveToFront.vectorPositions(of: column, symbols: used, into: &vector) }
+                        if MoveToFront.hasAVX512VBMI {
+                            MoveToFront.vectorPositions(of: column, symbols: used, into: &wide, wide: true)
+                        }
                     }
                 }
                 #expect(packed == expected, "packed, \(symbolCount) symbols, \(count) bytes")
                 if MoveToFront.hasAVX2 { #expect(vector == expected, "vector, \(symbolCount) symbols, \(count) bytes") }
+                if MoveToFront.hasAVX512VBMI {
+                    #expect(wide == expected, "AVX-512, \(symbolCount) symbols, \(count) bytes")
+                }
             }
         }
     }
 }
 
 /// The lists at the cuts against their definition: the symbols by most recent use before the cut, then those not
-/// yet used in their first order. Rare symbols, met once in a long stretch or not at all, take the eight-bytes-at-a-
-/// time search for the last one missing, at every alignment.
+/// yet used in their first order. Rare symbols, met once in a long stretch or not at all, take the sixteen-bytes-at-a-
+/// time search for the last few missing, at every alignment.
 @Suite struct MoveToFrontInitialListTests {
     @Test func listsMatchTheirDefinition() {
         var generator = Xoshiro256StarStar(seed: 44)
@@ -360,10 +369,16 @@ import Testing
             for count in [9, 64, 200, 1_001, 5_003] {
                 let symbols = (0..<symbolCount).map { UInt8(5 * $0 + 2) }
                 var column = (0..<count).map { _ in symbols[Int(generator.next() % UInt64(symbolCount))] }
-                // The first symbol at no more than a few random places, or none.
+                // The first symbol (or, at odd lengths, the first three) at no more than a few random places each, or
+                // none, so that the search skips stretches for one missing symbol or for several.
+                let rareCount = count % 2 == 1 ? min(3, symbolCount - 1) : 1
                 if symbolCount > 1 {
-                    for index in column.indices where column[index] == symbols[0] { column[index] = symbols[1] }
-                    for _ in 0..<Int(generator.next() % 4) { column[Int(generator.next() % UInt64(count))] = symbols[0] }
+                    for index in column.indices where symbols[..<rareCount].contains(column[index]) {
+                        column[index] = symbols[rareCount]
+                    }
+                    for rare in symbols[..<rareCount] {
+                        for _ in 0..<Int(generator.next() % 4) { column[Int(generator.next() % UInt64(count))] = rare }
+                    }
                 }
                 let starts = (0..<8).map { $0 * (count / 8) + Int(generator.next() % 3) }.map { min($0, count) }.sorted()
                 let lists = column.withUnsafeBufferPointer { column in
