@@ -60,6 +60,12 @@ double qrng_excursion_avx2(const uint16_t *values, size_t count, double mean);
 /// values[i + lag k], over i < count − lag k. Every value must be below 256. Call only when qrng_cpu_has_avx2().
 void qrng_lag_statistics_u8_avx2(const uint16_t *values, size_t count, uint64_t *matches, uint64_t *products);
 
+/// The permutation tests' shuffle of bytes (`ByteShuffle` in the QRNG module defines it): Fisher–Yates from the
+/// end, position p taking the byte at a uniform index in 0...p, the indices' random halves from four xoshiro256**
+/// generators stepped together (`lanes`: word w of generator g at lanes[4w + g]; left advanced) and any rejected
+/// half replaced from a fifth (`spare`, 4 words). count must be below 2^32. Call only when qrng_cpu_has_avx2().
+void qrng_shuffle_bytes_avx2(uint8_t *bytes, size_t count, uint64_t *lanes, uint64_t *spare);
+
 /// Move-to-front positions of the `count` bytes of `column`, at most 16 distinct, in eight segments advanced in step:
 /// segment k < 7 is bytes k·(count / 8) ..< (k + 1)·(count / 8), and segment 7 runs on to the end. Segment k's list
 /// starts as lists[16k ..< 16k + 16], front first, every byte of the segment among its first entries (the entries

@@ -63,8 +63,8 @@ enum PermutationTests {
         // Binary samples are a multiset of ones and zeros: any uniformly random arrangement of it will do, and one
         // can be drawn without moving elements about.
         var binaryShuffler = sameArrays && k == 2 ? BinaryShuffler(symbols) : nil
-        // Samples that fit a byte are shuffled as bytes, half the memory for the shuffle's scattered swaps, with
-        // the same draws and so the same permutation.
+        // Samples that fit a byte are shuffled as bytes: half the memory for the shuffle's scattered swaps, and
+        // `ByteShuffle`'s indices, drawn from four generators at a time.
         var narrowSymbols = sameArrays && binaryShuffler == nil && !symbols.contains { $0 > UInt8.max }
             ? symbols.map { UInt8(truncatingIfNeeded: $0) } : nil
         var shuffles = 0
@@ -105,9 +105,9 @@ enum PermutationTests {
         a.withUnsafeMutableBufferPointer { a in permute(a, nil, using: &generator) }
     }
 
-    /// Fisher–Yates on bytes, with the same draws as on 16-bit samples.
+    /// Fisher–Yates on bytes, its indices drawn four generators at a time (`ByteShuffle`).
     static func shuffle<G: RandomNumberGenerator>(_ a: inout [UInt8], using generator: inout G) {
-        a.withUnsafeMutableBufferPointer { a in permute(a, nil, using: &generator) }
+        a.withUnsafeMutableBufferPointer { a in ByteShuffle.shuffle(a, using: &generator) }
     }
 
     /// Each byte as a 16-bit sample; `wide` has as many elements as `narrow`.
@@ -131,7 +131,7 @@ enum PermutationTests {
     /// step of the loop. (Carrying a spare half from one draw to the next instead made every draw wait on the
     /// spare's state and cost over twice as much.)
     @inline(__always)
-    private static func permute<Element, G: RandomNumberGenerator>(
+    static func permute<Element, G: RandomNumberGenerator>(
         _ a: UnsafeMutableBufferPointer<Element>, _ b: UnsafeMutableBufferPointer<UInt16>?, using generator: inout G
     ) {
         @inline(__always) func swapBoth(_ i: Int, _ j: Int) {
@@ -178,6 +178,62 @@ enum PermutationTests {
             while product.low < threshold { product = generator.next().multipliedFullWidth(by: range) }
         }
         return Int(product.high)
+    }
+}
+
+/// Fisher–Yates for bytes with its random numbers drawn from four generators at a time.
+///
+/// Shuffling a megabyte of samples costs mostly its random numbers: a xoshiro256** output gives two indices, and
+/// its dozen operations a step, not the swaps, set the pace. Here four xoshiro256** generators, seeded from the
+/// caller's generator, are stepped together and give eight indices a step, lane 0's low and high halves first;
+/// with AVX2 a step is one pass of vector instructions (`qrng_shuffle_bytes_avx2`, checked against this code).
+/// Each index is uniform (Lemire's method; a rejected half is replaced from a fifth generator), so every
+/// arrangement is equally likely; the draws differ from `PermutationTests.permute`'s.
+enum ByteShuffle {
+    static let hasAVX2 = qrng_cpu_has_avx2()
+
+    /// Shuffles `bytes` (fewer than 2^32 of them; more are shuffled by `PermutationTests.permute`), with the AVX2
+    /// kernel when `vectorised` and the CPU has it.
+    static func shuffle<G: RandomNumberGenerator>(
+        _ bytes: UnsafeMutableBufferPointer<UInt8>, using generator: inout G, vectorised: Bool = true
+    ) {
+        let count = bytes.count
+        guard count < Int(UInt32.max) else { return PermutationTests.permute(bytes, nil, using: &generator) }
+        // Word w of generator g at lanes[4w + g], as the kernel loads them; an all-zero state (a xoshiro
+        // generator's one fixed point) is nudged off zero.
+        var lanes = [UInt64](repeating: 0, count: 16)
+        for lane in 0..<4 {
+            for word in 0..<4 { lanes[4 * word + lane] = generator.next() }
+            if (0..<4).allSatisfy({ lanes[4 * $0 + lane] == 0 }) { lanes[lane] = 1 }
+        }
+        var spare = (0..<4).map { _ in generator.next() }
+        if spare.allSatisfy({ $0 == 0 }) { spare[0] = 1 }
+        guard count > 1 else { return }
+        if vectorised && hasAVX2 {
+            qrng_shuffle_bytes_avx2(bytes.baseAddress!, count, &lanes, &spare)
+            return
+        }
+        var spareGenerator = Xoshiro256StarStar(state: (spare[0], spare[1], spare[2], spare[3]))
+        var generators = (0..<4).map { lane in
+            Xoshiro256StarStar(state: (lanes[lane], lanes[4 + lane], lanes[8 + lane], lanes[12 + lane]))
+        }
+        var halves = [UInt32](repeating: 0, count: 8)
+        var i = count - 1
+        while i >= 1 {
+            for lane in 0..<4 {
+                let word = generators[lane].next()
+                halves[2 * lane] = UInt32(truncatingIfNeeded: word)
+                halves[2 * lane + 1] = UInt32(truncatingIfNeeded: word >> 32)
+            }
+            let steps = min(i, 8)
+            for k in 0..<steps {
+                let position = i - k
+                let other = PermutationTests.bounded32(
+                    halves[k], below: UInt32(position + 1), using: &spareGenerator)
+                bytes.swapAt(position, other)
+            }
+            i -= steps
+        }
     }
 }
 

@@ -18,6 +18,12 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Hashable {
         (s0, s1, s2, s3) = (next(), next(), next(), next())
     }
 
+    /// A generator in the given state (not all zero), for code that seeds several from one.
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(state != (0, 0, 0, 0), "xoshiro256** never leaves the all-zero state")
+        (s0, s1, s2, s3) = state
+    }
+
     @inlinable
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
