@@ -3,8 +3,9 @@
 
 // CPU intrinsics Swift cannot reach directly: carry-less multiplication (PCLMULQDQ and its AVX-512 form
 // VPCLMULQDQ), bit gathering (PEXT), byte shuffles (VPSHUFB), compare-to-bitmask (VPMOVMSKB), byte multiply-adds
-// (VPMADDUBSW) and the run-time checks for them. Everything else
-// in qrng is Swift.
+// (VPMADDUBSW), and the AVX2 / AVX-512 kernels of the SP 800-90B assessment's hot loops (intrinsics.c for bzip2's
+// back end, permutation_statistics.c, shuffle.c), with the run-time checks for them. Each kernel has a portable
+// Swift path that its tests compare it with. Everything else in qrng is Swift.
 
 #include <stdbool.h>
 #include <stddef.h>
