@@ -4,7 +4,9 @@
 /// The size depends on everything bzip2 1.0.8 decides except the CRCs and the value of origPtr, so all of it is
 /// reproduced: the initial run-length coding and how bzlib.c fills blocks (this file), the Burrows–Wheeler
 /// transform (`Bzip2BlockSorter`, by a different and faster sort that yields the same last column), and the back end
-/// (`Bzip2EntropyCoder`). Nothing is written: each field's bits are counted.
+/// (`Bzip2EntropyCoder`). Nothing is written: each field's bits are counted. For numbers below 1,000 written in
+/// decimal (the permutation tests' text), `compressedLength(ofDecimal:workspace:)` gets the same size from the
+/// numbers, without the text (Bzip2DecimalText.swift).
 enum Bzip2Length {
     /// "BZh" and the block-size digit.
     static let streamHeaderBits = 32
