@@ -14,8 +14,8 @@ extension Bzip2Length {
     static let decimalLimit = 1000
 
     /// The size `compressedLength(of:workspace:)` gives for `values` written in decimal, separated by single
-    /// spaces (none after the last), or nil when a value is 1,000 or more: such text can hold runs of four equal
-    /// digits, and is left to the byte-wise path.
+    /// spaces (none after the last), or nil when there are none or a value is 1,000 or more: such text can hold
+    /// runs of four equal digits, and is left to the byte-wise path.
     static func compressedLength(ofDecimal values: UnsafeBufferPointer<UInt16>, workspace: Workspace) -> Int? {
         let count = values.count
         guard count > 0 else { return nil }
