@@ -7,7 +7,6 @@ internal import CQRNGIntrinsics
 /// words lets one XOR find all 64 run boundaries at once and a population count count them; only the longest
 /// run needs a look inside a word, and only when the word could hold a run longer than the longest so far.
 enum BitRuns {
-    static let hasAVX2 = qrng_cpu_has_avx2()
 
     /// The number of runs, the length of the longest and the number of ones among the first `count` bits.
     static func measure(_ words: UnsafeBufferPointer<UInt64>, count: Int) -> (runs: Int, longest: Int, ones: Int) {
@@ -72,7 +71,8 @@ enum BitRuns {
 
     /// Bit i set when `values[i] < threshold`, for i < values.count.
     static func maskBelow(
-        _ values: UnsafeBufferPointer<UInt16>, threshold: UInt16, into masks: inout [UInt64], vectorized: Bool = hasAVX2
+        _ values: UnsafeBufferPointer<UInt16>, threshold: UInt16, into masks: inout [UInt64],
+        vectorized: Bool = CPUFeatures.hasAVX2
     ) {
         let count = values.count
         masks.removeAll(keepingCapacity: true)
@@ -89,7 +89,8 @@ enum BitRuns {
 
     /// Bit i set when `values[i] > values[i + 1]`, for i < values.count − 1.
     static func maskDescents(
-        _ values: UnsafeBufferPointer<UInt16>, into masks: inout [UInt64], vectorized: Bool = hasAVX2
+        _ values: UnsafeBufferPointer<UInt16>, into masks: inout [UInt64],
+        vectorized: Bool = CPUFeatures.hasAVX2
     ) {
         let count = max(values.count - 1, 0)
         masks.removeAll(keepingCapacity: true)

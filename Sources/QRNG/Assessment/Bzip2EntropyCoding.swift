@@ -83,7 +83,7 @@ struct Bzip2EntropyCoder {
         of positions: UnsafePointer<UInt8>, count: Int, symbolCount: Int, into values: UnsafeMutablePointer<UInt8>
     ) -> Int {
         precondition(symbolCount <= 254, "MTF values must fit a byte")
-        if count >= 64 && hasZeroRunKernel {
+        if count >= 64 && CPUFeatures.hasAVX512VBMI2 {
             let written = qrng_bzip2_code_zero_runs_avx512(positions, count, values)
             values[written] = UInt8(truncatingIfNeeded: symbolCount + 1)
             return written + 1
@@ -91,11 +91,9 @@ struct Bzip2EntropyCoder {
         return codeZeroRunsByStretches(of: positions, count: count, symbolCount: symbolCount, into: values)
     }
 
-    static let hasZeroRunKernel = qrng_cpu_has_avx512_vbmi2()
-    static let hasHistogramKernel = qrng_cpu_has_avx512_bw()
 
     /// The group histograms (rows of 16) and their sum by `qrng_bzip2_group_histograms_avx512`. Call only when
-    /// `hasHistogramKernel`.
+    /// `CPUFeatures.hasAVX512BW`.
     static func groupHistogramsAVX512(
         values: UnsafePointer<UInt8>, valueCount: Int, alphabetSize: Int, into histograms: UnsafeMutablePointer<UInt8>,
         frequencies: UnsafeMutablePointer<Int32>
@@ -237,7 +235,7 @@ struct Bzip2EntropyCoder {
         // Room for a row of 16 from the histogram kernel; only the first alphabetSize are read.
         var frequencies = [Int32](repeating: 0, count: max(alphabetSize, 16))
         frequencies.withUnsafeMutableBufferPointer { frequencies in
-            if rowWidth == 16 && Value.self == UInt8.self && Self.hasHistogramKernel {
+            if rowWidth == 16 && Value.self == UInt8.self && CPUFeatures.hasAVX512BW {
                 Self.groupHistogramsAVX512(
                     values: UnsafeRawPointer(values).assumingMemoryBound(to: UInt8.self), valueCount: valueCount,
                     alphabetSize: alphabetSize, into: groupHistograms, frequencies: frequencies.baseAddress!)
@@ -298,7 +296,7 @@ struct Bzip2EntropyCoder {
 
         // tableFrequencies[t * rowWidth + v]: how often value v occurs in the groups that picked table t.
         var tableFrequencies = [Int32](repeating: 0, count: Self.maximumTables * rowWidth)
-        let useKernel = rowWidth == 16 && MoveToFront.hasAVX2
+        let useKernel = rowWidth == 16 && CPUFeatures.hasAVX2
         for _ in 0..<Self.refinementRounds {
             for index in tableFrequencies.indices { tableFrequencies[index] = 0 }
             tableFrequencies.withUnsafeMutableBufferPointer { tableFrequencies in
@@ -308,7 +306,7 @@ struct Bzip2EntropyCoder {
                             Self.chooseTablesByKernel(
                                 histograms: groupHistograms, groupCount: groupCount, tableCount: tableCount,
                                 lengths: lengths.baseAddress!, tableFrequencies: tableFrequencies.baseAddress!,
-                                selectors: selectors.baseAddress!, avx512: Self.hasVNNI)
+                                selectors: selectors.baseAddress!, avx512: CPUFeatures.hasAVX512VNNI)
                         }
                         return
                     }
@@ -459,7 +457,8 @@ struct Bzip2EntropyCoder {
 
     /// `chooseTablesFromHistograms` for rows of 16 counts by `qrng_bzip2_choose_tables_avx2`, or with `avx512` by
     /// `qrng_bzip2_choose_tables_avx512` (two groups at a time): `lengths` holds six rows of 16 (those of tables
-    /// past `tableCount` are ignored). Call only when `MoveToFront.hasAVX2`, and with `avx512` only when `hasVNNI`.
+    /// past `tableCount` are ignored). Call only when `CPUFeatures.hasAVX2`, and with `avx512` only when
+    /// `CPUFeatures.hasAVX512VNNI`.
     static func chooseTablesByKernel(
         histograms: UnsafePointer<UInt8>, groupCount: Int, tableCount: Int, lengths: UnsafePointer<UInt8>,
         tableFrequencies: UnsafeMutablePointer<Int32>, selectors: UnsafeMutablePointer<UInt8>, avx512: Bool
@@ -473,7 +472,6 @@ struct Bzip2EntropyCoder {
         }
     }
 
-    static let hasVNNI = qrng_cpu_has_avx512_vnni()
 
     private static func chooseTablesFromValues<Value: FixedWidthInteger & UnsignedInteger>(
         values: UnsafeMutablePointer<Value>, valueCount: Int, rowWidth: Int, tableCount: Int,
@@ -603,9 +601,9 @@ enum MoveToFront {
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>
     ) {
-        if symbols.count <= 16 && column.count >= 64 && hasAVX512VBMI {
+        if symbols.count <= 16 && column.count >= 64 && CPUFeatures.hasAVX512VBMI {
             vectorPositions(of: column, symbols: symbols, into: positions, wide: true)
-        } else if symbols.count <= 16 && column.count >= 64 && hasAVX2 {
+        } else if symbols.count <= 16 && column.count >= 64 && CPUFeatures.hasAVX2 {
             vectorPositions(of: column, symbols: symbols, into: positions)
         } else if symbols.count <= 16 {
             packedPositions(of: column, symbols: symbols, into: positions)
@@ -681,13 +679,11 @@ enum MoveToFront {
         return lists
     }
 
-    static let hasAVX2 = qrng_cpu_has_avx2()
-    static let hasAVX512VBMI = qrng_cpu_has_avx512_vbmi()
 
     /// The positions by a vector kernel (at most 16 symbols): the AVX2 one, which keeps each list as a vector of
-    /// bytes and takes eight segments in step (call only when `hasAVX2`), or with `wide` the AVX-512 one, which
-    /// keeps each symbol's rank instead, four segments to a register, and takes sixteen (call only when
-    /// `hasAVX512VBMI`): its step's chain is shorter, but four chains still beat two.
+    /// bytes and takes eight segments in step (call only when `CPUFeatures.hasAVX2`), or with `wide` the AVX-512 one,
+    /// which keeps each symbol's rank instead, four segments to a register, and takes sixteen (call only when
+    /// `CPUFeatures.hasAVX512VBMI`): its step's chain is shorter, but four chains still beat two.
     static func vectorPositions(
         of column: UnsafeBufferPointer<UInt8>, symbols: UnsafeBufferPointer<UInt8>,
         into positions: UnsafeMutablePointer<UInt8>, wide: Bool = false

@@ -190,7 +190,6 @@ enum PermutationTests {
 /// Each index is uniform (Lemire's method; a rejected half is replaced from a fifth generator), so every
 /// arrangement is equally likely; the draws differ from `PermutationTests.permute`'s.
 enum ByteShuffle {
-    static let hasAVX2 = qrng_cpu_has_avx2()
 
     /// Shuffles `bytes` (fewer than 2^32 of them; more are shuffled by `PermutationTests.permute`), with the AVX2
     /// kernel when `vectorised` and the CPU has it.
@@ -209,7 +208,7 @@ enum ByteShuffle {
         var spare = (0..<4).map { _ in generator.next() }
         if spare.allSatisfy({ $0 == 0 }) { spare[0] = 1 }
         guard count > 1 else { return }
-        if vectorised && hasAVX2 {
+        if vectorised && CPUFeatures.hasAVX2 {
             qrng_shuffle_bytes_avx2(bytes.baseAddress!, count, &lanes, &spare)
             return
         }
@@ -409,7 +408,7 @@ struct StatisticContext {
                         let covaried = binary ? ones : raw
                         // All ten in one pass where the kernel applies (one array for both, values below 256) and
                         // more than one is still wanted.
-                        if Self.hasAVX2 && counted.baseAddress == covaried.baseAddress && counted.count > 0
+                        if CPUFeatures.hasAVX2 && counted.baseAddress == covaried.baseAddress && counted.count > 0
                             && (binary || alphabetSize <= 256) && active[8..<18].filter({ $0 }).count > 1
                         {
                             var matches = [UInt64](repeating: 0, count: 5)
@@ -462,13 +461,12 @@ struct StatisticContext {
     }
 
     func excursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {
-        if Self.hasAVX2, let base = raw.baseAddress {
+        if CPUFeatures.hasAVX2, let base = raw.baseAddress {
             return qrng_excursion_avx2(base, raw.count, rawMean)
         }
         return portableExcursion(raw)
     }
 
-    static let hasAVX2 = qrng_cpu_has_avx2()
 
     /// The excursion one sample at a time (the AVX2 kernel computes the same doubles).
     func portableExcursion(_ raw: UnsafeBufferPointer<UInt16>) -> Double {

@@ -242,7 +242,6 @@ struct RingWords: @unchecked Sendable {
     let mask: Int
 
     /// Whether the byte-shuffling hand-out kernel can run.
-    static let hasAVX2 = qrng_cpu_has_avx2()
 
     /// Calls `body` with runs of storage that do not wrap: (first index, count, words done before this run).
     @inline(__always)
@@ -269,7 +268,7 @@ struct RingWords: @unchecked Sendable {
         forEachRun(from: claim.firstWord, count: claim.wordCount) { index, run, done in
             let source = base + index
             let target = out + 8 * done
-            if filled == 0 && Self.hasAVX2 {
+            if filled == 0 && CPUFeatures.hasAVX2 {
                 qrng_move_words_big_endian_avx2(target, source, run)
             } else if filled == 0 {
                 for word in 0..<run {

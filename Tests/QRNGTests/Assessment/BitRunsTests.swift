@@ -51,7 +51,7 @@ import Testing
 
     @Test(arguments: [false, true])
     func masksMatchTheComparisons(vectorized: Bool) {
-        if vectorized && !BitRuns.hasAVX2 { return }
+        if vectorized && !CPUFeatures.hasAVX2 { return }
         var generator = Xoshiro256StarStar(seed: 12)
         for length in [0, 1, 2, 64, 65, 200, 1031] {
             // Values on both sides of the unsigned/signed boundary, with ties.

@@ -100,7 +100,7 @@ import Testing
 
     /// The AVX2 and AVX-512 table choices against the portable one: random counts (groups of 50 and a shorter last one) and
     /// lengths of every alphabet size and table count, with lengths often equal across tables so that costs tie.
-    @Test(.enabled(if: MoveToFront.hasAVX2)) func tableChoiceKernelAgrees() {
+    @Test(.enabled(if: CPUFeatures.hasAVX2)) func tableChoiceKernelAgrees() {
         var generator = Xoshiro256StarStar(seed: 47)
         for alphabetSize in 1...16 {
             for tableCount in 2...Bzip2EntropyCoder.maximumTables {
@@ -132,7 +132,7 @@ import Testing
                         tableCount: tableCount, packedLengths: packedLengths, tableFrequencies: &expectedFrequencies,
                         selectors: &expectedSelectors)
                 }
-                for avx512 in [false, true] where !avx512 || Bzip2EntropyCoder.hasVNNI {
+                for avx512 in [false, true] where !avx512 || CPUFeatures.hasAVX512VNNI {
                     var frequencies = expectedFrequencies.map { _ in Int32(0) }
                     var selectors = expectedSelectors.map { _ in UInt8(0) }
                     Bzip2EntropyCoder.chooseTablesByKernel(
@@ -148,7 +148,7 @@ import Testing
 
     /// The AVX-512 group histograms and their sum against the one-hot rows summed: every alphabet up to 16, value
     /// counts round multiples of 50 and of 64.
-    @Test(.enabled(if: Bzip2EntropyCoder.hasHistogramKernel)) func histogramKernelAgrees() {
+    @Test(.enabled(if: CPUFeatures.hasAVX512BW)) func histogramKernelAgrees() {
         var generator = Xoshiro256StarStar(seed: 48)
         for alphabetSize in 1...16 {
             for valueCount in [1, 49, 50, 51, 64, 100, 127, 1_000, 4_321] {

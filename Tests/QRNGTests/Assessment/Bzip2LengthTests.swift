@@ -343,15 +343,15 @@ import Testing
                     used.withUnsafeBufferPointer { used in
                         MoveToFront.listPositions(of: column, symbols: used, into: &expected)
                         MoveToFront.packedPositions(of: column, symbols: used, into: &packed)
-                        if MoveToFront.hasAVX2 { MoveToFront.vectorPositions(of: column, symbols: used, into: &vector) }
-                        if MoveToFront.hasAVX512VBMI {
+                        if CPUFeatures.hasAVX2 { MoveToFront.vectorPositions(of: column, symbols: used, into: &vector) }
+                        if CPUFeatures.hasAVX512VBMI {
                             MoveToFront.vectorPositions(of: column, symbols: used, into: &wide, wide: true)
                         }
                     }
                 }
                 #expect(packed == expected, "packed, \(symbolCount) symbols, \(count) bytes")
-                if MoveToFront.hasAVX2 { #expect(vector == expected, "vector, \(symbolCount) symbols, \(count) bytes") }
-                if MoveToFront.hasAVX512VBMI {
+                if CPUFeatures.hasAVX2 { #expect(vector == expected, "vector, \(symbolCount) symbols, \(count) bytes") }
+                if CPUFeatures.hasAVX512VBMI {
                     #expect(wide == expected, "AVX-512, \(symbolCount) symbols, \(count) bytes")
                 }
             }

@@ -53,7 +53,7 @@ import Testing
 
     /// The AVX2 kernel makes the portable code's arrangement, on every length around its steps of eight and on a
     /// million bytes, and the bytes are still the same multiset.
-    @Test(.enabled(if: ByteShuffle.hasAVX2)) func bytesKernelMatchesPortable() {
+    @Test(.enabled(if: CPUFeatures.hasAVX2)) func bytesKernelMatchesPortable() {
         for count in Array(0...70) + [1000, 1_000_003] {
             let original = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37) }
             var vector = original

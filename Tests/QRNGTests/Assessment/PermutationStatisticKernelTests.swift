@@ -18,7 +18,7 @@ import Testing
         return samples.withUnsafeBufferPointer { ($0.isEmpty ? 0 : context.excursion($0), context.portableExcursion($0)) }
     }
 
-    @Test(.enabled(if: StatisticContext.hasAVX2)) func sameDoubleAsOneAtATime() {
+    @Test(.enabled(if: CPUFeatures.hasAVX2)) func sameDoubleAsOneAtATime() {
         for count in 0...40 {
             for (bound, seed) in [(2, 1), (256, 2), (65536, 3)] {
                 let (kernel, portable) = Self.bothWays(Self.samples(count, below: UInt64(bound), seed: UInt64(seed + count)))
@@ -37,7 +37,7 @@ import Testing
         #expect(kernel == portable)
     }
 
-    @Test(.enabled(if: StatisticContext.hasAVX2)) func lagStatisticsInOnePass() {
+    @Test(.enabled(if: CPUFeatures.hasAVX2)) func lagStatisticsInOnePass() {
         let context = StatisticContext(alphabetSize: 256, rawMean: 0, median: 0)
         var lengths = Array(0...100)
         lengths += [16 * 4096 + 47, 16 * 4096 + 48, 16 * 4096 + 49, 2 * 16 * 4096 + 63, 1_000_000]
