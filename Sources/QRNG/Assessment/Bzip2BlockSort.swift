@@ -18,8 +18,6 @@ final class Bzip2BlockSorter {
     private let capacity: Int
     private let separatorPositions: UnsafeMutablePointer<UInt32>
     private let wordIdentifiers: UnsafeMutablePointer<UInt32>
-    /// Room for the word identifiers 16 bits each.
-    private let narrowIdentifiers: UnsafeMutablePointer<UInt16>
     private let sequence: UnsafeMutablePointer<UInt32>
     private let order: UnsafeMutablePointer<UInt32>
 
@@ -27,7 +25,6 @@ final class Bzip2BlockSorter {
         capacity = blockCapacity
         separatorPositions = .allocate(capacity: blockCapacity + 8)
         wordIdentifiers = .allocate(capacity: blockCapacity)
-        narrowIdentifiers = .allocate(capacity: blockCapacity)
         sequence = .allocate(capacity: blockCapacity)
         order = .allocate(capacity: blockCapacity)
     }
@@ -35,7 +32,6 @@ final class Bzip2BlockSorter {
     deinit {
         separatorPositions.deallocate()
         wordIdentifiers.deallocate()
-        narrowIdentifiers.deallocate()
         sequence.deallocate()
         order.deallocate()
     }
@@ -314,8 +310,9 @@ final class Bzip2BlockSorter {
         for bucket in 0..<(bucketStarts.count - 1) where bucketBytes[bucket] >= 0 {
             uniformBuckets.append((bucketStarts[bucket], bucketStarts[bucket + 1] - bucketStarts[bucket], UInt8(bucketBytes[bucket])))
         }
-        for index in slotInfo.indices where bucketBytes.indices.contains(Int(slotInfo[index] >> 9)) {
-            if bucketBytes[Int(slotInfo[index] >> 9)] >= 0 { slotInfo[index] = spareBucket << 9 }
+        for index in slotInfo.indices {
+            let bucket = Int(slotInfo[index] >> 9)
+            if bucket < bucketBytes.count && bucketBytes[bucket] >= 0 { slotInfo[index] = spareBucket << 9 }
         }
         for bucket in uniformBuckets { (output + bucket.start).update(repeating: bucket.byte, count: bucket.count) }
 
@@ -326,8 +323,6 @@ final class Bzip2BlockSorter {
             let length = Int(words.lengths[word])
             return length == 0 ? separator : UInt8(truncatingIfNeeded: words.keys[word] >> ((keyBytes - length) * 8))
         }
-        // The loop reads the word before each rotation, in sorted order: scattered reads, from a copy of the
-        // identifiers as narrow as their count allows, so that more of it stays in cache.
         lastByte.withUnsafeBufferPointer { lastByte in
         slotInfo.withUnsafeBufferPointer { slotInfo in
             bucketStarts.withUnsafeMutableBufferPointer { cursors in
@@ -338,7 +333,7 @@ final class Bzip2BlockSorter {
                 let cursors = cursors.baseAddress!
                 let order = self.order
                 @inline(__always) func scatter<Identifier: FixedWidthInteger & UnsignedInteger>(
-                    _ identifiers: UnsafePointer<Identifier>, stride: Int
+                    _: Identifier.Type, stride: Int
                 ) {
                     @inline(__always) func place(_ slots: Range<Int>) {
                         for slot in slots {
@@ -348,13 +343,16 @@ final class Bzip2BlockSorter {
                             cursors[bucket] &+= Int(info >> 8 & 1)
                         }
                     }
-                    // First the word before each rotation, in sorted order: scattered loads alone in their loop
-                    // overlap freely, where among the stores below each waited on the one before.
+                    // First the word before each rotation, in sorted order, as narrow as the word count allows:
+                    // scattered loads alone in their loop overlap freely, where among the stores below each
+                    // waited on the one before, and the narrow copy keeps more of what the loop below reads in
+                    // cache. (`sequence` is free once the rotations are sorted.)
                     let previous = UnsafeMutableRawPointer(sequence).assumingMemoryBound(to: Identifier.self)
                     var wrapRank = 0
                     for rank in 0..<separatorCount {
                         let next = Int(order[rank])
-                        previous[rank] = identifiers[next == 0 ? separatorCount &- 1 : next &- 1]
+                        previous[rank] = Identifier(
+                            truncatingIfNeeded: wordIdentifiers[next == 0 ? separatorCount &- 1 : next &- 1])
                         wrapRank = next == 0 ? rank : wrapRank
                     }
                     for rank in 0..<separatorCount {
@@ -371,25 +369,21 @@ final class Bzip2BlockSorter {
                     }
                 }
                 // The common word lengths get a loop of their own, unrolled with a constant stride.
-                func scatter<Identifier: FixedWidthInteger & UnsignedInteger>(_ identifiers: UnsafePointer<Identifier>) {
+                func scatter<Identifier: FixedWidthInteger & UnsignedInteger>(_ width: Identifier.Type) {
                     switch stride {
-                    case 1: scatter(identifiers, stride: 1)
-                    case 2: scatter(identifiers, stride: 2)
-                    case 3: scatter(identifiers, stride: 3)
-                    case 4: scatter(identifiers, stride: 4)
-                    default: scatter(identifiers, stride: stride)
+                    case 1: scatter(width, stride: 1)
+                    case 2: scatter(width, stride: 2)
+                    case 3: scatter(width, stride: 3)
+                    case 4: scatter(width, stride: 4)
+                    default: scatter(width, stride: stride)
                     }
                 }
                 if distinct <= 1 << 8 {
-                    let narrow = UnsafeMutableRawPointer(narrowIdentifiers).assumingMemoryBound(to: UInt8.self)
-                    for word in 0..<separatorCount { narrow[word] = UInt8(truncatingIfNeeded: wordIdentifiers[word]) }
-                    scatter(narrow)
+                    scatter(UInt8.self)
                 } else if distinct <= 1 << 16 {
-                    let narrow = UnsafeMutableRawPointer(narrowIdentifiers).assumingMemoryBound(to: UInt16.self)
-                    for word in 0..<separatorCount { narrow[word] = UInt16(truncatingIfNeeded: wordIdentifiers[word]) }
-                    scatter(narrow)
+                    scatter(UInt16.self)
                 } else {
-                    scatter(wordIdentifiers)
+                    scatter(UInt32.self)
                 }
             }
         }
