@@ -29,35 +29,12 @@ extension Benchmarks {
                     return UInt64((report.minEntropy * 1e6).rounded())
                 }
             },
-            Benchmark(
-                name: "assess/iid-1M-8bit", unit: .items("samples"), workPerRun: Double(count),
-                baseline: referenceDirectory == nil ? nil : "reference/ea_iid"
-            ) {
-                // A new seed each run: how many shuffles the permutation tests need (and how many of them compress)
-                // varies from one seed to the next, and the reference tool seeds from /dev/urandom each run, so
-                // the medians compare typical runs rather than one draw.
-                var seed: UInt64 = 0
-                return {
-                    seed += 1
-                    let report = try MinEntropyAssessment.iid(samples: samples, bitsPerSample: 8, seed: seed)
-                    return UInt64((report.minEntropy * 1e6).rounded())
-                }
-            },
+            iidTrack("assess/iid-1M-8bit", samples: samples, bitsPerSample: 8, reference: "reference/ea_iid"),
             // 1,000,000 seeded bits: binary data takes its own paths (the shuffle as bits, the conversions of
-            // §5.1, bzip2 on text of two one-byte words). The reference tool takes about 16 s on such a file. (The
-            // low bits of the 8-bit samples above would not do: by chance one of their statistics ranks among the
-            // most extreme, so its shuffling runs to the full 10,000.)
-            Benchmark(
-                name: "assess/iid-1M-binary", unit: .items("samples"), workPerRun: Double(count),
-                baseline: referenceDirectory == nil ? nil : "reference/ea_iid-binary"
-            ) {
-                var seed: UInt64 = 0
-                return {
-                    seed += 1
-                    let report = try MinEntropyAssessment.iid(samples: bits, bitsPerSample: 1, seed: seed)
-                    return UInt64((report.minEntropy * 1e6).rounded())
-                }
-            },
+            // §5.1, bzip2 on text of two one-byte words). (The low bits of the 8-bit samples above would not do: by
+            // chance one of their statistics ranks among the most extreme, so its shuffling runs to the full
+            // 10,000.)
+            iidTrack("assess/iid-1M-binary", samples: bits, bitsPerSample: 1, reference: "reference/ea_iid-binary"),
         ]
         if let directory = referenceDirectory {
             let runs = [
@@ -95,6 +72,23 @@ extension Benchmarks {
             }
         }
         return benchmarks + compressionStatistic()
+    }
+
+    /// SP 800-90B's IID track on `samples`, with a new shuffle seed each run: how many shuffles the permutation
+    /// tests need (and how many of them compress) varies from one seed to the next, and the reference tool seeds
+    /// from /dev/urandom each run, so the medians compare typical runs rather than one draw.
+    static func iidTrack(_ name: String, samples: [UInt16], bitsPerSample: Int, reference: String) -> Benchmark {
+        Benchmark(
+            name: name, unit: .items("samples"), workPerRun: Double(samples.count),
+            baseline: referenceDirectory == nil ? nil : reference
+        ) {
+            var seed: UInt64 = 0
+            return {
+                seed += 1
+                let report = try MinEntropyAssessment.iid(samples: samples, bitsPerSample: bitsPerSample, seed: seed)
+                return UInt64((report.minEntropy * 1e6).rounded())
+            }
+        }
     }
 
     /// The compression statistic of the permutation tests (SP 800-90B §5.1.11): the bzip2-compressed size of the
