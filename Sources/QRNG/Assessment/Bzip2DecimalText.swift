@@ -22,10 +22,9 @@ extension Bzip2Length {
         var largest: UInt16 = 0
         for value in values { largest = max(largest, value) }
         guard Int(largest) < decimalLimit else { return nil }
-        let counts = workspace.decimalCounts
-        var cutter = DecimalBlockCutter(values: values, limit: workspace.blockLimit)
+        var cutter = DecimalBlockCutter(values: values, limit: workspace.blockLimit, counts: workspace.decimalCounts)
         var bits = streamHeaderBits
-        while let block = DecimalWords.table.lengths.withUnsafeBufferPointer({ cutter.next(lengths: $0, counting: counts) }) {
+        while let block = cutter.next() {
             bits += decimalBlockBits(block, values: values, workspace: workspace)
         }
         bits += streamTrailerBits
@@ -158,6 +157,8 @@ struct DecimalBlock {
 struct DecimalBlockCutter {
     private let values: UnsafeBufferPointer<UInt16>
     private let limit: Int
+    /// One count per number below 1,000: the words wholly inside the last block returned.
+    private let counts: UnsafeMutablePointer<Int32>
     private var word = 0
     private var wordOffset = 0
     /// Where `word` starts in the text, and where the next block starts.
@@ -165,17 +166,21 @@ struct DecimalBlockCutter {
     private var blockStart = 0
     private var finished = false
 
-    init(values: UnsafeBufferPointer<UInt16>, limit: Int) {
+    init(values: UnsafeBufferPointer<UInt16>, limit: Int, counts: UnsafeMutablePointer<Int32>) {
         self.values = values
         self.limit = limit
+        self.counts = counts
     }
 
-    /// The next block, having counted in `counts` (one per number below 1,000, cleared here) the words wholly
-    /// inside it: those between its first and last word. `lengths` is `DecimalWords.table.lengths`.
-    mutating func next(lengths: UnsafeBufferPointer<UInt8>, counting counts: UnsafeMutablePointer<Int32>) -> DecimalBlock? {
+    /// The next block, having counted in `counts` the words wholly inside it: those between its first and last
+    /// word.
+    mutating func next() -> DecimalBlock? {
         guard !finished else { return nil }
+        return DecimalWords.table.lengths.withUnsafeBufferPointer { next(lengths: $0.baseAddress!) }
+    }
+
+    private mutating func next(lengths: UnsafePointer<UInt8>) -> DecimalBlock {
         counts.update(repeating: 0, count: Bzip2Length.decimalLimit)
-        let lengths = lengths.baseAddress!
         let source = values.baseAddress!
         let lastIndex = values.count - 1
         let target = blockStart + limit
