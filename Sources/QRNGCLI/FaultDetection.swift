@@ -66,6 +66,13 @@ struct FaultDetection {
         var scratch = BitBuffer()
         while try twin.step(into: &scratch) { scratch.removeAll(keepingCapacity: true) }
         let onsetSample = twin.health.samplesTested
+        let onsetPulse = twin.source.counters.pulses
+        // A counter monitor's window is placed by its pulses: while the source is off no samples arrive, so the
+        // window that sees it ends after the onset in pulses but at the last sample before it.
+        func beforeOnset(_ failure: HealthFailure) -> Bool {
+            if let pulses = failure.pulseOffset { return pulses <= onsetPulse }
+            return failure.sampleOffset < onsetSample
+        }
 
         var pipeline = try pipeline(fault, arrivalTime: fault.arrivalTime, seed: seed)
         var output = BitBuffer()
@@ -74,16 +81,16 @@ struct FaultDetection {
             while pipeline.health.samplesTested < maximumSamples {
                 output.removeAll(keepingCapacity: true)
                 guard try pipeline.step(into: &output) else { break }
-                if pipeline.failures.contains(where: { $0.sampleOffset >= onsetSample }) { break }
+                if pipeline.failures.contains(where: { !beforeOnset($0) }) { break }
             }
         } catch {
             detection = error
         }
-        let before = pipeline.failures.filter { $0.sampleOffset < onsetSample }.count
-        if let first = pipeline.failures.first(where: { $0.sampleOffset >= onsetSample }) {
+        let before = pipeline.failures.filter(beforeOnset).count
+        if let first = pipeline.failures.first(where: { !beforeOnset($0) }) {
             return Outcome(
                 fault: fault, detection: first.error, detectedBy: first.test.rawValue,
-                latencySamples: Int64(first.sampleOffset) - Int64(onsetSample), failuresBeforeOnset: before)
+                latencySamples: max(0, Int64(first.sampleOffset) - Int64(onsetSample)), failuresBeforeOnset: before)
         }
         // An input error (a timestamp going backwards) stops the source at the bad record itself, when it is
         // read, ahead of the samples the health tests have reached: its latency is zero by construction.

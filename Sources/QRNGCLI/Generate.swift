@@ -11,15 +11,20 @@ struct Generate: ParsableCommand {
         abstract: "Write random bytes from the pipeline: source → health tests → extractor → pool → output.",
         discussion: """
             Without --source the simulated quantum-dot beam splitter is used: its output is PSEUDO-RANDOM, \
-            labelled SIMULATED in the summary line on standard error.
+            labelled SIMULATED in the summary line on standard error. Without --bytes the output goes on until \
+            the reader closes it (exit status 0, as `cat /dev/hwrng`) or a recording ends: \
+            `qrng generate | dieharder -g 200 -a`. A recording read from a file is journaled (--state-dir): a \
+            second run resumes after what the first handed out, so no bit is handed out twice.
             """
     )
 
     // `.unconditional` so that `--bytes -5` reaches the parser and gets a clear "negative" error.
     @Option(parsing: .unconditional,
-            help: "How many bytes to write, e.g. 1000000, 64K, 1M (K/M/G = 1024ⁿ, KB/MB/GB = 1000ⁿ).",
+            help: ArgumentHelp(
+                "How many bytes to write, e.g. 1000000, 64K, 1M (K/M/G = 1024ⁿ, KB/MB/GB = 1000ⁿ); without it, "
+                    + "until the reader closes the output or a recording ends."),
             transform: parseByteCount)
-    var bytes: Int
+    var bytes: Int?
 
     @Option(help: "Output file (default: standard output).")
     var out: String?
@@ -29,27 +34,44 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var pipeline: PipelineOptions
 
+    @OptionGroup(title: "Recordings") var journal: JournalOptions
+
     func run() throws {
+        // A reader that goes away is a write error (EPIPE) that ends the run cleanly, not a signal that kills it.
+        signal(SIGPIPE, SIG_IGN)
+        var configuration = try pipeline.configuration(mode: mode)
+        let consumptionJournal = try journal.openJournal(for: &configuration)
         let output = try OutputFile(path: out)
         defer { output.close() }
-        let report = try GenerateJob(configuration: try pipeline.configuration(mode: mode), byteCount: bytes).run { chunk in
+        var job = GenerateJob(configuration: configuration, byteCount: bytes)
+        job.journal = consumptionJournal
+        let report = try job.run { chunk in
             try writeAll(chunk, to: output.descriptor, path: out)
         }
         printToStandardError(report.summary)
-        if var failure = report.failure {
-            if failure.code == .endOfInput {
-                failure.message = "the entropy source ended after \(report.bytesWritten) of the \(bytes) bytes asked for"
+        guard var failure = report.failure else { return }
+        if failure.code == .systemCall && failure.context.errno == EPIPE { return }
+        if failure.code == .endOfInput {
+            if let journal = consumptionJournal, journal.resumePosition > 0, report.bytesWritten == 0 {
+                failure.message = "nothing left: earlier runs consumed \(journal.recordingPath) up to sample "
+                    + "\(journal.resumePosition) (journal \(journal.path)); --from-start re-uses it"
+                throw failure
             }
-            throw failure
+            guard let bytes else { return }
+            failure.message = "the entropy source ended after \(report.bytesWritten) of the \(bytes) bytes asked for"
         }
+        throw failure
     }
 }
 
 /// One run of `generate`, apart from argument parsing and files, so that tests can drive it.
 struct GenerateJob {
     var configuration: PipelineConfiguration
-    var byteCount: Int
+    /// Bytes to write; `nil` writes until the source ends or a write fails.
+    var byteCount: Int?
     var chunkSize = 1 << 16
+    /// The consumption journal of a recorded source, made durable before each chunk is handed to `write`.
+    var journal: ConsumptionJournal?
     var reportFailure: @Sendable (HealthFailure) -> Void = { failure in
         printToStandardError("qrng: health: \(failure)")
     }
@@ -58,6 +80,10 @@ struct GenerateJob {
         var statistics: PipelineStatistics
         var bytesWritten: Int
         var failure: QRNGError?
+        /// The seed of a seeded simulation, whose output the same seed reproduces.
+        var simulationSeed: UInt64?
+        /// Whether the run re-read samples of a recording whose bits were handed out before.
+        var reused = false
 
         /// The one-line summary for standard error.
         var summary: String {
@@ -72,9 +98,18 @@ struct GenerateJob {
             }
             line += "raw samples \(s.samples), output bits \(bytesWritten * 8) via \(statistics.extractorName), "
                 + "\(statistics.minEntropyOrigin), health \(statistics.healthState) (\(statistics.failureCount) failures)"
+            if statistics.monitorWarnings > 0 {
+                line += ", \(statistics.monitorWarnings) monitor alarms reported without gating (--monitors warn)"
+            }
             if s.skipped.count > 0 {
                 line += ", skipped \(s.skipped.count) bad records (first: \(s.skipped.first.map { "\($0)" } ?? "?"))"
             }
+            if let endOfInput = statistics.endOfInput { line += "; end of input: \(endOfInput)" }
+            if failure?.code == .systemCall && failure?.context.errno == EPIPE { line += "; the reader closed the output" }
+            if let simulationSeed {
+                line += "; seeded with \(simulationSeed): the same seed gives the same bytes, so they are for tests only"
+            }
+            if reused { line += " [RE-USED]" }
             if statistics.provenance.isSimulated { line += " [SIMULATED]" }
             return line
         }
@@ -83,20 +118,20 @@ struct GenerateJob {
     /// Builds the pipeline, starts its producer and hands `byteCount` bytes to `write` in chunks.
     func run(write: (UnsafeRawBufferPointer) throws -> Void) throws -> Report {
         let pipeline = try Pipeline(configuration: configuration)
-        let pool = EntropyPool(provenance: pipeline.source.provenance)
+        let pool = EntropyPool(provenance: pipeline.source.provenance, journal: journal)
         // Each health failure or monitor alarm is one line on standard error, as it happens.
         let producer = EntropyProducer(pipeline: pipeline, pool: pool, onFailure: reportFailure)
-        var chunk = [UInt8](repeating: 0, count: min(chunkSize, max(byteCount, 1)))
+        var chunk = [UInt8](repeating: 0, count: min(chunkSize, max(byteCount ?? chunkSize, 1)))
         var written = 0
         var failure: QRNGError?
         defer {
             chunk.withUnsafeMutableBytes { secureZero($0) }
         }
         do {
-            while written < byteCount {
+            while written < byteCount ?? Int.max {
                 // Whatever the pool holds is written at once, so that bytes already produced are never lost when
                 // the source ends or fails.
-                let size = min(chunk.count, byteCount - written)
+                let size = min(chunk.count, (byteCount ?? Int.max) - written)
                 let outcome = chunk.withUnsafeMutableBytes { buffer in
                     Result { () throws(QRNGError) in
                         try pool.readSome(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]))
@@ -112,7 +147,9 @@ struct GenerateJob {
             failure = error
         }
         producer.stop()
-        return Report(statistics: producer.statistics, bytesWritten: written, failure: failure)
+        return Report(
+            statistics: producer.statistics, bytesWritten: written, failure: failure,
+            simulationSeed: configuration.source.simulationSeed, reused: journal?.reusesConsumedSamples ?? false)
     }
 }
 

@@ -47,7 +47,14 @@ struct PipelineOptions: ParsableArguments {
           help: "Run only the SP 800-90B health tests, without the photon monitors (click rate, g2(0), bias, …).")
     var noMonitors = false
 
+    @Option(help: ArgumentHelp(
+        "What a photon monitor's alarm does: gate (discard and re-test, the default) or warn (report only, for "
+            + "the offline analysis of a recording). SP 800-90B's RCT and APT always gate.",
+        valueName: "gate|warn"))
+    var monitors: MonitorAction = .gate
+
     func validate() throws {
+        if noMonitors && monitors != .gate { throw ValidationError("--no-monitors and --monitors exclude each other") }
         if let minEntropy, !(minEntropy > 0 && minEntropy <= 16) {
             throw ValidationError("--min-entropy must be positive and at most the sample width, got \(minEntropy)")
         }
@@ -89,6 +96,8 @@ struct PipelineOptions: ParsableArguments {
             assessment: sourceOptions.assess ? .nonIID(samples: sourceOptions.assessSamples) : nil,
             alpha: alpha,
             extractor: extractorChoice,
-            monitors: noMonitors ? nil : PhotonMonitorSettings(alpha: alpha))
+            monitors: noMonitors ? nil : PhotonMonitorSettings(alpha: alpha),
+            monitorAction: monitors)
     }
 }
+extension MonitorAction: ExpressibleByArgument {}

@@ -41,50 +41,84 @@ struct Serve: ParsableCommand {
             transform: parseByteCount)
     var poolBytes: Int = Serve.defaultPoolBytes
 
+    @Option(help: ArgumentHelp(
+        "Pipe buffer to ask the kernel for, in bytes: the queue readers draw from, and what a stop strands "
+            + "when no reader drains it (4K to 1M).", valueName: "bytes"),
+            transform: parseByteCount)
+    var pipeBytes: Int = 1 << 20
+
     @Option(help: "What the source's data become: beam-splitter bits or arrival-time samples.")
     var sourceMode: SourceOptions.Mode = .beamSplitter
 
     @OptionGroup var pipeline: PipelineOptions
 
+    @OptionGroup(title: "Recordings") var journal: JournalOptions
+
     func validate() throws {
         if statsInterval < 0 { throw ValidationError("--stats-interval must not be negative") }
         if poolBytes < 8 { throw ValidationError("--pool-bytes must be at least 8") }
+        if pipeBytes < 4096 || pipeBytes > 1 << 20 {
+            throw ValidationError("--pipe-bytes must be 4K to 1M, got \(pipeBytes)")
+        }
     }
 
     func run() throws {
-        let configuration = try pipeline.configuration(mode: sourceMode)
-        let pipelineToRun = try Pipeline(configuration: configuration)
-        let provenance = pipelineToRun.source.provenance
-        guard !provenance.isSimulated || allowSimulated else {
+        if pipeline.seed != nil && !allowSimulated {
+            throw QRNGError.invalidArgument(
+                "--seed",
+                "refusing to serve seeded output: the same seed gives the same bytes to anyone who knows it; "
+                    + "pass --allow-simulated to serve it anyway, for tests")
+        }
+        var configuration = try pipeline.configuration(mode: sourceMode)
+        if configuration.source.isSimulated && !allowSimulated {
             throw QRNGError.invalidArgument(
                 "--allow-simulated",
-                "refusing to serve simulated output: it is pseudo-random, not quantum (\(provenance.detail)); "
+                "refusing to serve simulated output: it is pseudo-random, not quantum; "
                     + "pass --allow-simulated to serve it anyway")
         }
+        let consumptionJournal = try journal.openJournal(for: &configuration)
+        let pipelineToRun = try Pipeline(configuration: configuration)
+        let provenance = pipelineToRun.source.provenance
         ServeSignals.install()
         let namedPipe = try NamedPipe(path: fifo, mode: mode, group: group)
         defer { namedPipe.remove() }
-        let pool = EntropyPool(provenance: provenance, capacityBits: poolBytes * 8)
-        let producer = EntropyProducer(pipeline: pipelineToRun, pool: pool)
+        let pool = EntropyPool(provenance: provenance, capacityBits: poolBytes * 8, journal: consumptionJournal)
+        // Every failure and alarm is logged as it happens: which test, at which sample, what it saw.
+        let producer = EntropyProducer(pipeline: pipelineToRun, pool: pool) { failure in
+            printToStandardError("qrng serve: health: \(failure)")
+        }
         defer { producer.stop() }
         printToStandardError("qrng serve: serving \(fifo) (mode \(String(mode, radix: 8))) from \(provenance)")
         if provenance.isSimulated {
             printToStandardError("qrng serve: WARNING: SIMULATED source; its output is pseudo-random, not quantum")
         }
+        if let seed = configuration.source.simulationSeed {
+            printToStandardError(
+                "qrng serve: WARNING: seeded with \(seed): the same seed gives the same bytes, for tests only")
+        }
         let server = FIFOServer(
             pipe: namedPipe, pool: pool,
             configuration: FIFOServer.Configuration(
-                statsInterval: statsInterval > 0 ? statsInterval : nil, simulated: provenance.isSimulated),
+                chunkBytes: pipeBytes, statsInterval: statsInterval > 0 ? statsInterval : nil,
+                pipeBufferBytes: pipeBytes, simulated: provenance.isSimulated),
             health: { [producer] in producer.statistics })
+        var ending = "stopped by signal"
         do {
             try server.run(until: { ServeSignals.stopRequested }, log: printToStandardError)
+        } catch where error.code == .endOfInput {
+            ending = "the recording ended and readers took everything in the pipe"
+            if let endOfInput = producer.statistics.endOfInput { ending += " (end of input: \(endOfInput))" }
         } catch {
             printToStandardError("qrng serve: stopped: \(error)")
             throw ExitCode(error.code == .healthTestFailure ? 3 : 1)
         }
         let stats = server.statistics
-        printToStandardError(
-            "qrng serve: stopped by signal after serving \(stats.bytesServed) bytes to \(stats.readers) readers")
+        var summary = "qrng serve: \(ending) after serving \(stats.bytesServed) bytes"
+        if let journal = consumptionJournal {
+            summary += "; consumed \(journal.recordingPath) up to sample \(journal.consumedSamples) (journal \(journal.path))"
+        }
+        if let seed = configuration.source.simulationSeed { summary += "; seeded with \(seed): the same seed gives the same bytes" }
+        printToStandardError(summary)
     }
 }
 

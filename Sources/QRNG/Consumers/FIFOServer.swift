@@ -5,16 +5,14 @@ import Glibc
 /// Serves a pool's bytes through a named pipe, the way /dev/hwrng serves a hardware generator: any process that
 /// reads the FIFO gets fresh, health-tested random bytes.
 ///
-/// Readers come and go: while none is attached the server waits; when one leaves mid-stream (the write fails with
-/// `EPIPE`; SIGPIPE must be ignored by the process) the bytes it did not take are zeroed and dropped, the server
-/// closes its end so the pipe's buffer is released, and it waits for the next reader, which gets bytes never
-/// served before. While the health tests are not passing (an intermittent failure re-runs start-up testing)
-/// nothing is served. A permanent failure, or the end of the source, closes the pool and ends ``run(until:log:)``
-/// with that error.
-///
-/// The server takes from the pool only as many bytes as the pipe has room for at that moment (up to
-/// ``Configuration/chunkBytes``), and writes them at once: bits wait in the pool, not in the server, so a reader
-/// that leaves strands almost nothing, and the pipe is refilled in large writes when a fast reader drains it.
+/// The server writes through the one descriptor ``NamedPipe`` opened (read-write), so the pipe exists whether or
+/// not a reader is attached, and the kernel's pipe buffer is the queue: bytes written into it are handed out, to
+/// whichever reader reads them first, and a reader that leaves after 10 bytes leaves the rest for the next one.
+/// Nothing is dropped when readers come and go. The server takes from the pool only as many bytes as the pipe
+/// has room for at that moment (up to ``Configuration/chunkBytes``), and writes them at once: bits wait in the
+/// pool, not in the server. While the health tests are not passing (an intermittent failure re-runs start-up
+/// testing) nothing is written. A permanent failure, or the end of the source, closes the pool and ends
+/// ``run(until:log:)`` with that error, after the bytes already taken have been written.
 public final class FIFOServer {
     /// How the server behaves.
     public struct Configuration: Sendable {
@@ -41,12 +39,9 @@ public final class FIFOServer {
 
     /// What the server has done.
     public struct Statistics: Sendable, Hashable {
-        /// Bytes written into the pipe.
+        /// Bytes written into the pipe: handed out, to whichever reader reads them.
         public var bytesServed: UInt64 = 0
-        /// Reader sessions: times a reader attached while none was. A reader that attaches just as another
-        /// leaves, before the server has seen it leave, continues the same session.
-        public var readers = 0
-        /// Bytes taken from the pool but dropped because their reader left.
+        /// Bytes taken from the pool but never written: only those of a write cut short by a stop.
         public var bytesDropped: UInt64 = 0
     }
 
@@ -68,7 +63,7 @@ public final class FIFOServer {
     /// Creates a server for `pool` on `pipe`.
     ///
     /// - Parameters:
-    ///   - pipe: The FIFO to serve; the server opens its write end whenever a reader has opened the other.
+    ///   - pipe: The FIFO to serve, through the descriptor it holds.
     ///   - pool: The pool whose bytes are served. Other consumers may take from it too: every bit still goes to
     ///     one of them only.
     ///   - configuration: Write size, pipe buffer size, status lines.
@@ -112,106 +107,100 @@ public final class FIFOServer {
             lastStatus = clock.now
             let elapsed: Double = max(1e-9, Double((clock.now - started).components.seconds))
             let rate: Double = Double(statistics.bytesServed) / elapsed / 1e6
-            var line = "qrng serve: \(statistics.bytesServed) bytes served in \(statistics.readers) reader sessions, "
+            var line = "qrng serve: \(statistics.bytesServed) bytes served, "
             line += "\((rate * 100).rounded() / 100) MB/s; pool \(pool.statistics)"
             if let health = healthState() { line += "; health \(health.healthState) (\(health.failureCount) failures)" }
             if configuration.simulated { line += " [SIMULATED output: pseudo-random, not quantum]" }
             log(line)
         }
 
-        while !shouldStop() {
-            status()
-            let descriptor = open(pipe.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-            if descriptor < 0 {
-                let number = errno
-                if number == ENXIO || number == EINTR {  // no reader yet
-                    usleep(10_000)
-                    continue
-                }
-                throw QRNGError(
-                    .systemCall, "cannot open the FIFO for writing", context: .init(file: pipe.path, errno: number))
-            }
-            defer { close(descriptor) }
-            statistics.readers += 1
-            _ = fcntl(descriptor, Self.setPipeSize, Int32(configuration.pipeBufferBytes))
-            // What the kernel granted: an unprivileged process gets at most /proc/sys/fs/pipe-max-size.
-            let pipeBytes = max(Int(fcntl(descriptor, Self.getPipeSize)), 4096)
-            var pending = 0..<0
-            var stopDeadline: ContinuousClock.Instant?
-            session: while true {
-                status()
-                if shouldStop() {
-                    // Finish the write in progress, but do not wait for an idle reader for ever.
-                    if pending.isEmpty { return }
-                    let deadline = stopDeadline ?? clock.now.advanced(by: .seconds(2))
-                    stopDeadline = deadline
-                    if clock.now > deadline { break session }
-                }
-                if pending.isEmpty {
-                    if let health = healthState(), health.healthState != .healthy {
-                        if !pausedForHealth {
-                            pausedForHealth = true
-                            let why = health.lastFailure.map { ": \($0)" } ?? ""
-                            log("qrng serve: serving paused, health tests \(health.healthState)\(why)")
-                        }
-                        wipe()
-                        usleep(1_000)
-                        continue
-                    }
-                    if pausedForHealth {
-                        pausedForHealth = false
-                        log("qrng serve: health tests pass again; serving resumed")
-                    }
-                    // Take only what the pipe can hold now; a full pipe is waited for before any bit is taken.
-                    var unread: Int32 = 0
-                    let room = ioctl(descriptor, UInt(FIONREAD), &unread) == 0
-                        ? min(chunk.count, pipeBytes - Int(unread)) : chunk.count
-                    guard room > 0 else {
-                        var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                        if poll(&poller, 1, 100) > 0 && poller.revents & Int16(POLLERR | POLLHUP) != 0 {
-                            break session  // the reader left while the pipe was full
-                        }
-                        continue
-                    }
-                    let outcome = chunk.withUnsafeMutableBytes { buffer in
-                        Result { () throws(QRNGError) in
-                            try pool.readAvailable(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<room]))
-                        }
-                    }
-                    let count = try outcome.get()
-                    guard count > 0 else {
-                        wipe()
-                        usleep(200)
-                        continue
-                    }
-                    pending = 0..<count
-                    dirty = true
-                }
-                // Write first and poll only when the pipe is full: a reader keeping up costs one call per chunk.
-                let written = chunk.withUnsafeBytes { bytes in
-                    write(descriptor, bytes.baseAddress! + pending.lowerBound, pending.count)
-                }
-                if written >= 0 {
-                    statistics.bytesServed += UInt64(written)
-                    pending = (pending.lowerBound + written)..<pending.upperBound
-                    continue
-                }
-                switch errno {
-                case EAGAIN:
-                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&poller, 1, 100)
-                case EINTR:
-                    continue
-                case EPIPE:
-                    break session  // the reader left
-                default:
-                    throw QRNGError(
-                        .systemCall, "write to the FIFO failed", context: .init(file: pipe.path, errno: errno))
-                }
-            }
-            // The reader is gone: what it did not take is never served to anyone.
+        let descriptor = pipe.descriptor
+        _ = fcntl(descriptor, Self.setPipeSize, Int32(configuration.pipeBufferBytes))
+        // What the kernel granted: an unprivileged process gets at most /proc/sys/fs/pipe-max-size.
+        let pipeBytes = max(Int(fcntl(descriptor, Self.getPipeSize)), 4096)
+        var pending = 0..<0
+        var stopDeadline: ContinuousClock.Instant?
+        defer {
+            // Taken but not written (a stop cut the write short): never served to anyone.
             statistics.bytesDropped += UInt64(pending.count)
             wipe()
+        }
+        while true {
+            status()
+            if shouldStop() {
+                // Finish the write in progress, but do not wait for ever for readers to make room.
+                if pending.isEmpty { return }
+                let deadline = stopDeadline ?? clock.now.advanced(by: .seconds(2))
+                stopDeadline = deadline
+                if clock.now > deadline { return }
+            }
+            if pending.isEmpty {
+                if let health = healthState(), health.healthState != .healthy {
+                    if !pausedForHealth {
+                        pausedForHealth = true
+                        let why = health.lastFailure.map { ": \($0)" } ?? ""
+                        log("qrng serve: serving paused, health tests \(health.healthState)\(why)")
+                    }
+                    wipe()
+                    usleep(1_000)
+                    continue
+                }
+                if pausedForHealth {
+                    pausedForHealth = false
+                    log("qrng serve: health tests pass again; serving resumed")
+                }
+                // Take only what the pipe can hold now; a full pipe is waited for before any bit is taken.
+                var unread: Int32 = 0
+                let room =
+                    ioctl(descriptor, UInt(FIONREAD), &unread) == 0
+                    ? min(chunk.count, pipeBytes - Int(unread)) : chunk.count
+                guard room > 0 else {
+                    wipe()
+                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&poller, 1, 100)
+                    continue
+                }
+                let outcome = chunk.withUnsafeMutableBytes { buffer in
+                    Result { () throws(QRNGError) in
+                        try pool.readAvailable(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<room]))
+                    }
+                }
+                let count: Int
+                do {
+                    count = try outcome.get()
+                } catch where error.code == .endOfInput {
+                    // A recording ended: what is in the pipe was handed out, so wait for readers to take it
+                    // before the pipe goes away with this process.
+                    while !shouldStop(), ioctl(descriptor, UInt(FIONREAD), &unread) == 0, unread > 0 { usleep(10_000) }
+                    throw error
+                }
+                guard count > 0 else {
+                    wipe()
+                    usleep(200)
+                    continue
+                }
+                pending = 0..<count
+                dirty = true
+            }
+            // Write first and poll only when the pipe is full: a reader keeping up costs one call per chunk.
+            let written = chunk.withUnsafeBytes { bytes in
+                write(descriptor, bytes.baseAddress! + pending.lowerBound, pending.count)
+            }
+            if written >= 0 {
+                statistics.bytesServed += UInt64(written)
+                pending = (pending.lowerBound + written)..<pending.upperBound
+                continue
+            }
+            switch errno {
+            case EAGAIN:
+                var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&poller, 1, 100)
+            case EINTR:
+                continue
+            default:
+                throw QRNGError(
+                    .systemCall, "write to the FIFO failed", context: .init(file: pipe.path, errno: errno))
+            }
         }
     }
 }

@@ -86,6 +86,41 @@ public struct SampleBuffer: Sendable, Equatable {
         }
     }
 
+    /// Appends the samples of `other`, which must have the same width.
+    public mutating func append(contentsOf other: SampleBuffer) {
+        precondition(other.bitsPerSample == bitsPerSample, "sample widths differ")
+        switch (storage, other.storage) {
+        case (.binary(var bits), .binary(let more)):
+            storage = .wide([])
+            bits.append(contentsOf: more)
+            storage = .binary(bits)
+        case (.wide(var values), .wide(let more)):
+            storage = .binary(BitBuffer())
+            values.append(contentsOf: more)
+            storage = .wide(values)
+        default:
+            preconditionFailure("sample storage differs for the same width")
+        }
+    }
+
+    /// Removes the first `k` samples, zeroing them.
+    public mutating func removeFirst(_ k: Int) {
+        precondition(k >= 0 && k <= count, "cannot remove more samples than there are")
+        switch storage {
+        case .binary(var bits):
+            storage = .wide([])
+            bits.removeFirst(k)
+            storage = .binary(bits)
+        case .wide(var values):
+            storage = .binary(BitBuffer())
+            values.withUnsafeMutableBufferPointer { values in
+                secureZero(UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: values[..<k])))
+            }
+            values.removeFirst(k)
+            storage = .wide(values)
+        }
+    }
+
     /// Appends the samples in `range`, `bitsPerSample` bits each, most significant first, to `bits`.
     public func appendBits(of range: Range<Int>, to bits: inout BitBuffer) {
         switch storage {

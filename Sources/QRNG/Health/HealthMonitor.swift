@@ -1,113 +1,3 @@
-/// Which health test or photon monitor failed.
-public enum HealthTestKind: String, Sendable, Hashable, CaseIterable {
-    /// SP 800-90B §4.4.1.
-    case repetitionCount = "Repetition Count Test"
-    /// SP 800-90B §4.4.2.
-    case adaptiveProportion = "Adaptive Proportion Test"
-    /// The click-rate monitor: clicks per pulse against the expected rate.
-    case clickRate = "click-rate monitor"
-    /// The g2(0) monitor: the lower confidence limit of g2(0) from double clicks.
-    case secondOrderCoherence = "g2(0) monitor"
-    /// The bias monitor: the fraction of single clicks on D0.
-    case detectorBias = "D0/D1 bias monitor"
-    /// The autocorrelation monitor: the largest |z| of the correlation at lags 1…k.
-    case autocorrelation = "autocorrelation monitor"
-    /// The histogram-drift monitor: chi-square of the sample histogram against the reference.
-    case histogramDrift = "histogram drift monitor"
-
-    /// Whether this is one of SP 800-90B's two continuous tests rather than a photon monitor.
-    public var isContinuousTest: Bool { self == .repetitionCount || self == .adaptiveProportion }
-}
-
-/// One failure of a health test or alarm of a photon monitor.
-public struct HealthFailure: Sendable, Hashable, CustomStringConvertible {
-    /// The test or monitor that failed.
-    public var test: HealthTestKind
-    /// The offset of the sample at which it failed, counted in samples from the start of the stream; for a
-    /// monitor, the last sample of the window that alarmed.
-    public var sampleOffset: UInt64
-    /// For the counter monitors, the pulses counted up to the end of the window that alarmed.
-    public var pulseOffset: UInt64?
-    /// The run length (RCT), count (APT) or monitor statistic reached.
-    public var value: Double
-    /// The cutoff or threshold it crossed.
-    public var threshold: Double
-    /// What the value is, for a monitor.
-    public var detail: String?
-    /// Whether the failure happened during start-up testing.
-    public var duringStartup: Bool
-    /// Whether this failure made the failure permanent under the ``FailurePolicy``.
-    public var permanent: Bool
-
-    public init(
-        test: HealthTestKind, sampleOffset: UInt64, pulseOffset: UInt64? = nil, value: Double, threshold: Double,
-        detail: String? = nil, duringStartup: Bool, permanent: Bool
-    ) {
-        self.test = test
-        self.sampleOffset = sampleOffset
-        self.pulseOffset = pulseOffset
-        self.value = value
-        self.threshold = threshold
-        self.detail = detail
-        self.duringStartup = duringStartup
-        self.permanent = permanent
-    }
-
-    /// The failure as an error, for consumers that were waiting for bits.
-    public var error: QRNGError {
-        let what = permanent ? "permanent failure, output stopped until an operator reset" : "output discarded"
-        let stage =
-            test.isContinuousTest
-            ? (duringStartup ? "start-up test failed" : "continuous test failed") : "monitor alarm"
-        var message = "\(stage); \(what)"
-        if let detail { message += "; \(detail)" }
-        if let pulseOffset { message += "; pulse offset \(pulseOffset)" }
-        return QRNGError(
-            .healthTestFailure, message,
-            context: .init(sampleOffset: sampleOffset, test: test.rawValue, value: value, threshold: threshold))
-    }
-
-    public var description: String { error.description }
-}
-
-/// When a failure is intermittent and when it is permanent.
-///
-/// Every failure discards the samples still held back and re-runs the start-up tests. When
-/// ``permanentFailureCount`` failures fall within ``permanentFailureWindow`` samples, the failure is permanent:
-/// nothing more is output until an operator calls ``HealthMonitor/operatorReset()``.
-public struct FailurePolicy: Sendable, Hashable {
-    /// The number of failures that make a failure permanent.
-    public var permanentFailureCount: Int
-    /// The span, in samples, within which those failures must fall.
-    public var permanentFailureWindow: UInt64
-
-    /// Three failures within 2²⁰ samples. With α = 2⁻³⁰ a healthy source fails once in about 10⁹ samples,
-    /// so three in a million samples means a broken source.
-    public init(permanentFailureCount: Int = 3, permanentFailureWindow: UInt64 = 1 << 20) {
-        precondition(permanentFailureCount >= 1, "at least one failure must be allowed before it is permanent")
-        self.permanentFailureCount = permanentFailureCount
-        self.permanentFailureWindow = permanentFailureWindow
-    }
-}
-
-/// Where the health monitor stands.
-public enum HealthState: Sendable, Hashable, CustomStringConvertible {
-    /// Start-up tests are running; this many samples must still pass before any output.
-    case startingUp(remainingSamples: Int)
-    /// The tests pass; output flows.
-    case healthy
-    /// Too many failures: no output until an operator reset.
-    case failedPermanently
-
-    public var description: String {
-        switch self {
-        case .startingUp(let remaining): "starting up (\(remaining) samples to go)"
-        case .healthy: "healthy"
-        case .failedPermanently: "FAILED (permanent)"
-        }
-    }
-}
-
 /// SP 800-90B's continuous health tests with start-up testing, on-demand testing, the photon monitors and output
 /// gating: the gate between the source and the extractor.
 ///
@@ -147,6 +37,8 @@ public struct HealthMonitor: Sendable {
     public let holdbackSamples: Int
     /// The photon monitors' settings, or `nil` when none run.
     public var monitorSettings: PhotonMonitorSettings? { monitors?.settings }
+    /// Whether a monitor's alarm gates output or is only reported.
+    public let monitorAction: MonitorAction
 
     /// Where the monitor stands.
     public private(set) var state: HealthState
@@ -156,6 +48,10 @@ public struct HealthMonitor: Sendable {
     public private(set) var samplesReleased: UInt64 = 0
     /// Failures (and monitor alarms) so far.
     public private(set) var failureCount = 0
+    /// Monitor alarms reported without gating, under ``MonitorAction/warn``.
+    public private(set) var monitorWarnings = 0
+    /// What the end of input left unreleased, once ``finish(releasingInto:)`` has run.
+    public private(set) var endOfInput: EndOfInput?
     /// The most recent failure.
     public private(set) var lastFailure: HealthFailure?
     /// On-demand tests requested so far.
@@ -183,10 +79,12 @@ public struct HealthMonitor: Sendable {
     ///   - startupSamples: Samples to test and discard at start-up; at least 1024.
     ///   - policy: When failures become permanent.
     ///   - monitors: The photon monitors to run as well; none by default.
+    ///   - monitorAction: Whether a monitor's alarm gates output (the default) or is only reported.
     public init(
         cutoffs: HealthCutoffs, startupSamples: Int = 1024, policy: FailurePolicy = FailurePolicy(),
-        monitors: PhotonMonitorSettings? = nil
+        monitors: PhotonMonitorSettings? = nil, monitorAction: MonitorAction = .gate
     ) throws(QRNGError) {
+        self.monitorAction = monitorAction
         guard startupSamples >= 1024 else {
             throw .invalidArgument("start-up samples", "SP 800-90B §4.3 requires at least 1024, got \(startupSamples)")
         }
@@ -276,24 +174,13 @@ public struct HealthMonitor: Sendable {
             }
             let alarms = running.takeAlarms()
             monitors = running
-            if let alarm = alarms.first {
-                // A monitor's alarm covers its whole window: everything held and kept so far goes. Alarms of
-                // several monitors at once are one failure under the policy, each reported.
-                let failure = recordFailure(
-                    alarm.monitor, at: alarm.sampleOffset, value: alarm.value, threshold: alarm.threshold,
-                    pulseOffset: alarm.pulseOffset, detail: alarm.detail, restartAt: samplesTested)
-                failures.append(failure)
-                for other in alarms.dropFirst() {
-                    let companion = HealthFailure(
-                        test: other.monitor, sampleOffset: other.sampleOffset, pulseOffset: other.pulseOffset,
-                        value: other.value, threshold: other.threshold, detail: other.detail,
-                        duringStartup: failure.duringStartup, permanent: failure.permanent)
-                    failures.append(companion)
-                    failureCount += 1
-                    lastFailure = companion
+            if !alarms.isEmpty {
+                let recorded = recordAlarms(alarms, restartAt: samplesTested)
+                failures.append(contentsOf: recorded)
+                if recorded.contains(where: \.gating) {
+                    keptFrom = nil
+                    if recorded.contains(where: \.permanent) { return failures }
                 }
-                keptFrom = nil
-                if failure.permanent { return failures }
             }
         }
         release(samples, keptFrom: keptFrom, into: &released)
@@ -336,18 +223,7 @@ public struct HealthMonitor: Sendable {
         let fromHeld = min(releasing, heldSamples)
         let fromNew = releasing - fromHeld
         let width = cutoffs.bitsPerSample
-        if fromHeld > 0 {
-            if width == 1 {
-                released.append(contentsOf: heldBits, range: heldFront..<heldFront + fromHeld)
-            } else {
-                heldValues.withUnsafeBufferPointer { values in
-                    released.append(
-                        samples: UnsafeBufferPointer(rebasing: values[heldFront..<heldFront + fromHeld]), width: width)
-                }
-            }
-            heldFront += fromHeld
-            heldSamples -= fromHeld
-        }
+        releaseHeld(fromHeld, into: &released)
         if let keptFrom {
             let split = keptFrom + fromNew
             switch samples.storage {
@@ -364,8 +240,25 @@ public struct HealthMonitor: Sendable {
             }
             heldSamples += count - split
         }
-        samplesReleased += UInt64(releasing)
+        samplesReleased += UInt64(fromNew)
         compactHeld()
+    }
+
+    /// Releases the first `count` held samples.
+    private mutating func releaseHeld(_ count: Int, into released: inout BitBuffer) {
+        guard count > 0 else { return }
+        if cutoffs.bitsPerSample == 1 {
+            released.append(contentsOf: heldBits, range: heldFront..<heldFront + count)
+        } else {
+            heldValues.withUnsafeBufferPointer { values in
+                released.append(
+                    samples: UnsafeBufferPointer(rebasing: values[heldFront..<heldFront + count]),
+                    width: cutoffs.bitsPerSample)
+            }
+        }
+        heldFront += count
+        heldSamples -= count
+        samplesReleased += UInt64(count)
     }
 
     /// Drops released samples from the front of the held storage once they are the larger part of it.
@@ -393,6 +286,95 @@ public struct HealthMonitor: Sendable {
         heldValues.removeAll(keepingCapacity: true)
         heldFront = 0
         heldSamples = 0
+    }
+
+    // MARK: - End of input
+
+    /// What the end of input left unreleased, and why.
+    public struct EndOfInput: Sendable, Hashable {
+        /// Samples of the Adaptive Proportion Test's unfinished window: SP 800-90B §4.4.2 tests whole windows of
+        /// W samples, and these never completed one.
+        public var unfinishedWindowSamples = 0
+        /// Samples after the last window a photon monitor could evaluate: an unfinished window of fewer than 1024
+        /// samples, a first histogram window with no reference yet, the last bits short of a 64-bit word.
+        public var unevaluatedMonitorSamples = 0
+        /// Samples discarded because a monitor's last window alarmed.
+        public var alarmedSamples = 0
+
+        /// All the samples the end of input dropped.
+        public var droppedSamples: Int { unfinishedWindowSamples + unevaluatedMonitorSamples + alarmedSamples }
+    }
+
+    /// Releases, at the end of input, every held sample that has passed every test it can still get.
+    ///
+    /// While the stream goes on, a sample waits until the tests have looked past it (see the type's discussion);
+    /// at its end there is nothing more to look at. What has passed the continuous tests over whole windows, and
+    /// every photon monitor over a window it could evaluate, is released; the monitors evaluate their unfinished
+    /// windows first. Only the Adaptive Proportion Test's unfinished window and samples no monitor could evaluate
+    /// are dropped, and ``endOfInput`` says how many. Calling it again releases nothing more.
+    ///
+    /// - Returns: The alarms of the monitors' last windows; a gating alarm discards every held sample.
+    public mutating func finish(releasingInto released: inout BitBuffer) -> [HealthFailure] {
+        guard endOfInput == nil else { return [] }
+        var summary = EndOfInput()
+        defer { endOfInput = summary }
+        guard state == .healthy, heldSamples > 0 else { return [] }
+        let windowStart = samplesTested - UInt64(adaptiveProportion.windowPosition)
+        var limit = windowStart
+        var failures: [HealthFailure] = []
+        if var running = monitors {
+            monitors = nil
+            let cleared = running.finish(endSample: samplesTested, totalPulses: pulsesSeen)
+            let alarms = running.takeAlarms()
+            monitors = running
+            if !alarms.isEmpty {
+                let held = heldSamples
+                failures = recordAlarms(alarms, restartAt: samplesTested)
+                if failures.contains(where: \.gating) {
+                    summary.alarmedSamples = held
+                    return failures
+                }
+            }
+            limit = min(limit, cleared)
+        }
+        let firstHeld = samplesTested - UInt64(heldSamples)
+        let releasing = limit > firstHeld ? min(heldSamples, Int(limit - firstHeld)) : 0
+        releaseHeld(releasing, into: &released)
+        summary.unfinishedWindowSamples = min(heldSamples, Int(samplesTested - windowStart))
+        summary.unevaluatedMonitorSamples = heldSamples - summary.unfinishedWindowSamples
+        discardHeld()
+        return failures
+    }
+
+    /// Records the monitors' alarms: under ``MonitorAction/gate`` one failure under the policy (each alarm
+    /// reported), restarting at `restartAt`; under ``MonitorAction/warn`` reports that gate nothing.
+    private mutating func recordAlarms(_ alarms: [MonitorAlarm], restartAt: UInt64) -> [HealthFailure] {
+        guard monitorAction == .gate else {
+            monitorWarnings += alarms.count
+            return alarms.map { alarm in
+                HealthFailure(
+                    test: alarm.monitor, sampleOffset: alarm.sampleOffset, pulseOffset: alarm.pulseOffset,
+                    value: alarm.value, threshold: alarm.threshold, detail: alarm.detail,
+                    duringStartup: state != .healthy, permanent: false, gating: false)
+            }
+        }
+        // A monitor's alarm covers its whole window: everything held and kept so far goes. Alarms of several
+        // monitors at once are one failure under the policy, each reported.
+        let first = alarms[0]
+        let failure = recordFailure(
+            first.monitor, at: first.sampleOffset, value: first.value, threshold: first.threshold,
+            pulseOffset: first.pulseOffset, detail: first.detail, restartAt: restartAt)
+        var failures = [failure]
+        for other in alarms.dropFirst() {
+            let companion = HealthFailure(
+                test: other.monitor, sampleOffset: other.sampleOffset, pulseOffset: other.pulseOffset,
+                value: other.value, threshold: other.threshold, detail: other.detail,
+                duringStartup: failure.duringStartup, permanent: failure.permanent)
+            failures.append(companion)
+            failureCount += 1
+            lastFailure = companion
+        }
+        return failures
     }
 
     // MARK: - Failures

@@ -101,6 +101,9 @@ public struct AdaptiveProportionTest: Sendable, Hashable {
     /// How many times the current window's first value has occurred in it so far.
     public var currentCount: Int { count }
 
+    /// How many samples of the current window have been tested; 0 when the next sample starts a window.
+    public var windowPosition: Int { position }
+
     /// Tests one sample; returns `true` when the test fails at it.
     @inlinable
     public mutating func feed(_ sample: UInt16) -> Bool {

@@ -7,9 +7,20 @@ import Glibc
 /// Creation refuses anything already at the path that is not a FIFO — a regular file, a directory, a symbolic
 /// link, a socket or a device — so a typo cannot overwrite a file or follow a link somewhere else. An existing
 /// FIFO is reused only when it belongs to this process's user.
+///
+/// The FIFO is opened once, read-write (`O_RDWR | O_NOFOLLOW`), and served through that one descriptor for the
+/// server's whole life; the path is never opened again. So whatever replaces the path later (a regular file, a
+/// link to one) is never written to. Holding both ends also means the pipe exists while no reader is attached:
+/// the kernel's pipe buffer is the queue readers draw from, and a reader that leaves strands nothing. The
+/// descriptor carries an exclusive `flock`, so a second server on the same FIFO is refused. ``remove()`` unlinks
+/// the path only while it is still this FIFO.
 public final class NamedPipe {
     /// The path.
     public let path: String
+    /// The FIFO, open for reading and writing, non-blocking.
+    public let descriptor: Int32
+    private let device: UInt64
+    private let inode: UInt64
 
     /// Creates (or reuses) the FIFO at `path` with permission bits `mode` and, when given, group `group`.
     ///
@@ -53,23 +64,56 @@ public final class NamedPipe {
             }
             created = true
         }
-        // mkfifo applies the umask, and a reused FIFO keeps its old mode: set both explicitly.
+        // Opened once, never by name again; O_NOFOLLOW and the checks on the descriptor make sure it is the FIFO
+        // just inspected or created, not something swapped in between.
+        let opened = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+        guard opened >= 0 else {
+            let number = errno
+            if created { unlink(path) }
+            throw QRNGError(.systemCall, "cannot open the FIFO", context: .init(file: path, errno: number))
+        }
+        var opens = stat()
+        guard fstat(opened, &opens) == 0, opens.st_mode & S_IFMT == S_IFIFO, opens.st_uid == geteuid() else {
+            close(opened)
+            if created { unlink(path) }
+            throw QRNGError(
+                .invalidArgument, "refusing to serve it: what was opened is not a FIFO of this user",
+                context: .init(file: path))
+        }
+        guard flock(opened, LOCK_EX | LOCK_NB) == 0 else {
+            let number = errno
+            close(opened)
+            throw QRNGError(
+                number == EWOULDBLOCK ? .invalidArgument : .systemCall,
+                "another qrng serve is already serving this FIFO", context: .init(file: path, errno: number))
+        }
+        // mkfifo applies the umask, and a reused FIFO keeps its old mode: set both explicitly, on the descriptor.
         do {
-            try retryingSyscall("chmod", path: path) { chmod(path, mode) }
-            if let groupID { try retryingSyscall("chown", path: path) { chown(path, uid_t.max, groupID) } }
+            try retryingSyscall("fchmod", path: path) { fchmod(opened, mode) }
+            if let groupID { try retryingSyscall("fchown", path: path) { fchown(opened, uid_t.max, groupID) } }
         } catch {
+            close(opened)
             if created { unlink(path) }
             throw error
         }
+        self.descriptor = opened
+        self.device = UInt64(opens.st_dev)
+        self.inode = UInt64(opens.st_ino)
         self.path = path
     }
 
     deinit {
         remove()
+        close(descriptor)
     }
 
-    /// Removes the FIFO from the file system; readers and writers already attached keep their descriptors.
+    /// Removes the FIFO from the file system, if the path still names it: a file or link that replaced it is
+    /// left alone. Readers already attached keep their descriptors and the bytes in the pipe.
     public func remove() {
+        var status = stat()
+        guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFIFO, UInt64(status.st_dev) == device,
+            UInt64(status.st_ino) == inode
+        else { return }
         _ = unlink(path)
     }
 

@@ -73,21 +73,25 @@ public final class EntropyProducer: Sendable {
             latestStatistics.withLock { $0 = pipeline.statistics }
             finished.signal()
         }
+        // A journaled pool needs to know how far into the recording each deposit reaches.
+        pipeline.tracksSourceMarks = pool.journal != nil
         do {
             while true {
                 if pool.availableBits >= pool.capacityBits { try pool.waitForRoom() }
                 guard try pipeline.step(into: &output) else {
-                    try pool.deposit(output, entropyPerBit: pipeline.outputEntropyPerBit)
+                    try pool.deposit(output, entropyPerBit: pipeline.outputEntropyPerBit, sourceMarks: pipeline.sourceMarks)
                     pool.close(reason: QRNGError(.endOfInput, "the entropy source ended"))
                     return
                 }
                 let failuresBefore = latestStatistics.withLock { $0.failureCount }
                 latestStatistics.withLock { $0 = pipeline.statistics }
                 reportFailures()
-                if interruptsConsumersOnFailure, pipeline.failures.count > failuresBefore, let failure = pipeline.failures.last {
+                if interruptsConsumersOnFailure, pipeline.health.failureCount > failuresBefore,
+                    let failure = pipeline.failures.last(where: \.gating)
+                {
                     pool.interruptWaiters(with: failure.error)
                 }
-                try pool.deposit(output, entropyPerBit: pipeline.outputEntropyPerBit)
+                try pool.deposit(output, entropyPerBit: pipeline.outputEntropyPerBit, sourceMarks: pipeline.sourceMarks)
                 output.removeAll(keepingCapacity: true)
             }
         } catch where error.code == .healthTestFailure {

@@ -32,10 +32,32 @@ public struct Pipeline: Sendable {
     public internal(set) var outputEntropyPerBit = 1.0
 
     private var samples: SampleBuffer
-    private var released = BitBuffer()
     /// The source's counters after the previous read, so that each step hands the monitors its own pulses.
     private var countersBefore = SourceCounters()
     var toeplitzRotation: ToeplitzRotation?
+    /// The Toeplitz seed being drawn, when the extractor waits for one.
+    private var seedDraw: SeedDraw?
+    /// Whether the source has ended and the end of input has been processed.
+    private var sourceEnded = false
+
+    /// What the end of input dropped, once the source has ended.
+    public private(set) var endOfInput: EndOfInputSummary?
+    /// The stream offset before which every sample behind the output so far lies: the end of what the health
+    /// monitor has released or discarded, which is what a ``ConsumptionJournal`` records.
+    public private(set) var samplesBehindOutput: UInt64 = 0
+    /// Whether each step records ``sourceMarks`` (for a journaled pool), extracting in stretches of
+    /// ``sourceMarkStrideBits`` so that a consumer that takes a few bytes is charged for about as many samples.
+    public var tracksSourceMarks = false
+    /// The last step's marks: the first ``EntropyPool/SourceMark/bitCount`` bits it appended to its output (counted
+    /// from the output's length when the step began) were computed from samples before the mark's offset.
+    public private(set) var sourceMarks: [EntropyPool.SourceMark] = []
+    /// The released bits extracted between two source marks.
+    public static let sourceMarkStrideBits = 1 << 13
+    /// The source's sample count when the pipeline was wired: the stream offset of the health monitor's first
+    /// sample.
+    private let streamBase: UInt64
+    /// The output's length when the current step began.
+    private var stepOutputStart = 0
 
     /// Wires a pipeline.
     ///
@@ -56,63 +78,120 @@ public struct Pipeline: Sendable {
         self.minEntropyPerSample = health.cutoffs.minEntropy
         self.minEntropyOrigin = "health tests' H = \(health.cutoffs.minEntropy)"
         self.countersBefore = source.counters
+        self.streamBase = source.counters.samples
+        self.samplesBehindOutput = source.counters.samples
     }
 
+    /// The stream offset of the end of what the health monitor has released or discarded.
+    private var releasedEnd: UInt64 { streamBase + health.samplesTested - UInt64(health.samplesHeld) }
+
     /// Runs every stage once and appends the extracted bits to `output`.
+    ///
+    /// When the source has ended, the step processes the end of input once: the health monitor releases what
+    /// has passed every test it can still get (``HealthMonitor/finish(releasingInto:)``), the extractor turns it
+    /// into output, and ``endOfInput`` records what was dropped (the unfinished test window, the incomplete
+    /// final block). That step appends its bits and returns `false`.
     ///
     /// - Returns: `false` when the source has ended.
     /// - Throws: The failure, when the health tests fail permanently; an error of the source.
     public mutating func step(into output: inout BitBuffer) throws(QRNGError) -> Bool {
-        try runStages(into: &output, rotatingSeeds: true)
-    }
-
-    /// Draws a fresh Toeplitz seed through the health tests and a von Neumann extractor, and starts using it.
-    mutating func drawToeplitzSeed() throws(QRNGError) {
-        guard var rotation = toeplitzRotation else { return }
-        var seed = try drawSeed(bits: rotation.inputBits + rotation.outputBits - 1)
-        defer { seed.removeAll() }
-        replaceExtractor(
-            try ToeplitzExtractor(seed: seed, inputBits: rotation.inputBits, outputBits: rotation.outputBits))
-        rotation.inputSinceSeed = 0
-        toeplitzRotation = rotation
-        seedsDrawn += 1
-    }
-
-    private mutating func runStages(into output: inout BitBuffer, rotatingSeeds: Bool) throws(QRNGError) -> Bool {
+        guard !sourceEnded else { return false }
         samples.removeAll()
-        guard try source.read(approximately: samplesPerStep, into: &samples) else { return false }
         var approved = BitBuffer()
-        swap(&approved, &released)  // drawing a rotated seed below runs the stages again, with `released`
+        stepOutputStart = output.count
+        sourceMarks.removeAll(keepingCapacity: true)
         defer {
-            approved.removeAll(keepingCapacity: true)
-            swap(&approved, &released)
+            approved.removeAll()
+            samplesBehindOutput = releasedEnd
+        }
+        guard try source.read(approximately: samplesPerStep, into: &samples) else {
+            sourceEnded = true
+            let newFailures = health.finish(releasingInto: &approved)
+            try distribute(approved, failures: newFailures, into: &output)
+            endOfInput = EndOfInputSummary(
+                health: health.endOfInput ?? HealthMonitor.EndOfInput(),
+                partialBlockBits: extractor.bufferedInputBits, unfinishedSeedBits: seedDraw?.inputBits ?? 0)
+            if var rotation = toeplitzRotation {
+                rotation.inputSinceSeed -= extractor.bufferedInputBits
+                toeplitzRotation = rotation
+            }
+            extractor.reset()
+            seedDraw?.restart()
+            return false
         }
         let counters = source.counters
         let newFailures = health.process(
             samples, counters: counters.counted(since: countersBefore), releasingInto: &approved)
         countersBefore = counters
-        if !newFailures.isEmpty {
-            dropPartialBlock()
-            failures.append(contentsOf: newFailures)
-        }
+        try distribute(approved, failures: newFailures, into: &output)
+        return true
+    }
+
+    /// Records `newFailures` and hands the released bits to the seed being drawn and to the extractor, in stream
+    /// order: a drawn seed always comes from the released bits right after the block where the previous one
+    /// expired, so the output depends on the bits alone, never on how the source's reads divided them.
+    private mutating func distribute(
+        _ approved: BitBuffer, failures newFailures: [HealthFailure], into output: inout BitBuffer
+    ) throws(QRNGError) {
+        if newFailures.contains(where: \.gating) { dropPartialBlock() }
+        failures.append(contentsOf: newFailures)
         let before = output.count
-        if rotatingSeeds, let rotation = toeplitzRotation, let blocks = rotation.blocks {
-            // Feed the extractor up to the block where its seed expires, replace the seed, go on.
-            let perSeed = blocks * rotation.inputBits
-            var offset = 0
-            while offset < approved.count {
-                let taking = min(perSeed - toeplitzRotation!.inputSinceSeed, approved.count - offset)
-                extractor.extract(approved.extracting(offset..<offset + taking), into: &output)
-                toeplitzRotation!.inputSinceSeed += taking
-                offset += taking
-                if toeplitzRotation!.inputSinceSeed == perSeed { try drawToeplitzSeed() }
-            }
-        } else {
-            extractor.extract(approved, into: &output)
+        // The last released sample lies before `releasedEnd`, and each later bit of `approved` is a sample further
+        // on: so every bit before `position` comes from samples before `releasedEnd` less the whole samples after.
+        let end = releasedEnd
+        let bitsPerSample = source.bitsPerSample
+        func mark(_ position: Int, in output: BitBuffer) {
+            guard tracksSourceMarks, output.count > stepOutputStart else { return }
+            let bound = end - UInt64((approved.count - position) / bitsPerSample)
+            let bitCount = output.count - stepOutputStart
+            if let last = sourceMarks.last, last.bitCount == bitCount { return }
+            sourceMarks.append(EntropyPool.SourceMark(bitCount: bitCount, sampleOffset: bound))
         }
+        var offset = 0
+        while offset < approved.count {
+            if seedDraw != nil {
+                offset = seedDraw!.take(from: approved, at: offset)
+                if seedDraw!.isComplete { try installDrawnSeed() }
+                continue
+            }
+            var taking = approved.count - offset
+            if let rotation = toeplitzRotation, let blocks = rotation.blocks {
+                taking = min(taking, blocks * rotation.inputBits - rotation.inputSinceSeed)
+            }
+            if tracksSourceMarks { taking = min(taking, Self.sourceMarkStrideBits) }
+            if offset == 0 && taking == approved.count {
+                extractor.extract(approved, into: &output)
+            } else {
+                extractor.extract(approved.extracting(offset..<offset + taking), into: &output)
+            }
+            offset += taking
+            mark(offset, in: output)
+            if var rotation = toeplitzRotation, let blocks = rotation.blocks {
+                rotation.inputSinceSeed += taking
+                toeplitzRotation = rotation
+                if rotation.inputSinceSeed == blocks * rotation.inputBits { startSeedDraw() }
+            }
+        }
+        mark(approved.count, in: output)
         outputBits += UInt64(output.count - before)
         if let permanent = newFailures.last(where: \.permanent) { throw permanent.error }
-        return true
+    }
+
+    /// Starts drawing a Toeplitz seed from the next released bits; the extractor waits until it is complete.
+    mutating func startSeedDraw() {
+        guard let rotation = toeplitzRotation else { return }
+        seedDraw = SeedDraw(bits: rotation.inputBits + rotation.outputBits - 1)
+    }
+
+    private mutating func installDrawnSeed() throws(QRNGError) {
+        guard var draw = seedDraw, var rotation = toeplitzRotation else { return }
+        seedDraw = nil
+        defer { draw.restart() }
+        replaceExtractor(
+            try ToeplitzExtractor(seed: draw.seed, inputBits: rotation.inputBits, outputBits: rotation.outputBits))
+        rotation.inputSinceSeed = 0
+        toeplitzRotation = rotation
+        seedsDrawn += 1
     }
 
     /// Runs the health monitor's start-up tests again on request (SP 800-90B §4.3, on-demand testing): the
@@ -123,37 +202,15 @@ public struct Pipeline: Sendable {
         dropPartialBlock()
     }
 
-    /// Drops the extractor's partial block, whose input the health monitor has just withdrawn its approval from.
+    /// Drops the extractor's partial block and any seed being drawn, whose input the health monitor has just
+    /// withdrawn its approval from.
     private mutating func dropPartialBlock() {
         if var rotation = toeplitzRotation {
             rotation.inputSinceSeed -= extractor.bufferedInputBits
             toeplitzRotation = rotation
         }
         extractor.reset()
-    }
-
-    /// Draws `count` bits through the health tests and a von Neumann extractor, for a seed that must not come
-    /// from the extractor it seeds; the bits are not counted as output.
-    ///
-    /// - Throws: ``QRNGError/Code/endOfInput`` when the source ends first; a permanent health failure.
-    public mutating func drawSeed(bits count: Int) throws(QRNGError) -> BitBuffer {
-        let current = extractor
-        extractor = VonNeumannExtractor()
-        defer {
-            extractor = current
-            extractor.reset()
-        }
-        var drawn = BitBuffer(minimumCapacity: count + samplesPerStep)
-        let outputBefore = outputBits
-        while drawn.count < count {
-            guard try runStages(into: &drawn, rotatingSeeds: false) else {
-                throw QRNGError(.endOfInput, "the source ended before a \(count)-bit extractor seed was drawn")
-            }
-        }
-        outputBits = outputBefore
-        let seed = drawn.extracting(0..<count)
-        drawn.removeAll()
-        return seed
+        seedDraw?.restart()
     }
 
     /// Replaces the extractor, as when a seeded extractor gets its seed.
@@ -167,8 +224,17 @@ public struct Pipeline: Sendable {
             provenance: source.provenance, source: source.counters, healthState: health.state,
             samplesTested: health.samplesTested, samplesReleased: health.samplesReleased,
             samplesDiscarded: health.samplesDiscarded, failureCount: health.failureCount,
-            lastFailure: health.lastFailure, extractorName: extractor.name, outputBits: outputBits,
-            minEntropyOrigin: minEntropyOrigin)
+            lastFailure: health.lastFailure, extractorName: extractorName, outputBits: outputBits,
+            minEntropyOrigin: minEntropyOrigin, monitorWarnings: health.monitorWarnings, endOfInput: endOfInput,
+            samplesBehindOutput: samplesBehindOutput)
+    }
+
+    /// The extractor's name; a Toeplitz extractor whose first seed is still being drawn is named as it will be.
+    private var extractorName: String {
+        if seedsDrawn == 0, seedDraw != nil, let rotation = toeplitzRotation {
+            return "toeplitz(\(rotation.inputBits)→\(rotation.outputBits)), seed being drawn"
+        }
+        return extractor.name
     }
 }
 
@@ -212,4 +278,10 @@ public struct PipelineStatistics: Sendable, Hashable {
     public var outputBits: UInt64
     /// Where the min-entropy the pipeline assumes comes from.
     public var minEntropyOrigin: String
+    /// Monitor alarms reported without gating (``MonitorAction/warn``).
+    public var monitorWarnings: Int = 0
+    /// What the end of input dropped, once the source has ended.
+    public var endOfInput: EndOfInputSummary?
+    /// The stream offset before which every sample behind the output so far lies.
+    public var samplesBehindOutput: UInt64 = 0
 }

@@ -101,6 +101,11 @@ public struct PipelineConfiguration: Sendable, Hashable {
     /// The photon monitors that run beside the health tests, or `nil` for none. A click-rate monitor without an
     /// expected rate gets the simulator's model rate.
     public var monitors: PhotonMonitorSettings?
+    /// Whether a monitor's alarm gates output or is only reported; SP 800-90B's tests always gate.
+    public var monitorAction: MonitorAction = .gate
+    /// Samples of a recording to skip because an earlier run consumed them (see ``ConsumptionJournal``); 0 reads
+    /// from the start.
+    public var resumeAfterSamples: UInt64 = 0
 
     /// A configuration; by default the simulated QD beam splitter, α = 2⁻³⁰, Toeplitz hashing of 4096-bit blocks
     /// with ε = 2⁻¹⁰⁰.
@@ -111,8 +116,10 @@ public struct PipelineConfiguration: Sendable, Hashable {
         alpha: ErrorProbability = .defaultAlpha,
         failurePolicy: FailurePolicy = FailurePolicy(),
         extractor: Extractor = .toeplitz(blockBits: 4096, epsilon: .defaultEpsilon),
-        monitors: PhotonMonitorSettings? = PhotonMonitorSettings()
+        monitors: PhotonMonitorSettings? = PhotonMonitorSettings(),
+        monitorAction: MonitorAction = .gate
     ) {
+        self.monitorAction = monitorAction
         self.source = source
         self.claimedMinEntropy = claimedMinEntropy
         self.assessment = assessment
@@ -124,12 +131,18 @@ public struct PipelineConfiguration: Sendable, Hashable {
 }
 
 extension Pipeline {
-    /// Builds the pipeline `configuration` describes, drawing the Toeplitz seed when one is needed.
+    /// Builds the pipeline `configuration` describes; a Toeplitz seed to draw comes from the first released bits.
     ///
     /// - Throws: ``QRNGError/Code/invalidArgument`` naming the first parameter out of range; a health failure
     ///   while the seed is drawn.
     public init(configuration: PipelineConfiguration) throws(QRNGError) {
         var (source, modelMinEntropy, expectedClickRate) = try Self.makeSource(configuration)
+        if configuration.resumeAfterSamples > 0 {
+            guard !configuration.source.isSimulated else {
+                throw .invalidArgument("resume position", "only a recording can be resumed, not a simulation")
+            }
+            source = try ResumedSource(source, skipping: configuration.resumeAfterSamples)
+        }
         var monitors = configuration.monitors
         if monitors?.clickRate != nil && monitors?.clickRate?.expected == nil {
             // Where the source has a model of its click rate it is the reference; otherwise the monitor learns
@@ -159,12 +172,28 @@ extension Pipeline {
         }
         let cutoffs = try HealthCutoffs(
             bitsPerSample: source.bitsPerSample, minEntropy: minEntropy, alpha: configuration.alpha)
-        let health = try HealthMonitor(cutoffs: cutoffs, policy: configuration.failurePolicy, monitors: monitors)
+        let health = try HealthMonitor(
+            cutoffs: cutoffs, policy: configuration.failurePolicy, monitors: monitors,
+            monitorAction: configuration.monitorAction)
         self.init(source: source, health: health, extractor: VonNeumannExtractor())
         self.minEntropyPerSample = minEntropy
         self.minEntropyOrigin = origin
 
-        switch configuration.extractor {
+        try configureExtractor(configuration.extractor, minEntropyPerSample: minEntropy)
+    }
+}
+
+extension Pipeline {
+    /// Sets up the extractor `choice` names for samples of ``minEntropyPerSample`` bits of min-entropy: a
+    /// Toeplitz output length from the leftover hash lemma, a given seed installed or a drawn one started from
+    /// the first released bits, a conditioner's output entropy.
+    ///
+    /// - Throws: ``QRNGError/Code/invalidArgument`` naming the first parameter out of range.
+    public mutating func configureExtractor(
+        _ choice: PipelineConfiguration.Extractor, minEntropyPerSample minEntropy: Double
+    ) throws(QRNGError) {
+        minEntropyPerSample = minEntropy
+        switch choice {
         case .vonNeumann:
             break
         case .peres(let blockBits, let depth):
@@ -188,7 +217,7 @@ extension Pipeline {
                 }
                 toeplitzRotation = ToeplitzRotation(
                     inputBits: settings.blockBits, outputBits: outputBits, blocks: settings.rotationBlocks)
-                try drawToeplitzSeed()
+                startSeedDraw()
             }
         }
     }
@@ -294,6 +323,39 @@ struct TimeTagModel {
             return .exponentialIntervals(ratePerSecond: detected, deadTime: detector.deadTime * 1e12)
         default:
             return nil
+        }
+    }
+}
+
+extension PipelineConfiguration.Source {
+    /// The file a recorded source reads, or `nil` for a simulation.
+    public var recordingPath: String? {
+        switch self {
+        case .simulatedBeamSplitter, .simulatedTimeTags: nil
+        case .recordedClicks(let path, _), .recordedTimeTags(let path, _, _, _): path
+        }
+    }
+
+    /// A fingerprint of everything that determines which samples a recording yields, and in what order: the
+    /// source with its path left out, so that a renamed recording keeps its fingerprint.
+    public var fingerprint: String {
+        var anonymous = self
+        switch self {
+        case .simulatedBeamSplitter, .simulatedTimeTags: break
+        case .recordedClicks(_, let policy): anonymous = .recordedClicks(path: "", errorPolicy: policy)
+        case .recordedTimeTags(_, let format, let use, let policy):
+            anonymous = .recordedTimeTags(path: "", format: format, use: use, errorPolicy: policy)
+        }
+        return hexString(SHA256.hash(Array(String(describing: anonymous).utf8)))
+    }
+}
+
+extension PipelineConfiguration.Source {
+    /// The seed of a seeded simulation, whose output the same seed reproduces; `nil` otherwise.
+    public var simulationSeed: UInt64? {
+        switch self {
+        case .simulatedBeamSplitter(_, let seed), .simulatedTimeTags(_, let seed, _): seed
+        case .recordedClicks, .recordedTimeTags: nil
         }
     }
 }

@@ -205,6 +205,8 @@ struct BitRing: ~Copyable {
 struct RingClaim: Sendable {
     let start: UInt64
     let end: UInt64
+    /// For a journaled pool, the recording's sample offset the claimed bits reach into.
+    var sourcePosition: UInt64?
     /// The bits before the first whole word, left-aligned.
     var leading: UInt64 = 0
     var leadingWidth = 0

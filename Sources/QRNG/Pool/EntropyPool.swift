@@ -43,6 +43,22 @@ public final class EntropyPool: Sendable {
         /// Bumped by ``EntropyPool/interruptWaiters(with:)``; a waiter that sees it change gets `interruption`.
         var interruptions = 0
         var interruption: QRNGError?
+        /// For a journaled recording: where each deposit ends in the ring, and the recording's sample offset
+        /// before which every sample behind it lies; oldest first, from `sourceMarksFront` on.
+        var sourceMarks: [(end: UInt64, samples: UInt64)] = []
+        var sourceMarksFront = 0
+
+        /// The sample offset a claim ending at `end` reaches into, and forgets the marks it has passed.
+        mutating func sourcePosition(through end: UInt64) -> UInt64? {
+            while sourceMarksFront < sourceMarks.count && sourceMarks[sourceMarksFront].end < end {
+                sourceMarksFront += 1
+            }
+            if sourceMarksFront >= 1024 && sourceMarksFront * 2 >= sourceMarks.count {
+                sourceMarks.removeFirst(sourceMarksFront)
+                sourceMarksFront = 0
+            }
+            return sourceMarksFront < sourceMarks.count ? sourceMarks[sourceMarksFront].samples : nil
+        }
     }
 
     /// What a waiter waits for.
@@ -90,6 +106,8 @@ public final class EntropyPool: Sendable {
     private let state: Mutex<State>
     /// The ring's storage, for the copies done outside the lock.
     private let words: RingWords
+    /// Where the consumption of a recorded source is made durable before its bits are handed out.
+    public let journal: ConsumptionJournal?
 
     /// Creates an empty pool.
     ///
@@ -98,7 +116,13 @@ public final class EntropyPool: Sendable {
     ///   - capacityBits: The most bits the pool holds, rounded up to a power of two words; 8 Mibit by default.
     ///   - lowWatermarkBits: The level below which a producer waiting in ``waitForRoom()`` resumes; half the
     ///     capacity by default.
-    public init(provenance: Provenance, capacityBits: Int = 1 << 23, lowWatermarkBits: Int? = nil) {
+    ///   - journal: For a recorded source, the journal that must durably record how far into the recording the
+    ///     bits reach before any consumer gets them; deposits then carry their source position.
+    public init(
+        provenance: Provenance, capacityBits: Int = 1 << 23, lowWatermarkBits: Int? = nil,
+        journal: ConsumptionJournal? = nil
+    ) {
+        self.journal = journal
         precondition(capacityBits >= 64, "a pool holds at least 64 bits")
         let ring = BitRing(minimumCapacityBits: capacityBits)
         self.provenance = provenance
@@ -129,9 +153,19 @@ public final class EntropyPool: Sendable {
     ///   - entropyPerBit: The min-entropy each bit is credited with in ``PoolStatistics/entropyCredited``: 1 for
     ///     the output of a seeded extractor sized by the leftover hash lemma, less for a conditioner's output
     ///     that cannot claim full entropy.
+    ///   - sourceMarks: For a journaled pool, how far into the recording the bits reach: each mark says that the
+    ///     first ``SourceMark/bitCount`` bits of `bits` were computed from samples before its
+    ///     ``SourceMark/sampleOffset`` (``Pipeline/sourceMarks``); in increasing order, the last covering all of
+    ///     `bits`.
     /// - Throws: The pool's closing reason, if it is closed before all bits went in.
-    public func deposit(_ bits: BitBuffer, entropyPerBit: Double = 1) throws(QRNGError) {
+    public func deposit(
+        _ bits: BitBuffer, entropyPerBit: Double = 1, sourceMarks: [SourceMark] = []
+    ) throws(QRNGError) {
+        precondition(
+            journal == nil || bits.isEmpty || sourceMarks.last.map { $0.bitCount >= bits.count } == true,
+            "a journaled pool needs source marks covering every bit deposited")
         var position = 0
+        var nextMark = 0
         while position < bits.count {
             let outcome: Result<RingWrite, QRNGError>? = state.withLock { state in
                 if let reason = state.closedReason { return .failure(reason) }
@@ -145,6 +179,18 @@ public final class EntropyPool: Sendable {
                 position += changing { state in
                     let accepted = Int(state.ring.writeEnd - state.ring.tail)
                     state.ring.commit()
+                    // Each mark is placed at the ring position of the last bit it covers, or at the end of what
+                    // is committed so far with the first mark still ahead, which covers those bits too.
+                    let committedEnd = position + accepted
+                    while nextMark < sourceMarks.count && sourceMarks[nextMark].bitCount <= committedEnd {
+                        let mark = sourceMarks[nextMark]
+                        state.sourceMarks.append(
+                            (state.ring.tail - UInt64(committedEnd - mark.bitCount), mark.sampleOffset))
+                        nextMark += 1
+                    }
+                    if nextMark < sourceMarks.count {
+                        state.sourceMarks.append((state.ring.tail, sourceMarks[nextMark].sampleOffset))
+                    }
                     state.statistics.bitsDeposited += UInt64(accepted)
                     state.statistics.entropyCredited += Double(accepted) * entropyPerBit
                     if state.discarding {  // closed while this step was being written
@@ -156,6 +202,19 @@ public final class EntropyPool: Sendable {
             case .failure(let reason): throw reason
             case nil: try wait(until: .writable)
             }
+        }
+    }
+
+    /// How far into a journaled recording the first bits of a deposit reach.
+    public struct SourceMark: Sendable, Hashable {
+        /// The number of bits, from the start of the deposit, that the mark covers.
+        public var bitCount: Int
+        /// The recording's sample offset before which every sample behind those bits lies.
+        public var sampleOffset: UInt64
+
+        public init(bitCount: Int, sampleOffset: UInt64) {
+            self.bitCount = bitCount
+            self.sampleOffset = sampleOffset
         }
     }
 
@@ -211,9 +270,25 @@ public final class EntropyPool: Sendable {
                 if let reason = state.closedReason { return .failure(reason) }
                 return nil
             }
-            let claim = state.ring.claim(available - available % granularity)
+            var claim = state.ring.claim(available - available % granularity)
+            claim.sourcePosition = state.sourcePosition(through: claim.end)
             state.statistics.bitsTaken += UInt64(claim.bitCount)
             return .success(claim)
+        }
+    }
+
+    /// Makes the journal record how far into the recording a claim reaches, before its bits are copied out; if
+    /// that fails the claim's bits are zeroed, never handed out.
+    private func journal(_ claim: RingClaim) throws(QRNGError) {
+        guard let journal, let position = claim.sourcePosition else { return }
+        do {
+            try journal.record(consumedSamples: position)
+        } catch {
+            var scrap = BitBuffer()
+            words.move(claim, into: &scrap)
+            scrap.removeAll()
+            release(claim)
+            throw error
         }
     }
 
@@ -224,13 +299,15 @@ public final class EntropyPool: Sendable {
     }
 
     /// Copies a claim out as bytes and releases it.
-    private func finish(_ claim: RingClaim, into destination: UnsafeMutableRawBufferPointer) {
+    private func finish(_ claim: RingClaim, into destination: UnsafeMutableRawBufferPointer) throws(QRNGError) {
+        try journal(claim)
         words.move(claim, into: destination)
         release(claim)
     }
 
     /// Copies a claim out as bits and releases it.
-    private func finish(_ claim: RingClaim, into output: inout BitBuffer) {
+    private func finish(_ claim: RingClaim, into output: inout BitBuffer) throws(QRNGError) {
+        try journal(claim)
         words.move(claim, into: &output)
         release(claim)
     }
@@ -245,7 +322,7 @@ public final class EntropyPool: Sendable {
             switch claim(minimum: 8, maximum: 8 * (destination.count - offset), granularity: 8) {
             case .success(let claim):
                 let bytes = claim.bitCount / 8
-                finish(claim, into: UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + bytes]))
+                try finish(claim, into: UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + bytes]))
                 offset += bytes
             case .failure(let reason): throw reason
             case nil: try wait(until: .atLeast(8))
@@ -261,7 +338,7 @@ public final class EntropyPool: Sendable {
         guard !destination.isEmpty else { return .filled }
         switch claim(minimum: 8 * destination.count, maximum: 8 * destination.count) {
         case .success(let claim):
-            finish(claim, into: destination)
+            try finish(claim, into: destination)
             return .filled
         case .failure(let reason): throw reason
         case nil: return .empty
@@ -291,7 +368,7 @@ public final class EntropyPool: Sendable {
         switch claim(minimum: 8, maximum: 8 * destination.count, granularity: 8) {
         case .success(let claim):
             let bytes = claim.bitCount / 8
-            finish(claim, into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<bytes]))
+            try finish(claim, into: UnsafeMutableRawBufferPointer(rebasing: destination[0..<bytes]))
             return bytes
         case .failure(let reason): throw reason
         case nil: return 0
@@ -306,7 +383,7 @@ public final class EntropyPool: Sendable {
         var result = BitBuffer(minimumCapacity: count)
         while result.count < count {
             switch claim(minimum: 1, maximum: count - result.count) {
-            case .success(let claim): finish(claim, into: &result)
+            case .success(let claim): try finish(claim, into: &result)
             case .failure(let reason): throw reason
             case nil: try wait(until: .atLeast(1))
             }
@@ -322,7 +399,7 @@ public final class EntropyPool: Sendable {
         var result = BitBuffer(minimumCapacity: count)
         while result.count < count {
             switch claim(minimum: 1, maximum: count - result.count) {
-            case .success(let claim): finish(claim, into: &result)
+            case .success(let claim): try finish(claim, into: &result)
             case .failure(let reason): throw reason
             case nil: try await waitAsync(until: .atLeast(1))
             }
@@ -336,7 +413,7 @@ public final class EntropyPool: Sendable {
         precondition(minimum >= 0 && maximum >= minimum, "need 0 ≤ minimum ≤ maximum")
         var result = try take(bits: minimum)
         if maximum > minimum, case .success(let claim) = claim(minimum: 1, maximum: maximum - minimum) {
-            finish(claim, into: &result)
+            try finish(claim, into: &result)
         }
         return result
     }
@@ -351,7 +428,7 @@ public final class EntropyPool: Sendable {
         switch claim(minimum: count, maximum: count) {
         case .success(let claim):
             var result = BitBuffer(minimumCapacity: count)
-            finish(claim, into: &result)
+            try finish(claim, into: &result)
             return result
         case .failure(let reason): throw reason
         case nil: return nil

@@ -11,8 +11,9 @@ public struct BeamSplitterSource<Clicks: ClickSource>: EntropySource {
     public var bitsPerSample: Int { 1 }
 
     private var clickBuffer = ClickBuffer()
-    /// Single clicks per pulse seen so far, to size each read; starts pessimistic.
-    private var singleClickFraction = 0.01
+    /// Single clicks per pulse seen so far, to size each read; starts at 1, so that the first read gives no more
+    /// samples than asked (a recording's consumption is journaled per read).
+    private var singleClickFraction = 1.0
 
     /// Creates a beam-splitter source.
     ///
