@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import QRNG
 
 /// Parses a byte count such as `1000000`, `64K`, `1M`, `1MB` or `2GiB`.
@@ -49,5 +52,101 @@ func parseSeed(_ text: String) throws -> UInt64 {
 extension StringProtocol {
     func trimmingWhitespace() -> String {
         String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+    }
+}
+
+/// The values a numeric option accepts, checked as the option is parsed: every numeric option of every command
+/// goes through one of these, so that `nan`, `inf`, a negative count or a value off the physical scale is an
+/// error naming the option (ArgumentParser puts it before the message), the value and the range, and never a
+/// value that reaches the library, where it could trap or, worse, be used.
+///
+/// Used as an option's transform: `@Option(transform: NumericDomain(above: 0, through: 100).double)`. Relations
+/// between options (m ≤ n, a claimed min-entropy within the sample width) stay in the commands' `validate()`.
+struct NumericDomain: Sendable {
+    let lower: Double
+    let lowerIncluded: Bool
+    let upper: Double
+    let upperIncluded: Bool
+
+    /// Values from `range.lowerBound` to `range.upperBound`, both included.
+    init(_ range: ClosedRange<Double>) {
+        self.init(lower: range.lowerBound, lowerIncluded: true, upper: range.upperBound, upperIncluded: true)
+    }
+
+    /// Values from `lowerBound` (included) to `upperBound` (excluded).
+    init(_ range: Range<Double>) {
+        self.init(lower: range.lowerBound, lowerIncluded: true, upper: range.upperBound, upperIncluded: false)
+    }
+
+    /// Values above `lower` (excluded) up to `upper` (included).
+    init(above lower: Double, through upper: Double) {
+        self.init(lower: lower, lowerIncluded: false, upper: upper, upperIncluded: true)
+    }
+
+    /// Values above `lower` up to `upper`, both excluded.
+    init(above lower: Double, below upper: Double) {
+        self.init(lower: lower, lowerIncluded: false, upper: upper, upperIncluded: false)
+    }
+
+    private init(lower: Double, lowerIncluded: Bool, upper: Double, upperIncluded: Bool) {
+        self.lower = lower
+        self.lowerIncluded = lowerIncluded
+        self.upper = upper
+        self.upperIncluded = upperIncluded
+    }
+
+    /// The range in interval notation, e.g. `(0, 100]`.
+    var interval: String {
+        "\(lowerIncluded ? "[" : "(")\(Self.format(lower)), \(Self.format(upper))\(upperIncluded ? "]" : ")")"
+    }
+
+    func contains(_ value: Double) -> Bool {
+        (lowerIncluded ? value >= lower : value > lower) && (upperIncluded ? value <= upper : value < upper)
+    }
+
+    /// Parses a finite number in the domain.
+    func double(_ text: String) throws -> Double {
+        let trimmed = text.trimmingWhitespace()
+        guard let value = Double(trimmed) else { throw ValidationError("expected a number in \(interval)") }
+        guard value.isFinite, contains(value) else { throw ValidationError("must be in \(interval), got \(trimmed)") }
+        return value == 0 ? 0 : value  // −0 is 0
+    }
+
+    /// Parses a whole number in the domain.
+    func integer<Value: FixedWidthInteger>(_ text: String) throws -> Value {
+        let trimmed = text.trimmingWhitespace()
+        guard let value = Value(trimmed) else {
+            if let number = Double(trimmed), number.isFinite, number == number.rounded(), !contains(number) {
+                throw ValidationError("must be in \(interval), got \(trimmed)")
+            }
+            throw ValidationError("expected a whole number in \(interval)")
+        }
+        guard contains(Double(value)) else { throw ValidationError("must be in \(interval), got \(trimmed)") }
+        return value
+    }
+
+    /// Parses a byte count with its suffixes (``parseByteCount(_:)``) in the domain.
+    func byteCount(_ text: String) throws -> Int {
+        let value = try parseByteCount(text)
+        guard contains(Double(value)) else {
+            throw ValidationError("must be in \(interval) bytes, got \(text.trimmingWhitespace())")
+        }
+        return value
+    }
+
+    /// Parses two numbers in the domain separated by a comma, such as the two detectors' values.
+    func pair(_ text: String) throws -> [Double] {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw ValidationError("expected two numbers in \(interval) separated by a comma") }
+        return try parts.map { try double(String($0)) }
+    }
+
+    /// A bound as a user would write it: 1000000, 1e9, 0.5, 2^62.
+    static func format(_ value: Double) -> String {
+        if value == value.rounded() && abs(value) < 1e7 { return String(Int64(value)) }
+        if value > 0, value.significandBitPattern == 0 { return "2^\(value.exponent)" }
+        let decade = log10(abs(value)).rounded()
+        if abs(value) == pow(10, decade) { return "\(value < 0 ? "-" : "")1e\(Int(decade))" }
+        return "\(value)"
     }
 }

@@ -30,7 +30,8 @@ struct Assess: ParsableCommand {
     @Argument(help: "The file of samples.")
     var file: String
 
-    @Option(name: .customLong("bits-per-sample"), help: "The sample width k in bits, 1 to 16.")
+    @Option(name: .customLong("bits-per-sample"), help: "The sample width k in bits, 1 to 16.",
+            transform: NumericDomain(1...16).integer)
     var bitsPerSample: Int
 
     @Option(help: "Input format: bytes (one sample per byte), u16le (16-bit little-endian), packed (bits, MSB first).")
@@ -60,9 +61,6 @@ struct Assess: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...16).contains(bitsPerSample) else {
-            throw ValidationError("--bits-per-sample must be 1 to 16, got \(bitsPerSample)")
-        }
         if packed && format != .bytes && format != .packed {
             throw ValidationError("--packed cannot be combined with --format \(format.rawValue)")
         }

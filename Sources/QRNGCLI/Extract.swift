@@ -27,13 +27,16 @@ struct Extract: ParsableCommand {
         @Option(help: "File holding the n + m − 1 seed bits, packed MSB-first (extra bits are ignored).")
         var seed: String
 
-        @Option(help: "Input block length n in bits (64 to 2^24).")
+        @Option(help: "Input block length n in bits (64 to 2^24).",
+                transform: NumericDomain(64...0x1p24).integer)
         var blockBits: Int
 
-        @Option(help: "Output length m in bits per block (m ≤ n).")
+        @Option(help: "Output length m in bits per block (1 to n).",
+                transform: NumericDomain(1...0x1p24).integer)
         var outputBits: Int?
 
-        @Option(name: .customLong("min-entropy"), help: "Min-entropy h per input bit; sets m = ⌊n·h − 2·log2(1/ε)⌋.")
+        @Option(name: .customLong("min-entropy"), help: "Min-entropy h per input bit, in (0, 1]; sets m = ⌊n·h − 2·log2(1/ε)⌋.",
+                transform: NumericDomain(above: 0, through: 1).double)
         var minEntropy: Double?
 
         @Option(help: "Distance from uniform ε for --min-entropy, e.g. 2^-100.",
@@ -43,9 +46,6 @@ struct Extract: ParsableCommand {
         @OptionGroup var files: Files
 
         func validate() throws {
-            guard (64...(1 << 24)).contains(blockBits) else {
-                throw ValidationError("--block-bits must be 64 to 2^24, got \(blockBits)")
-            }
             switch (outputBits, minEntropy) {
             case (nil, nil): throw ValidationError("give --output-bits, or --min-entropy (with --epsilon)")
             case (.some, .some): throw ValidationError("give either --output-bits or --min-entropy, not both")
@@ -93,10 +93,10 @@ struct Extract: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "peres", abstract: "Peres' iterated von Neumann extractor, block by block.")
 
-        @Option(help: "Block length in bits (even).")
+        @Option(help: "Block length in bits (even, 2 to 2^30).", transform: NumericDomain(2...0x1p30).integer)
         var blockBits: Int = 1 << 20
 
-        @Option(help: "Recursion depth (1 is von Neumann).")
+        @Option(help: "Recursion depth, 1 (von Neumann) to 64.", transform: NumericDomain(1...64).integer)
         var depth: Int = 20
 
         @OptionGroup var files: Files
@@ -110,10 +110,12 @@ struct Extract: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sha256", abstract: "SHA-256 conditioning (SP 800-90B §3.1.5.1.1): each block → 256 bits.")
 
-        @Option(help: "Input block length n_in in bits (a multiple of 8).")
+        @Option(help: "Input block length n_in in bits (a multiple of 8, 8 to 2^30).",
+                transform: NumericDomain(8...0x1p30).integer)
         var blockBits: Int = 512
 
-        @Option(name: .customLong("min-entropy"), help: "Min-entropy per input bit, to report the output entropy.")
+        @Option(name: .customLong("min-entropy"), help: "Min-entropy per input bit, in (0, 1], to report the output entropy.",
+                transform: NumericDomain(above: 0, through: 1).double)
         var minEntropy: Double?
 
         @OptionGroup var files: Files

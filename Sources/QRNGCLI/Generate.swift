@@ -23,7 +23,7 @@ struct Generate: ParsableCommand {
             help: ArgumentHelp(
                 "How many bytes to write, e.g. 1000000, 64K, 1M (K/M/G = 1024ⁿ, KB/MB/GB = 1000ⁿ); without it, "
                     + "until the reader closes the output or a recording ends."),
-            transform: parseByteCount)
+            transform: NumericDomain(0...0x1p62).byteCount)
     var bytes: Int?
 
     @Option(help: "Output file (default: standard output).")
@@ -147,6 +147,13 @@ struct GenerateJob {
             failure = error
         }
         producer.stop()
+        // A clean end gives back the stretch the journal reserved ahead: the next run starts right after what
+        // was handed out.
+        do {
+            try journal?.settle()
+        } catch {
+            failure = failure ?? error
+        }
         return Report(
             statistics: producer.statistics, bytesWritten: written, failure: failure,
             simulationSeed: configuration.source.simulationSeed, reused: journal?.reusesConsumedSamples ?? false)

@@ -23,10 +23,12 @@ struct HealthCommand: ParsableCommand {
     @Argument(help: "The file of samples ('-' for standard input).")
     var file: String
 
-    @Option(name: .customLong("bits-per-sample"), help: "The sample width k in bits, 1 to 16.")
+    @Option(name: .customLong("bits-per-sample"), help: "The sample width k in bits, 1 to 16.",
+            transform: NumericDomain(1...16).integer)
     var bitsPerSample: Int
 
-    @Option(name: .customLong("min-entropy"), help: "The claimed min-entropy H per sample, in (0, k] bits.")
+    @Option(name: .customLong("min-entropy"), help: "The claimed min-entropy H per sample, in (0, k] bits.",
+            transform: NumericDomain(above: 0, through: 16).double)
     var minEntropy: Double
 
     @Option(help: "The tests' false-positive probability α, e.g. 2^-30 (also each monitor's, per window).",
@@ -47,31 +49,32 @@ struct HealthCommand: ParsableCommand {
     var noMonitors = false
 
     @Option(name: .customLong("monitor-window"),
-            help: "Samples per monitor window (default: 2^16).")
+            help: "Samples per monitor window, 1024 to 2^30 (default: 2^16).",
+            transform: NumericDomain(1024...0x1p30).integer)
     var monitorWindow: Int?
 
-    @Option(name: .customLong("max-lag"), help: "The autocorrelation monitor's largest lag, 1 to 63.")
+    @Option(name: .customLong("max-lag"), help: "The autocorrelation monitor's largest lag, 1 to 63.",
+            transform: NumericDomain(1...63).integer)
     var maxLag: Int = 8
 
     @Option(name: .customLong("permanent-after"),
             help: """
                 Stop at a permanent failure: this many failures within --permanent-window samples (default: never \
-                stop).
-                """)
+                stop); 1 to 2^31.
+                """, transform: NumericDomain(1...0x1p31).integer)
     var permanentAfter: Int?
 
-    @Option(name: .customLong("permanent-window"), help: "The span in samples for --permanent-after.")
+    @Option(name: .customLong("permanent-window"), help: "The span in samples for --permanent-after, 1 to 2^62.",
+            transform: NumericDomain(1...0x1p62).integer)
     var permanentWindow: UInt64 = 1 << 20
 
-    @Option(name: .customLong("max-reports"), help: "Failures listed one by one at most; all are counted.")
+    @Option(name: .customLong("max-reports"), help: "Failures listed one by one at most, 0 to 2^31; all are counted.",
+            transform: NumericDomain(0...0x1p31).integer)
     var maxReports: Int = 10_000
 
     var inputFormat: Assess.Format { packed ? .packed : format }
 
     func validate() throws {
-        guard (1...16).contains(bitsPerSample) else {
-            throw ValidationError("--bits-per-sample must be 1 to 16, got \(bitsPerSample)")
-        }
         guard minEntropy > 0 && minEntropy <= Double(bitsPerSample) else {
             throw ValidationError(
                 "--min-entropy must be in (0, \(bitsPerSample)] bits for \(bitsPerSample)-bit samples")
@@ -82,8 +85,6 @@ struct HealthCommand: ParsableCommand {
         if inputFormat == .bytes && bitsPerSample > 8 {
             throw ValidationError("one sample per byte holds at most 8 bits; use --format u16le for wider samples")
         }
-        if let permanentAfter, permanentAfter < 1 { throw ValidationError("--permanent-after must be at least 1") }
-        if maxReports < 0 { throw ValidationError("--max-reports cannot be negative") }
     }
 
     func run() throws {

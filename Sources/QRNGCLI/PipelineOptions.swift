@@ -19,7 +19,8 @@ struct PipelineOptions: ParsableArguments {
     var extractor: ExtractorName = .toeplitz
 
     @Option(name: .customLong("min-entropy"),
-            help: "Claimed min-entropy per sample in bits (default: the source model's; required for recordings unless --assess).")
+            help: "Claimed min-entropy per sample in bits, in (0, 16] and at most the sample width (default: the source model's; required for recordings unless --assess).",
+            transform: NumericDomain(above: 0, through: 16).double)
     var minEntropy: Double?
 
     @OptionGroup(title: "Source") var sourceOptions: SourceOptions
@@ -30,13 +31,15 @@ struct PipelineOptions: ParsableArguments {
             transform: { try parseProbability($0, option: "--alpha") })
     var alpha: ErrorProbability = .defaultAlpha
 
-    @Option(help: "Extractor input block length n in bits (default: 4096 for toeplitz, 2^20 for peres, 512 for sha256).")
+    @Option(help: "Extractor input block length n in bits, 64 to 2^24 (default: 4096 for toeplitz, 2^20 for peres, 512 for sha256).",
+            transform: NumericDomain(64...0x1p24).integer)
     var blockBits: Int?
 
     @Option(help: "File with a Toeplitz seed (n + m − 1 bits, packed MSB-first) instead of drawing one at start-up.")
     var toeplitzSeed: String?
 
-    @Option(help: "Draw a fresh Toeplitz seed every this many blocks.")
+    @Option(help: "Draw a fresh Toeplitz seed every this many blocks, 1 to 2^40.",
+            transform: NumericDomain(1...0x1p40).integer)
     var seedRotation: Int?
 
     @Option(help: "Toeplitz distance from uniform ε, e.g. 2^-100; sets m = ⌊n·h − 2·log2(1/ε)⌋.",
@@ -55,20 +58,12 @@ struct PipelineOptions: ParsableArguments {
 
     func validate() throws {
         if noMonitors && monitors != .gate { throw ValidationError("--no-monitors and --monitors exclude each other") }
-        if let minEntropy, !(minEntropy > 0 && minEntropy <= 16) {
-            throw ValidationError("--min-entropy must be positive and at most the sample width, got \(minEntropy)")
-        }
-        if let blockBits, blockBits < 64 { throw ValidationError("--block-bits must be at least 64, got \(blockBits)") }
-        if let blockBits, blockBits > 1 << 24 {
-            throw ValidationError("--block-bits must be at most 2^24, got \(blockBits)")
-        }
         if extractor != .toeplitz && (toeplitzSeed != nil || seedRotation != nil) {
             throw ValidationError("--toeplitz-seed and --seed-rotation apply to --extractor toeplitz only")
         }
         if toeplitzSeed != nil && seedRotation != nil {
             throw ValidationError("a seed from --toeplitz-seed cannot be rotated; --seed-rotation draws fresh seeds")
         }
-        if let seedRotation, seedRotation < 1 { throw ValidationError("--seed-rotation must be at least 1 block") }
     }
 
     /// The pipeline these options describe, the source's data used as `mode` says (each command names that

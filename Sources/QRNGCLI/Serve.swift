@@ -28,7 +28,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Group to give the FIFO.")
     var group: String?
 
-    @Option(help: "Seconds between status lines on standard error (0: none).")
+    @Option(help: "Seconds between status lines on standard error, 0 (none) to 86400.",
+            transform: NumericDomain(0...86400).double)
     var statsInterval: Double = 10
 
     @Flag(help: "Serve the simulated source's output, which is pseudo-random, not quantum.")
@@ -37,14 +38,14 @@ struct Serve: ParsableCommand {
     /// 4 MiB: room for a fast reader to drain 1 MiB pipe-fulls while the producer refills below the half mark.
     static let defaultPoolBytes = 1 << 22
 
-    @Option(help: "Pool size in bytes between the pipeline and the FIFO (suffixes as for --bytes).",
-            transform: parseByteCount)
+    @Option(help: "Pool size in bytes between the pipeline and the FIFO, 8 to 1G (suffixes as for --bytes).",
+            transform: NumericDomain(8...0x1p30).byteCount)
     var poolBytes: Int = Serve.defaultPoolBytes
 
     @Option(help: ArgumentHelp(
         "Pipe buffer to ask the kernel for, in bytes: the queue readers draw from, and what a stop strands "
             + "when no reader drains it (4K to 1M).", valueName: "bytes"),
-            transform: parseByteCount)
+            transform: NumericDomain(4096...0x1p20).byteCount)
     var pipeBytes: Int = 1 << 20
 
     @Option(help: "What the source's data become: beam-splitter bits or arrival-time samples.")
@@ -53,14 +54,6 @@ struct Serve: ParsableCommand {
     @OptionGroup var pipeline: PipelineOptions
 
     @OptionGroup(title: "Recordings") var journal: JournalOptions
-
-    func validate() throws {
-        if statsInterval < 0 { throw ValidationError("--stats-interval must not be negative") }
-        if poolBytes < 8 { throw ValidationError("--pool-bytes must be at least 8") }
-        if pipeBytes < 4096 || pipeBytes > 1 << 20 {
-            throw ValidationError("--pipe-bytes must be 4K to 1M, got \(pipeBytes)")
-        }
-    }
 
     func run() throws {
         if pipeline.seed != nil && !allowSimulated {
@@ -104,7 +97,9 @@ struct Serve: ParsableCommand {
             health: { [producer] in producer.statistics })
         var ending = "stopped by signal"
         do {
-            try server.run(until: { ServeSignals.stopRequested }, log: printToStandardError)
+            try server.run(
+                until: { ServeSignals.stopRequested }, stopDescriptor: ServeSignals.wakeDescriptor,
+                log: printToStandardError)
         } catch where error.code == .endOfInput {
             ending = "the recording ended and readers took everything in the pipe"
             if let endOfInput = producer.statistics.endOfInput { ending += " (end of input: \(endOfInput))" }
@@ -112,6 +107,9 @@ struct Serve: ParsableCommand {
             printToStandardError("qrng serve: stopped: \(error)")
             throw ExitCode(error.code == .healthTestFailure ? 3 : 1)
         }
+        // Stopped cleanly: the journal gives back its reserved stretch (what is in the pipe was handed out).
+        producer.stop()
+        try consumptionJournal?.settle()
         let stats = server.statistics
         var summary = "qrng serve: \(ending) after serving \(stats.bytesServed) bytes"
         if let journal = consumptionJournal {
@@ -126,20 +124,46 @@ private func parseMode(_ text: String) throws -> mode_t {
     do {
         return try parsePermissionMode(text)
     } catch {
-        throw ValidationError(error.message)
+        throw ValidationError("--mode: \(error.message)")
     }
 }
 
 /// SIGINT and SIGTERM ask the server to stop; SIGPIPE is ignored, so a departing reader is an EPIPE error.
+///
+/// The handler also writes a byte into a self-pipe, whose read end (``wakeDescriptor``) the server polls beside
+/// the FIFO: an idle server sleeps until a reader makes room or a signal comes, with no timed wake-ups.
 enum ServeSignals {
     private static let stop = Atomic<Bool>(false)
+    private static let wakeWriter = Atomic<Int32>(-1)
+    private static let wakeReader = Atomic<Int32>(-1)
 
     static var stopRequested: Bool { stop.load(ordering: .relaxed) }
 
+    /// The read end of the self-pipe, readable once a stop has been asked for; `nil` before ``install()``.
+    static var wakeDescriptor: Int32? {
+        let descriptor = wakeReader.load(ordering: .relaxed)
+        return descriptor >= 0 ? descriptor : nil
+    }
+
     static func install() {
         signal(SIGPIPE, SIG_IGN)
+        var ends: [Int32] = [-1, -1]
+        if pipe(&ends) == 0 {
+            for end in ends {
+                _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+            }
+            wakeReader.store(ends[0], ordering: .relaxed)
+            wakeWriter.store(ends[1], ordering: .relaxed)
+        }
         var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in ServeSignals.stop.store(true, ordering: .relaxed) }
+        action.__sigaction_handler.sa_handler = { _ in
+            ServeSignals.stop.store(true, ordering: .relaxed)
+            // write(2) is async-signal-safe; a full self-pipe already wakes the server.
+            var byte: UInt8 = 1
+            let descriptor = ServeSignals.wakeWriter.load(ordering: .relaxed)
+            if descriptor >= 0 { _ = write(descriptor, &byte, 1) }
+        }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0  // no SA_RESTART: a blocked call returns EINTR and the loop looks at the flag
         sigaction(SIGINT, &action, nil)

@@ -26,7 +26,8 @@ struct Simulate: ParsableCommand {
     @Option(help: "Output format: timetags (qrng binary), csv, ptu (PicoQuant T2) or clicks (2 bits per pulse).")
     var format: Format
 
-    @Option(help: "Simulated time in seconds.")
+    @Option(help: "Simulated time in seconds, in (0, 1000000].",
+            transform: NumericDomain(above: 0, through: 1e6).double)
     var duration: Double
 
     @Option(help: "Output file (- for standard output).")
@@ -42,7 +43,6 @@ struct Simulate: ParsableCommand {
     @OptionGroup(title: "Simulated physics") var simulation: SimulationOptions
 
     func validate() throws {
-        guard duration > 0 && duration.isFinite else { throw ValidationError("--duration must be positive") }
         if format == .clicks && simulation.cwRate != nil {
             throw ValidationError("a click stream is per pulse: --format clicks needs pulsed excitation")
         }

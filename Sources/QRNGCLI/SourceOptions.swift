@@ -11,54 +11,94 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Light source: qd (quantum dot) or laser (attenuated, Poissonian).")
     var light: LightName = .qd
 
-    @Option(help: "Brightness μ: mean photons per pulse.")
+    @Option(help: "Brightness μ: mean photons per pulse, in (0, 1] for a quantum dot, (0, 100] for a laser.",
+            transform: NumericDomain(above: 0, through: 100).double)
     var mu: Double = 0.3
 
-    @Option(help: "Quantum dot's g2(0).")
+    @Option(help: "Quantum dot's g2(0), in [0, 1/μ].", transform: NumericDomain(0...1000).double)
     var g2: Double = 0.01
 
-    @Option(help: "Quantum dot's radiative lifetime τ in ns.")
+    @Option(help: "Quantum dot's radiative lifetime τ in ns, in [0, 1000).",
+            transform: NumericDomain(0..<1000).double)
     var lifetimeNs: Double = 0.5
 
-    @Option(help: "Pulsed excitation clock rate in MHz.")
+    @Option(help: "Pulsed excitation clock rate in MHz, in (0, 100000].",
+            transform: NumericDomain(above: 0, through: 1e5).double)
     var clockMhz: Double = 80
 
-    @Option(help: "Continuous-wave excitation instead of pulses: emitted photons per second.")
+    @Option(help: "Continuous-wave excitation instead of pulses: emitted photons per second, in (0, 1e10].",
+            transform: NumericDomain(above: 0, through: 1e10).double)
     var cwRate: Double?
 
-    @Option(help: "Beam splitter transmission T (probability of going to D0).")
+    @Option(help: "Beam splitter transmission T (probability of going to D0), in [0, 1].",
+            transform: NumericDomain(0...1).double)
     var transmission: Double = 0.5
 
-    @Option(help: "Detector efficiencies η0,η1.", transform: { try parsePair($0, option: "--efficiency") })
+    @Option(help: "Detector efficiencies η0,η1, each in [0, 1].", transform: NumericDomain(0...1).pair)
     var efficiency: [Double] = [0.90, 0.89]
 
-    @Option(help: "Dark-count rates of D0,D1 per second.", transform: { try parsePair($0, option: "--dark-rate") })
+    @Option(help: "Dark-count rates of D0,D1 per second, each in [0, 1e9).",
+            transform: NumericDomain(0..<1e9).pair)
     var darkRate: [Double] = [100, 100]
 
-    @Option(help: "Detector timing jitter (Gaussian σ) in ps.")
+    @Option(help: "Detector timing jitter (Gaussian σ) in ps, in [0, 1000000).",
+            transform: NumericDomain(0..<1e6).double)
     var jitterPs: Double = 20
 
-    @Option(help: "Detector dead time in ns (longer than the pulse period, it correlates successive bits).")
+    @Option(help: "Detector dead time in ns, in [0, 1000000) (longer than the pulse period, it correlates successive bits).",
+            transform: NumericDomain(0..<1e6).double)
     var deadTimeNs: Double = 10
 
-    @Option(help: "Afterpulse probability per click.")
+    @Option(help: "Afterpulse probability per click, in [0, 1).", transform: NumericDomain(0..<1).double)
     var afterpulse: Double = 0
 
-    @Option(help: "Mean afterpulse delay after the dead time, in ns.")
+    @Option(help: "Mean afterpulse delay after the dead time, in ns, in [0, 1e9).",
+            transform: NumericDomain(0..<1e9).double)
     var afterpulseDelayNs: Double = 100
 
-    @Option(help: "Emitter blinking: mean on and off times in ms, e.g. 5,1.", transform: { try parsePair($0, option: "--blinking") })
+    @Option(help: "Emitter blinking: mean on and off times in ms, e.g. 5,1, each in (0, 1000000].",
+            transform: NumericDomain(above: 0, through: 1e6).pair)
     var blinking: [Double]?
 
-    @Option(help: "Relative brightness change per second.")
+    @Option(help: "Relative brightness change per second, in [-1000, 1000].",
+            transform: NumericDomain(-1000...1000).double)
     var brightnessDrift: Double = 0
 
-    @Option(help: "Change of T per second.")
+    @Option(help: "Change of T per second, in [-1000, 1000].",
+            transform: NumericDomain(-1000...1000).double)
     var transmissionDrift: Double = 0
 
     @Option(help: "A fault to inject, NAME@TIME:STRENGTH (e.g. dead-detector@0.5:1); repeatable.",
             transform: parseFault)
     var fault: [SimulatedFault] = []
+
+    /// The physics as a whole: a quantum dot's μ is a probability, g2(0) must leave P2 ≤ μ/2, a lifetime must
+    /// leave room for re-excitation, and so on, as the simulators check them; their errors name the option.
+    func validate() throws {
+        if light == .qd && mu > 1 {
+            throw ValidationError("--mu must be in (0, 1] for a quantum dot (--light qd), got \(mu)")
+        }
+        do {
+            try simulation(duration: nil).validate()
+            try pulseModel.validate()
+        } catch {
+            throw ValidationError("\(Self.option(naming: error.context.field)): \(error.message)")
+        }
+    }
+
+    /// The option behind a simulator parameter's name.
+    static func option(naming field: String?) -> String {
+        let field = field ?? ""
+        let options: [(String, String)] = [
+            ("brightness", "--mu"), ("mean photon number", "--mu"), ("g2", "--g2"), ("lifetime", "--lifetime-ns"),
+            ("clock rate", "--clock-mhz"), ("photon rate", "--cw-rate"), ("efficiency", "--efficiency"),
+            ("dark", "--dark-rate"), ("jitter", "--jitter-ps"), ("dead time", "--dead-time-ns"),
+            ("afterpulse delay", "--afterpulse-delay-ns"), ("afterpulse", "--afterpulse"), ("blinking", "--blinking"),
+            ("drift", "--brightness-drift/--transmission-drift"), ("transmission", "--transmission"),
+            ("fault", "--fault"),
+        ]
+        return options.first { field.contains($0.0) }?.1 ?? "the simulated physics (\(field))"
+    }
 
     /// Whether any option needs the time-domain simulator rather than the pulse-level one.
     var needsTimeTags: Bool {
@@ -126,34 +166,37 @@ struct SourceOptions: ParsableArguments {
         """)
     var simulator: Simulator?
 
-    @Option(help: "Sync channel of the time tags.")
+    @Option(help: "Sync channel of the time tags, 0 to 65535.", transform: NumericDomain(0...65535).integer)
     var syncChannel: UInt16 = 0
 
-    @Option(help: "Channel of detector D0 (bit 0).")
+    @Option(help: "Channel of detector D0 (bit 0), 0 to 65535.", transform: NumericDomain(0...65535).integer)
     var d0Channel: UInt16 = 1
 
-    @Option(help: "Channel of detector D1 (bit 1).")
+    @Option(help: "Channel of detector D1 (bit 1), 0 to 65535.", transform: NumericDomain(0...65535).integer)
     var d1Channel: UInt16 = 2
 
-    @Option(help: "Pulsed clicks: a detection counts for a pulse up to this many ps after its sync (default: until the next sync).")
+    @Option(help: "Pulsed clicks: a detection counts for a pulse up to this many ps after its sync, 1 to 2^62 (default: until the next sync).",
+            transform: NumericDomain(1...0x1p62).integer)
     var windowPs: UInt64?
 
-    @Option(help: "Pulsed clicks: detections count from this many ps after the sync.")
+    @Option(help: "Pulsed clicks: detections count from this many ps after the sync, 0 to 2^62.",
+            transform: NumericDomain(0...0x1p62).integer)
     var delayPs: UInt64 = 0
 
     @Flag(help: "Recorded time tags are continuous-wave: clicks are coincidence-window bins, no sync.")
     var cw = false
 
-    @Option(help: "Continuous-wave clicks: D0 and D1 within this many ps are a double click.")
+    @Option(help: "Continuous-wave clicks: D0 and D1 within this many ps are a double click, 1 to 2^40.",
+            transform: NumericDomain(1...0x1p40).integer)
     var coincidenceWindowPs: UInt64 = 1000
 
     @Option(help: "Arrival-time samples: time after the sync, or interval between detections.")
     var arrival: Arrival = .afterSync
 
-    @Option(help: "Arrival-time bin width in ps.")
+    @Option(help: "Arrival-time bin width in ps, 1 to 2^40.", transform: NumericDomain(1...0x1p40).integer)
     var binWidthPs: UInt64 = 10
 
-    @Option(help: "Arrival-time sample width k in bits (1 to 16).")
+    @Option(help: "Arrival-time sample width k in bits (1 to 16).", transform: NumericDomain(1...16).integer)
     var bitsPerSample: Int = 8
 
     @Option(help: "Bad records in a recorded source: stop (the default) or skip and count them.")
@@ -162,12 +205,11 @@ struct SourceOptions: ParsableArguments {
     @Flag(help: "Set the min-entropy from an SP 800-90B non-IID assessment of the first samples instead of a claim or model.")
     var assess = false
 
-    @Option(help: "Samples to assess with --assess.")
+    @Option(help: "Samples to assess with --assess, 1000 to 2^30.",
+            transform: NumericDomain(1000...0x1p30).integer)
     var assessSamples: Int = 1_000_000
 
     func validate() throws {
-        guard (1...16).contains(bitsPerSample) else { throw ValidationError("--bits-per-sample must be 1 to 16") }
-        guard binWidthPs >= 1 else { throw ValidationError("--bin-width-ps must be at least 1") }
         guard sourceName == "simulated" || sourceName.contains(":") else {
             throw ValidationError("--source is simulated or KIND:FILE (clicks, timetags, csv, ptu), got '\(sourceName)'")
         }
@@ -230,14 +272,6 @@ struct SourceOptions: ParsableArguments {
 }
 
 extension ErrorPolicy: ExpressibleByArgument {}
-
-func parsePair(_ text: String, option: String) throws -> [Double] {
-    let values = text.split(separator: ",").map { Double($0.trimmingWhitespace()) }
-    guard values.count == 2, let first = values[0], let second = values[1] else {
-        throw ValidationError("\(option) takes two numbers separated by a comma, got '\(text)'")
-    }
-    return [first, second]
-}
 
 func parseFault(_ text: String) throws -> SimulatedFault {
     do {

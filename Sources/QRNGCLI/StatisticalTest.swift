@@ -31,10 +31,12 @@ struct RunStatisticalTests: ParsableCommand {
     var file: String?
 
     @Option(name: .customLong("sequences"),
-            help: "How many sequences to test (default: every whole sequence in the input; 1 for --source).")
+            help: "How many sequences to test, 1 to 2^20 (default: every whole sequence in the input; 1 for --source).",
+            transform: NumericDomain(1...0x1p20).integer)
     var sequenceCount: Int?
 
-    @Option(name: .customLong("length"), help: "Bits per sequence, n.")
+    @Option(name: .customLong("length"), help: "Bits per sequence, n, 1 to 2^32.",
+            transform: NumericDomain(1...0x1p32).integer)
     var length = 1_000_000
 
     @Option(help: "Input format: binary (packed MSB-first) or ascii (0 and 1; whitespace ignored).")
@@ -53,26 +55,33 @@ struct RunStatisticalTests: ParsableCommand {
 
     var testNames: [String] { testLists.flatMap { $0 } }
 
-    @Option(name: .customLong("block-frequency-length"), help: "Block frequency test: block length M.")
+    @Option(name: .customLong("block-frequency-length"), help: "Block frequency test: block length M, 1 to 2^32.",
+            transform: NumericDomain(1...0x1p32).integer)
     var blockFrequencyLength = 128
 
     @Option(name: .customLong("non-overlapping-template-length"),
-            help: "Non-overlapping template test: template length m (2…16).")
+            help: "Non-overlapping template test: template length m (2…16).",
+            transform: NumericDomain(2...16).integer)
     var nonOverlappingTemplateLength = 9
 
-    @Option(name: .customLong("overlapping-template-length"), help: "Overlapping template test: template length m.")
+    @Option(name: .customLong("overlapping-template-length"), help: "Overlapping template test: template length m, 1 to 31.",
+            transform: NumericDomain(1...31).integer)
     var overlappingTemplateLength = 9
 
-    @Option(name: .customLong("approximate-entropy-length"), help: "Approximate entropy test: block length m.")
+    @Option(name: .customLong("approximate-entropy-length"), help: "Approximate entropy test: block length m, 1 to 24.",
+            transform: NumericDomain(1...24).integer)
     var approximateEntropyLength = 10
 
-    @Option(name: .customLong("serial-length"), help: "Serial test: block length m.")
+    @Option(name: .customLong("serial-length"), help: "Serial test: block length m, 1 to 24.",
+            transform: NumericDomain(1...24).integer)
     var serialLength = 16
 
-    @Option(name: .customLong("linear-complexity-length"), help: "Linear complexity test: block length M.")
+    @Option(name: .customLong("linear-complexity-length"), help: "Linear complexity test: block length M, 1 to 2^20.",
+            transform: NumericDomain(1...0x1p20).integer)
     var linearComplexityLength = 500
 
-    @Option(name: .customLong("significance"), help: "The significance level α of each test.")
+    @Option(name: .customLong("significance"), help: "The significance level α of each test, in (0, 1).",
+            transform: NumericDomain(above: 0, below: 1).double)
     var significance = 0.01
 
     @Flag(name: .customLong("nist-sts-constants"),
@@ -98,13 +107,9 @@ struct RunStatisticalTests: ParsableCommand {
         if file == nil && source == nil {
             throw ValidationError("give a FILE to test (- for standard input) or --source simulated")
         }
-        if length < 1 { throw ValidationError("--length must be at least 1 bit, got \(length)") }
-        if let sequenceCount, sequenceCount < 1 {
-            throw ValidationError("--sequences must be at least 1, got \(sequenceCount)")
-        }
         for name in testNames where StatisticalTest(name: name) == nil {
             let known = StatisticalTest.allCases.map(\.commandLineName).joined(separator: ", ")
-            throw ValidationError("unknown test '\(name)'; the tests are \(known)")
+            throw ValidationError("--tests: unknown test '\(name)'; the tests are \(known)")
         }
         do {
             try parameters.validate()

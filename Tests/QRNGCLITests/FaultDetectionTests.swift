@@ -19,6 +19,25 @@ import Testing
         #expect((outcome.latencySamples ?? -1) >= 0, "caught before it began?")
     }
 
+    /// A fault that beam-splitter bits cannot show is refused in that mode, saying why and where it shows.
+    @Test func aFaultInvisibleInTheModeIsRefused() throws {
+        #expect {
+            _ = try FaultDetection.pipeline(
+                FaultDetection.Case(kind: .stalledTagger, strength: 0.5, arrivalTime: false), arrivalTime: false,
+                seed: 1)
+        } throws: { error in
+            guard let error = error as? QRNGError else { return false }
+            return error.context.field == "fault" && error.message.contains("stalled-tagger")
+                && error.message.contains("--mode arrival-time")
+        }
+        // Every other fault is caught in beam-splitter mode (everyFaultIsCaught), and stalled-tagger in arrival times.
+        for kind in SimulatedFault.Kind.allCases where kind != .stalledTagger {
+            #expect(kind.invisibleInBeamSplitterBits == nil)
+        }
+        let parsed = try Generate.parse(["--bytes", "1", "--seed", "1", "--fault", "stalled-tagger@0.001:0.5"])
+        #expect(throws: QRNGError.self) { try GenerateJob(configuration: parsed.pipeline.configuration(), byteCount: 1).run { _ in } }
+    }
+
     /// Physics, not a fault: a dead time longer than the pulse period anticorrelates successive bits, and the
     /// autocorrelation monitor says so.
     @Test func aLongDeadTimeShowsAsAnticorrelation() throws {

@@ -59,18 +59,18 @@ import Testing
     }
 
     /// The real PicoHarp recording (two detectors on channels 0 and 1, no sync), as a continuous-wave beam
-    /// splitter: the pipeline runs on a file qrng never wrote. The recording is not QRNG data: its coincidences
-    /// between the two detectors are several times what independent detectors would give, so the g2(0) monitor
-    /// rightly alarms on it (checked below), naming its estimate and the double clicks behind it; the pipeline
-    /// itself is then run with the monitors off.
+    /// splitter: the pipeline runs on a file qrng never wrote. The recording is not QRNG data (its coincidences
+    /// between the two detectors are several times what independent detectors would give, and its rate drifts),
+    /// so the photon monitors alarm on it (checked below), each alarm naming what it measured against what
+    /// threshold; the pipeline itself is then run with the monitors off.
     @Test func theRealPicoHarpFileFeedsThePipeline() throws {
         let file = TestPaths.repository.appendingPathComponent("testvectors/ptu/picoharp_v30_t2.ptu").path
         let arguments = ["--source", "ptu:\(file)", "--cw", "--d0-channel", "0", "--d1-channel", "1", "--min-entropy",
                          "0.5", "--extractor", "von-neumann"]
         let (_, monitored) = try Self.generate(arguments, bytes: 4096)
         let alarm = try #require(monitored.statistics.lastFailure, "the monitors see that this is not single-photon light")
-        #expect(alarm.test == .secondOrderCoherence)
-        #expect(alarm.detail?.contains("double clicks") == true, "\(alarm)")
+        #expect(!alarm.test.isContinuousTest, "\(alarm)")
+        #expect(alarm.detail?.isEmpty == false, "\(alarm)")
         let (output, report) = try Self.generate(arguments + ["--no-monitors"], bytes: 4096)
         #expect(output.count == 4096)
         #expect(report.statistics.provenance.description.contains("picoharp_v30_t2.ptu"))

@@ -84,7 +84,17 @@ public final class FIFOServer {
     ///
     /// - Throws: The pool's closing reason (a permanent health failure, the end of the source) or a system
     ///   error. A normal stop returns.
-    public func run(until shouldStop: () -> Bool, log: (String) -> Void) throws(QRNGError) {
+    ///
+    /// - Parameters:
+    ///   - shouldStop: Asked at every turn whether to stop.
+    ///   - stopDescriptor: A descriptor that becomes readable when `shouldStop` may have turned true (the read
+    ///     end of a signal handler's self-pipe). With it, a server whose pipe is full sleeps in `poll` until a
+    ///     reader makes room, a stop is asked for or a status line is due: no wake-ups while idle. Without it,
+    ///     the server looks at `shouldStop` every 100 ms.
+    ///   - log: Where status lines and health pauses go.
+    public func run(
+        until shouldStop: () -> Bool, stopDescriptor: Int32? = nil, log: (String) -> Void
+    ) throws(QRNGError) {
         var chunk = [UInt8](repeating: 0, count: configuration.chunkBytes)
         defer { chunk.withUnsafeMutableBytes { secureZero($0) } }
         // Served bytes stay in `chunk` only until the next chunk overwrites them; whenever the server is about to
@@ -115,6 +125,21 @@ public final class FIFOServer {
         }
 
         let descriptor = pipe.descriptor
+        /// Sleeps until the pipe has room, a stop may have been asked for, or the next status line is due.
+        func waitUntilWritable() {
+            var descriptors = [pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)]
+            var timeout: Int32 = 100
+            if let stopDescriptor {
+                descriptors.append(pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0))
+                timeout = -1
+                if let interval = configuration.statsInterval {
+                    let due = lastStatus.advanced(by: .seconds(interval)) - clock.now
+                    let milliseconds = due.components.seconds * 1000 + due.components.attoseconds / 1_000_000_000_000_000
+                    timeout = Int32(clamping: max(1, milliseconds + 1))
+                }
+            }
+            _ = poll(&descriptors, nfds_t(descriptors.count), timeout)
+        }
         _ = fcntl(descriptor, Self.setPipeSize, Int32(configuration.pipeBufferBytes))
         // What the kernel granted: an unprivileged process gets at most /proc/sys/fs/pipe-max-size.
         let pipeBytes = max(Int(fcntl(descriptor, Self.getPipeSize)), 4096)
@@ -142,7 +167,7 @@ public final class FIFOServer {
                         log("qrng serve: serving paused, health tests \(health.healthState)\(why)")
                     }
                     wipe()
-                    usleep(1_000)
+                    usleep(10_000)
                     continue
                 }
                 if pausedForHealth {
@@ -156,8 +181,7 @@ public final class FIFOServer {
                     ? min(chunk.count, pipeBytes - Int(unread)) : chunk.count
                 guard room > 0 else {
                     wipe()
-                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&poller, 1, 100)
+                    waitUntilWritable()
                     continue
                 }
                 let outcome = chunk.withUnsafeMutableBytes { buffer in
@@ -175,8 +199,9 @@ public final class FIFOServer {
                     throw error
                 }
                 guard count > 0 else {
+                    // Sleep until the producer deposits, but look at `shouldStop` at least every 100 ms.
                     wipe()
-                    usleep(200)
+                    _ = pool.waitForBits(atLeast: 8, timeout: .milliseconds(100))
                     continue
                 }
                 pending = 0..<count
@@ -193,8 +218,7 @@ public final class FIFOServer {
             }
             switch errno {
             case EAGAIN:
-                var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&poller, 1, 100)
+                waitUntilWritable()
             case EINTR:
                 continue
             default:

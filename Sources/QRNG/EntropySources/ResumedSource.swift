@@ -19,9 +19,15 @@ struct ResumedSource: EntropySource {
         return counters
     }
 
+    /// Whether the recording ended within the skipped samples: then nothing is left to hand out.
+    private var endedInSkip = false
+
     /// Reads and discards the first `count` samples of `base`.
     ///
-    /// - Throws: ``QRNGError/Code/invalidInput`` when `base` holds fewer samples; its own read errors.
+    /// A recording that ends within them is not an error: a journal records ahead of what it handed out (and a
+    /// recording that shrank is refused by its size before this), so the source is simply used up.
+    ///
+    /// - Throws: The base's own read errors.
     init(_ base: any EntropySource, skipping count: UInt64) throws(QRNGError) {
         self.base = base
         var buffer = SampleBuffer(bitsPerSample: base.bitsPerSample)
@@ -29,9 +35,9 @@ struct ResumedSource: EntropySource {
         while remaining > 0 {
             buffer.removeAll()
             guard try self.base.read(approximately: Int(min(remaining, 1 << 16)), into: &buffer) else {
-                throw QRNGError(
-                    .invalidInput,
-                    "the recording holds \(count - remaining) samples, fewer than the \(count) already consumed")
+                endedInSkip = true
+                buffer.removeAll()
+                break
             }
             let dropping = Int(min(UInt64(buffer.count), remaining))
             buffer.removeFirst(dropping)
@@ -41,6 +47,7 @@ struct ResumedSource: EntropySource {
     }
 
     mutating func read(approximately count: Int, into buffer: inout SampleBuffer) throws(QRNGError) -> Bool {
+        if endedInSkip { return false }
         guard carry.isEmpty else {
             buffer.append(contentsOf: carry)
             carry.removeAll()

@@ -59,13 +59,13 @@ struct HistogramWindow: Sendable {
                 running = 0
             }
         }
-        if running > 0 || groups.isEmpty {
-            if groups.isEmpty {
-                groups.append(running)
-            } else {
-                groups[groups.count - 1] += running
-                for bin in 0..<bins where groupOf[bin] == groups.count { groupOf[bin] = groups.count - 1 }
-            }
+        // The bins after the last full group join it, even when they expect nothing (wide samples whose top bits
+        // are zero): every bin must belong to a group.
+        if groups.isEmpty {
+            groups.append(running)
+        } else {
+            groups[groups.count - 1] += running
+            for bin in 0..<bins where groupOf[bin] == groups.count { groupOf[bin] = groups.count - 1 }
         }
         groupOfBin = groupOf
         referenceCounts = groups

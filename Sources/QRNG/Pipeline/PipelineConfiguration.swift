@@ -136,7 +136,21 @@ extension Pipeline {
     /// - Throws: ``QRNGError/Code/invalidArgument`` naming the first parameter out of range; a health failure
     ///   while the seed is drawn.
     public init(configuration: PipelineConfiguration) throws(QRNGError) {
+        if case .simulatedTimeTags(let simulation, _, .beamSplitter) = configuration.source {
+            // A fault the samples cannot show would only look like a test of the health tests.
+            for fault in simulation.faults {
+                if let reason = fault.kind.invisibleInBeamSplitterBits {
+                    throw .invalidArgument("fault", "\(fault.kind.rawValue) in beam-splitter mode: \(reason)")
+                }
+            }
+        }
         var (source, modelMinEntropy, expectedClickRate) = try Self.makeSource(configuration)
+        if let modelMinEntropy, !(modelMinEntropy > 0) {
+            throw .invalidArgument(
+                "simulated physics",
+                "the model gives no min-entropy per sample (H = \(modelMinEntropy)): at these settings the clicks "
+                    + "carry no unpredictable bit, e.g. a dark count in every pulse (--dark-rate, --efficiency, --mu)")
+        }
         if configuration.resumeAfterSamples > 0 {
             guard !configuration.source.isSimulated else {
                 throw .invalidArgument("resume position", "only a recording can be resumed, not a simulation")
@@ -236,7 +250,9 @@ extension Pipeline {
         case .simulatedBeamSplitter(let emitterConfiguration, let seed):
             let emitter = try SimulatedQuantumDotEmitter(configuration: emitterConfiguration, seed: seed)
             let model = emitter.probabilities.minEntropyPerBit
-            return (try BeamSplitterSource(clicks: emitter, claimedMinEntropy: model), model, 1 - emitter.probabilities.none)
+            // A model without entropy is refused by the caller, with the options that cause it.
+            let claim = model > 0 ? model : 1
+            return (try BeamSplitterSource(clicks: emitter, claimedMinEntropy: claim), model, 1 - emitter.probabilities.none)
         case .simulatedTimeTags(let simulation, let seed, let use):
             let tagger = try SimulatedTimeTagger(configuration: simulation, seed: seed)
             let (source, model) = try timeTagSource(tagger, use: use, model: TimeTagModel(configuration: simulation))
@@ -257,7 +273,7 @@ extension Pipeline {
         case .beamSplitter(let rule):
             let clicks = try TimeTagClickSource(reader: reader, rule: rule)
             let h = model?.beamSplitterMinEntropy
-            return (try BeamSplitterSource(clicks: clicks, claimedMinEntropy: h ?? 1), h)
+            return (try BeamSplitterSource(clicks: clicks, claimedMinEntropy: h.map { $0 > 0 ? $0 : 1 } ?? 1), h)
         case .arrivalTime(let mode, let binWidth, let bits):
             if let arrival = model?.arrivalTime(mode) {
                 let source = try ArrivalTimeSource(

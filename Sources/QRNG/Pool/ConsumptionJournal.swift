@@ -13,7 +13,11 @@ import Glibc
 /// record the sample offset the bit reaches into (``record(consumedSamples:)``); the journal writes it to a new
 /// file, fsyncs it, renames it over the old one and fsyncs the directory, and only then are the bits copied out.
 /// A crash at any moment leaves either the old record or the new one, and the bits a consumer may have got are
-/// always covered. The next run over the same recording resumes after the recorded offset
+/// always covered. The journal records ahead: a write reserves a stretch beyond the offset asked for (a quarter
+/// second's consumption at the rate since the previous write, at least ``minimumReserveSamples``, at most
+/// ``maximumReserveSamples``), so that a fast consumer costs about four durable writes a second, not one per
+/// read; a crash loses at most that stretch of the recording (never serves it twice), and a clean stop
+/// (``settle()``) gives back what was reserved but not handed out. The next run over the same recording resumes after the recorded offset
 /// (``resumePosition``), or, when asked to start from the beginning, says that its output is re-used.
 ///
 /// The recording is identified by its content, not its name: the SHA-256 of its first 64 KiB (all of it when
@@ -36,7 +40,19 @@ public final class ConsumptionJournal: Sendable {
     private let identity: RecordingIdentity
     private let configurationFingerprint: String
     private let directory: String
-    private let recorded: Mutex<UInt64>
+    /// What is on disk (`durable`, reserved ahead), what consumers were handed (`handedOut`), and where and when
+    /// the previous write asked for its offset.
+    private let recorded: Mutex<Progress>
+    private struct Progress {
+        var durable: UInt64
+        var handedOut: UInt64
+        var lastAsked: UInt64
+        var lastWrite: ContinuousClock.Instant
+    }
+    /// The least a write reserves beyond the offset it is asked for.
+    public let minimumReserveSamples: UInt64
+    /// The most a write reserves: what a crash can cost at worst.
+    public static let maximumReserveSamples: UInt64 = 1 << 26
     /// The descriptor holding the exclusive lock on the recording's journal.
     private let lock: Int32
 
@@ -66,8 +82,11 @@ public final class ConsumptionJournal: Sendable {
     /// - Throws: ``QRNGError/Code/invalidInput`` naming the journal when it is corrupt, belongs to another
     ///   recording or was made under another configuration; ``QRNGError/Code/systemCall`` when the state directory
     ///   cannot be written.
+    ///   - minimumReserveSamples: The least each write records past what consumers were handed (64 Ki samples
+    ///     by default: about 7 KB of output).
     public static func open(
-        recordingPath: String, configurationFingerprint: String, stateDirectory: String, resume: Resume
+        recordingPath: String, configurationFingerprint: String, stateDirectory: String, resume: Resume,
+        minimumReserveSamples: UInt64 = 1 << 16
     ) throws(QRNGError) -> ConsumptionJournal? {
         guard let identity = try RecordingIdentity(path: recordingPath) else { return nil }
         try makeDirectory(stateDirectory)
@@ -106,12 +125,20 @@ public final class ConsumptionJournal: Sendable {
                         + "the recording knowingly",
                     context: .init(file: path, field: "source-configuration-sha256"))
             }
+            guard identity.size >= existing.recordingSize else {
+                throw QRNGError(
+                    .invalidInput,
+                    "\(recordingPath) is \(identity.size) bytes, shorter than the \(existing.recordingSize) it had "
+                        + "when \(existing.consumedSamples) of its samples were consumed: it was truncated or replaced. "
+                        + "Move the journal away only if you know which of its samples were used",
+                    context: .init(file: path, field: "recording-size"))
+            }
             consumed = existing.consumedSamples
         }
         let journal = ConsumptionJournal(
             path: path, recordingPath: recordingPath, identity: identity,
             configurationFingerprint: configurationFingerprint, directory: stateDirectory, consumed: consumed,
-            resume: resume, lock: lock)
+            resume: resume, lock: lock, minimumReserveSamples: minimumReserveSamples)
         keepLock = true
         try journal.write(consumedSamples: consumed)
         return journal
@@ -119,9 +146,10 @@ public final class ConsumptionJournal: Sendable {
 
     private init(
         path: String, recordingPath: String, identity: RecordingIdentity, configurationFingerprint: String,
-        directory: String, consumed: UInt64, resume: Resume, lock: Int32
+        directory: String, consumed: UInt64, resume: Resume, lock: Int32, minimumReserveSamples: UInt64
     ) {
         self.lock = lock
+        self.minimumReserveSamples = minimumReserveSamples
         self.path = path
         self.recordingPath = recordingPath
         self.identity = identity
@@ -129,26 +157,55 @@ public final class ConsumptionJournal: Sendable {
         self.directory = directory
         self.resumePosition = resume == .afterConsumed ? consumed : 0
         self.reusesConsumedSamples = resume == .fromStart && consumed > 0
-        self.recorded = Mutex(consumed)
+        self.recorded = Mutex(
+            Progress(durable: consumed, handedOut: consumed, lastAsked: consumed, lastWrite: .now))
     }
 
     deinit {
         close(lock)
     }
 
-    /// The sample offset recorded so far.
-    public var consumedSamples: UInt64 { recorded.withLock { $0 } }
+    /// The sample offset consumers have been handed bits up to (at least what earlier runs consumed).
+    public var consumedSamples: UInt64 { recorded.withLock { $0.handedOut } }
+
+    /// The sample offset durably recorded: at least ``consumedSamples``, more while a stretch is reserved.
+    public var durableSamples: UInt64 { recorded.withLock { $0.durable } }
+
+    /// Durable writes made since the journal was opened (the first, at opening, included).
+    public var writes: Int { writeCount.withLock { $0 } }
+    private let writeCount = Mutex(0)
 
     /// Makes sure the journal durably records at least `consumedSamples`; returns once it does.
     ///
     /// The record only grows: a smaller offset than the recorded one (as when re-using a recording from the
-    /// start) changes nothing. Concurrent callers are served one at a time, and a caller whose offset another
+    /// start) changes nothing. A write records a stretch further (see the type's description), so the next
+    /// calls return at once. Concurrent callers are served one at a time, and a caller whose offset another
     /// caller's write already covers returns at once.
     public func record(consumedSamples: UInt64) throws(QRNGError) {
-        try recorded.withLock { (current: inout UInt64) throws(QRNGError) in
-            guard consumedSamples > current else { return }
-            try write(consumedSamples: consumedSamples)
-            current = consumedSamples
+        try recorded.withLock { (current: inout Progress) throws(QRNGError) in
+            if consumedSamples > current.durable {
+                let now = ContinuousClock.now
+                let elapsed = max(1e-6, Double((now - current.lastWrite) / .microseconds(1)) / 1e6)
+                let rate = Double(consumedSamples - min(consumedSamples, current.lastAsked)) / elapsed
+                let reserve = UInt64(min(Double(Self.maximumReserveSamples), max(Double(minimumReserveSamples), rate / 4)))
+                let (ahead, overflow) = consumedSamples.addingReportingOverflow(reserve)
+                let target = overflow ? UInt64.max : ahead
+                try write(consumedSamples: target)
+                current.durable = target
+                current.lastAsked = consumedSamples
+                current.lastWrite = now
+            }
+            current.handedOut = max(current.handedOut, consumedSamples)
+        }
+    }
+
+    /// On a clean stop: records exactly what consumers were handed, giving back the reserved stretch, so that
+    /// the next run loses nothing. Safe at any moment: nothing past ``consumedSamples`` was handed out.
+    public func settle() throws(QRNGError) {
+        try recorded.withLock { (current: inout Progress) throws(QRNGError) in
+            guard current.durable > current.handedOut else { return }
+            try write(consumedSamples: current.handedOut)
+            current.durable = current.handedOut
         }
     }
 
@@ -158,6 +215,7 @@ public final class ConsumptionJournal: Sendable {
             recordingPath: recordingPath, configurationFingerprint: configurationFingerprint,
             consumedSamples: consumedSamples)
         try record.writeDurably(path: path, directory: directory)
+        writeCount.withLock { $0 += 1 }
     }
 
     private static func makeDirectory(_ path: String) throws(QRNGError) {

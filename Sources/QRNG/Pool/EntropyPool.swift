@@ -459,6 +459,24 @@ public final class EntropyPool: Sendable {
         }
     }
 
+    /// Waits until the pool holds at least `bits` bits, or is closed or interrupted, or `timeout` has passed; for
+    /// a consumer that must also look elsewhere now and then (a server watching for a stop), instead of polling.
+    ///
+    /// - Returns: `false` when the timeout passed first.
+    public func waitForBits(atLeast bits: Int, timeout: Duration) -> Bool {
+        let interruptionsBefore = state.withLock { $0.interruptions }
+        let semaphore = DispatchSemaphore(value: 0)
+        let ready = state.withLock { state in
+            if Self.readiness(state, .atLeast(bits), interruptionsBefore) != nil { return true }
+            state.waiters.append(Waiter(condition: .atLeast(bits), wakeable: .thread(semaphore)))
+            return false
+        }
+        if ready { return true }
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        // A waiter left behind by a timeout is signalled later with nobody waiting on it, which is harmless.
+        return semaphore.wait(timeout: .now() + .nanoseconds(Int(nanoseconds))) == .success
+    }
+
     /// The same wait for a task: it suspends instead of blocking its thread.
     private func waitAsync(until condition: Condition) async throws(QRNGError) {
         let interruptionsBefore = state.withLock { $0.interruptions }

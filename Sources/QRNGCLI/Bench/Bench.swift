@@ -29,16 +29,18 @@ struct Bench: ParsableCommand {
     @Flag(help: "List the benchmarks and exit.")
     var list = false
 
-    @Option(help: "Minimum measured time per benchmark, in seconds.")
+    @Option(help: "Minimum measured time per benchmark, in seconds, in (0, 3600].",
+            transform: NumericDomain(above: 0, through: 3600).double)
     var seconds: Double = 1
 
     @Option(help: "Carry-less multiply kernel for the Toeplitz benchmarks: portable, pclmul or vpclmul (default: best).")
     var kernel: CarrylessMultiplier.Kernel?
 
-    @Option(help: .hidden)
+    @Option(help: .hidden, transform: NumericDomain(1...0x1p20).integer)
     var kernelWords: Int?
 
-    @Option(help: "Samples for the opt-in health/false-alarms run.")
+    @Option(help: "Samples for the opt-in health/false-alarms run, 1 to 2^50.",
+            transform: NumericDomain(1...0x1p50).integer)
     var falseAlarmSamples: UInt64 = 1_000_000_000
 
     func run() throws {

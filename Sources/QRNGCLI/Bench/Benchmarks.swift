@@ -321,7 +321,71 @@ enum Benchmarks {
                     }
                     return checksum
                 }
+            },
+        ] + recordingRuns()
+    }
+
+    /// `generate` over a recording (64 Mi pulses of packed clicks, in the page cache), to its end, without and
+    /// with the consumption journal that keeps its bits from being handed out twice: the journal's cost is the
+    /// ratio of the two. Each journaled run opens the journal from the start (as `--from-start` does) and
+    /// settles it at the end, as a command does.
+    static func recordingRuns() -> [Benchmark] {
+        let pulses = 1 << 26
+        let directory = "/tmp/qrng-bench-\(getpid())-journal"
+        let recording = directory + "/recording.clk"
+        func writeRecording() throws {
+            guard access(recording, F_OK) != 0 else { return }
+            mkdir(directory, 0o700)
+            var bytes = PackedClickHeader(pulseCount: UInt64(pulses)).encoded
+            var generator = Xoshiro256StarStar(seed: 5)
+            bytes.reserveCapacity(bytes.count + pulses / 4)
+            for _ in 0..<(pulses / 32) {
+                // Eight bytes of four pulses each, every pulse a single click: 01 (D0) or 10 (D1).
+                var word = generator.next()
+                for _ in 0..<8 {
+                    var byte: UInt8 = 0
+                    for pulse in 0..<4 {
+                        byte |= (1 + UInt8(truncatingIfNeeded: word & 1)) << UInt8(6 - 2 * pulse)
+                        word >>= 1
+                    }
+                    bytes.append(byte)
+                }
             }
+            let file = try WritableFile(path: recording)
+            let written = bytes.withUnsafeBytes { buffer in Result { () throws(QRNGError) in try file.write(buffer) } }
+            try written.get()
+        }
+        func run(journaled: Bool) throws -> UInt64 {
+            var configuration = PipelineConfiguration(
+                source: .recordedClicks(path: recording, errorPolicy: .stop), claimedMinEntropy: 0.9)
+            configuration.monitors = nil
+            var job = GenerateJob(configuration: configuration, byteCount: nil)
+            if journaled {
+                job.journal = try ConsumptionJournal.open(
+                    recordingPath: recording, configurationFingerprint: configuration.source.fingerprint,
+                    stateDirectory: directory + "/state", resume: .fromStart)
+            }
+            var checksum: UInt64 = 0
+            let report = try job.run { chunk in checksum &+= UInt64(chunk[0]) }
+            guard report.failure?.code == .endOfInput else {
+                throw report.failure ?? QRNGError(.invalidInput, "the recording did not end", context: .init(file: recording))
+            }
+            return checksum &+ UInt64(report.bytesWritten)
+        }
+        // 64 Mi single clicks at H = 0.9 through Toeplitz 4096 → 3486: about 6.8 MB of output.
+        let outputBytes = Double(pulses / 4096 * 3486 / 8)
+        return [
+            Benchmark(name: "generate/recording", unit: .bytes, workPerRun: outputBytes, baseline: "baseline/urandom") {
+                try writeRecording()
+                return { try run(journaled: false) }
+            },
+            Benchmark(
+                name: "generate/recording-journaled", unit: .bytes, workPerRun: outputBytes,
+                baseline: "generate/recording"
+            ) {
+                try writeRecording()
+                return { try run(journaled: true) }
+            },
         ]
     }
 }

@@ -11,6 +11,7 @@ public struct BeamSplitterSource<Clicks: ClickSource>: EntropySource {
     public var bitsPerSample: Int { 1 }
 
     private var clickBuffer = ClickBuffer()
+    static var maximumPulsesPerRead: Int { 1 << 22 }
     /// Single clicks per pulse seen so far, to size each read; starts at 1, so that the first read gives no more
     /// samples than asked (a recording's consumption is journaled per read).
     private var singleClickFraction = 1.0
@@ -33,7 +34,10 @@ public struct BeamSplitterSource<Clicks: ClickSource>: EntropySource {
     public mutating func read(approximately count: Int, into buffer: inout SampleBuffer) throws(QRNGError) -> Bool {
         precondition(buffer.bitsPerSample == 1, "a beam-splitter source gives one-bit samples")
         let wanted = Double(max(count, 64)) / singleClickFraction
-        let pulses = Int(min(wanted.rounded(.up), Double(1 << 30)))
+        // At most 2²² pulses a read: when almost no pulse gives a single click (a dark count in every pulse, a
+        // dead source), reads stay short and the monitors see the pulse counters grow instead of waiting on one
+        // read of a billion pulses.
+        let pulses = Int(min(wanted.rounded(.up), Double(Self.maximumPulsesPerRead)))
         guard try clicks.nextPulses(pulses, into: &clickBuffer) else { return false }
 
         var bits: BitBuffer

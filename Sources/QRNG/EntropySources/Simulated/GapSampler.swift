@@ -26,7 +26,8 @@ struct GapSampler: Sendable, Hashable {
         var weights: [Double] = []
         var values: [UInt64] = []
         for gap in 0..<tableGaps {
-            let pGap = exp(Double(gap) * logOfNoClick) * click
+            // Gap 0 spelled out: when every pulse clicks, log(1 − q) is −∞ and 0·(−∞) is not a number.
+            let pGap = (gap == 0 ? 1 : exp(Double(gap) * logOfNoClick)) * click
             for (outcome, probability) in zip(outcomes, conditional) {
                 weights.append(pGap * probability)
                 values.append(Self.pack(gap: UInt64(gap), outcome))

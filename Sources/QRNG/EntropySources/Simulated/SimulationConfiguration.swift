@@ -234,3 +234,22 @@ public struct SimulatedFault: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(kind.rawValue)@\(start):\(strength)" }
 }
+
+extension SimulatedFault.Kind {
+    /// Why beam-splitter bits cannot show this fault, or `nil` when they can (and the health tests or monitors
+    /// catch it there).
+    ///
+    /// A stalled tagger changes when tags say a click happened, never which detector clicked: a repeated
+    /// timestamp can move a click into a neighbouring pulse's window or merge two into a double click, but the bit
+    /// a single click gives is still the detector's, so the bits stay as unpredictable as before. Arrival times
+    /// are made of timestamps, and there it shows (a zero interval, a repeated bin).
+    public var invisibleInBeamSplitterBits: String? {
+        switch self {
+        case .stalledTagger:
+            "a stalled tagger repeats timestamps, which changes when a click seems to happen but never which "
+                + "detector clicked, so beam-splitter bits stay as unpredictable as before and no test can see "
+                + "it; inject it with --mode arrival-time, where the timestamps are the samples"
+        default: nil
+        }
+    }
+}
