@@ -301,4 +301,47 @@ import Glibc
         #expect(streams[0].count + streams[1].count >= 50, "readers got \(streams[0].count + streams[1].count)")
         #expect(Self.windowsAreUnique(streams), "a 16-byte window was served twice")
     }
+
+    /// `qrng generate --out FILE` on a recording, killed with SIGKILL at 40 random moments and run again: what
+    /// all the output files hold together has no 16-byte window twice, and a last run to the end finishes the
+    /// recording with nothing left for another.
+    @Test func generateKilledAndRerunWritesNothingTwice() throws {
+        let recording = Self.path("gkill.clk")
+        let state = Self.path("gkill-state")
+        let seedFile = Self.path("gkill.seed")
+        try Self.makeRecording(recording, pulses: 64_000_000, seed: 9)
+        var generator = Xoshiro256StarStar(seed: 10)
+        try Data((0..<1024).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
+            .write(to: URL(fileURLWithPath: seedFile))
+        var outputs: [String] = []
+        defer {
+            unlink(recording)
+            unlink(seedFile)
+            for output in outputs { unlink(output) }
+            try? FileManager.default.removeItem(atPath: state)
+        }
+        let common = [
+            "generate", "--source", "clicks:\(recording)", "--min-entropy", "0.9", "--toeplitz-seed", seedFile,
+            "--state-dir", state,
+        ]
+        var moments = Xoshiro256StarStar(seed: 11)
+        for cycle in 0..<40 {
+            let output = Self.path("gkill-\(cycle).bin")
+            outputs.append(output)
+            let (process, _) = try ServeCommandTests.launch(common + ["--out", output])
+            usleep(UInt32(moments.next() % 400_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        // The last run reads the rest of the recording to its end.
+        let last = Self.path("gkill-last.bin")
+        outputs.append(last)
+        let (process, _) = try ServeCommandTests.launch(common + ["--out", last])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let streams = outputs.map { (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: $0)))) ?? [] }
+        let killedBytes = streams.dropLast().reduce(0) { $0 + $1.count }
+        #expect(killedBytes > 0 && streams.last!.count > 0, "killed runs wrote \(killedBytes), the last \(streams.last!.count)")
+        #expect(Self.windowsAreUnique(streams), "a 16-byte window was written twice")
+    }
 }

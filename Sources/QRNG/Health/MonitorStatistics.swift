@@ -36,6 +36,23 @@ enum MonitorStatistics {
         return (solve(from: band.lowerBound, towards: 0), solve(from: band.upperBound, towards: 1))
     }
 
+    /// The values of a binomial proportion p that an observed proportion `observed` over `trials` trials leaves
+    /// possible: those with n·D(observed ‖ p) below `logBound`. By Chernoff's bound the interval misses the true
+    /// p with probability at most 2·e^−`logBound`.
+    static func binomialConfidenceInterval(observed: Double, trials: Double, logBound: Double) -> ClosedRange<Double> {
+        func solve(towards end: Double) -> Double {
+            if trials * bernoulliDivergence(observed, end) < logBound { return end }
+            var inside = observed
+            var outside = end
+            for _ in 0..<100 {
+                let middle = 0.5 * (inside + outside)
+                if trials * bernoulliDivergence(observed, middle) < logBound { inside = middle } else { outside = middle }
+            }
+            return inside
+        }
+        return solve(towards: 0)...solve(towards: 1)
+    }
+
     /// The lower confidence limit λ of a Poisson mean from `count` events: P[Poisson(λ) ≥ count] = `alpha`.
     ///
     /// P[Poisson(λ) ≥ k] is the regularized lower incomplete gamma function P(k, λ), increasing in λ.

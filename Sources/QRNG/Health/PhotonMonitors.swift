@@ -20,7 +20,9 @@ import Glibc
 /// **False alarms.** Each monitor alarms on a healthy source with probability at most ``alpha`` per window:
 /// - Click rate and bias: a proportion p̂ of n trials with true value p passes the limit a > p with probability at
 ///   most exp(−n·D(a ‖ p)) (Chernoff), so limits with n·D = ln(2/α) on either side bound the two tails by α/2
-///   each, for any true value inside the band. This is a bound, not an approximation.
+///   each, for any true value inside the band. This is a bound, not an approximation. A click rate learned from
+///   the first window enters as the interval of rates its count leaves possible (Chernoff again, missing the true
+///   rate with probability at most α, once), not as an exact value.
 /// - g2(0): the lower limit λ_lo with P[Poisson(λ_lo) ≥ N_both] = α exceeds the true mean with probability at
 ///   most α (the singles are treated as exact: with 10⁵ or more per window their relative error is below 1 %).
 /// - Autocorrelation: under independence z is approximately standard normal at each lag; Bonferroni over k lags
@@ -202,7 +204,8 @@ struct PhotonMonitors: Sendable {
     private var counters = CounterWindow()
     private var autocorrelation: AutocorrelationWindow?
     private var histogram: HistogramWindow?
-    private var learnedClickRate: Double?
+    /// The click rate learned from the first window: the values its count leaves possible, and the count.
+    private var learnedClickRate: (possible: ClosedRange<Double>, clicks: UInt64, pulses: UInt64)?
     private var alarms: [MonitorAlarm] = []
 
     init(settings: PhotonMonitorSettings, bitsPerSample: Int, claimedMinEntropy: Double) throws(QRNGError) {
@@ -328,17 +331,38 @@ struct PhotonMonitors: Sendable {
         }
         if let clickRate = settings.clickRate {
             let observed = Double(window.clickedPulses) / pulses
-            if let expected = clickRate.expected ?? learnedClickRate {
-                let tolerance = clickRate.relativeTolerance
-                let band = (expected * (1 - tolerance))...min(1, expected * (1 + tolerance))
-                let limits = MonitorStatistics.binomialLimits(band: band, trials: pulses, logBound: chernoffExponent)
-                if let lower = limits.lower, observed < lower {
-                    alarm(.clickRate, observed, lower, "clicks per pulse fell below the limit; expected \(expected)")
-                } else if let upper = limits.upper, observed > upper {
-                    alarm(.clickRate, observed, upper, "clicks per pulse rose above the limit; expected \(expected)")
-                }
+            // A learned rate is itself an estimate: the band starts from every rate its count leaves possible,
+            // so that a short first window (few clicks) does not make later windows alarm on its chance error.
+            let expected: ClosedRange<Double>?
+            let origin: String
+            if let model = clickRate.expected {
+                expected = model...model
+                origin = "\(model), the source model's"
+            } else if let learned = learnedClickRate {
+                expected = learned.possible
+                origin = "\(learned.possible.lowerBound)…\(learned.possible.upperBound), learned from the first window "
+                    + "(\(learned.clicks) clicked of \(learned.pulses) pulses)"
             } else {
-                learnedClickRate = observed
+                expected = nil
+                origin = ""
+                learnedClickRate = (
+                    MonitorStatistics.binomialConfidenceInterval(
+                        observed: observed, trials: pulses, logBound: chernoffExponent),
+                    window.clickedPulses, window.pulses
+                )
+            }
+            if let expected {
+                let tolerance = clickRate.relativeTolerance
+                let band = (expected.lowerBound * (1 - tolerance))...min(1, expected.upperBound * (1 + tolerance))
+                let limits = MonitorStatistics.binomialLimits(band: band, trials: pulses, logBound: chernoffExponent)
+                let seen = "seen \(window.clickedPulses) clicked of \(window.pulses) pulses; expected \(origin), "
+                    + "±\(Int((tolerance * 100).rounded())) %. A recording whose rate drifts by design: --monitors warn "
+                    + "reports such alarms without gating"
+                if let lower = limits.lower, observed < lower {
+                    alarm(.clickRate, observed, lower, "clicks per pulse fell below the limit: \(seen)")
+                } else if let upper = limits.upper, observed > upper {
+                    alarm(.clickRate, observed, upper, "clicks per pulse rose above the limit: \(seen)")
+                }
             }
         }
         if let coherence = settings.secondOrderCoherence {
