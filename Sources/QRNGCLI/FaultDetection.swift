@@ -10,8 +10,8 @@ struct FaultDetection {
         let strength: Double
         let arrivalTime: Bool
 
-        /// Strengths at which each fault is plainly a fault; the stalled tagger shows in arrival times (a
-        /// repeated timestamp is a zero interval), every other fault in beam-splitter bits or in the counts.
+        /// Every fault in every mode whose samples can show it (``SimulatedFault/Kind/invisible(in:)`` says
+        /// why the others cannot), at strengths where it is plainly a fault.
         static let catalogue: [Case] = [
             Case(kind: .deadDetector, strength: 1, arrivalTime: false),
             Case(kind: .latchedDetector, strength: 1, arrivalTime: false),
@@ -22,6 +22,11 @@ struct FaultDetection {
             Case(kind: .periodicInterference, strength: 0.1, arrivalTime: false),
             Case(kind: .stalledTagger, strength: 0.5, arrivalTime: true),
             Case(kind: .timestampsBackwards, strength: 0.01, arrivalTime: false),
+            Case(kind: .latchedDetector, strength: 1, arrivalTime: true),
+            Case(kind: .blinding, strength: 1, arrivalTime: true),
+            Case(kind: .afterpulseStorm, strength: 0.5, arrivalTime: true),
+            Case(kind: .periodicInterference, strength: 0.1, arrivalTime: true),
+            Case(kind: .timestampsBackwards, strength: 0.01, arrivalTime: true),
         ]
     }
 

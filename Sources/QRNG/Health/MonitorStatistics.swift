@@ -25,13 +25,7 @@ enum MonitorStatistics {
         func solve(from p: Double, towards end: Double) -> Double? {
             guard p > 0 && p < 1 else { return nil }
             if trials * bernoulliDivergence(end, p) < logBound { return nil }
-            var inside = p
-            var outside = end
-            for _ in 0..<100 {
-                let middle = 0.5 * (inside + outside)
-                if trials * bernoulliDivergence(middle, p) < logBound { inside = middle } else { outside = middle }
-            }
-            return outside
+            return boundary(from: p, towards: end) { trials * bernoulliDivergence($0, p) < logBound }.outside
         }
         return (solve(from: band.lowerBound, towards: 0), solve(from: band.upperBound, towards: 1))
     }
@@ -42,15 +36,23 @@ enum MonitorStatistics {
     static func binomialConfidenceInterval(observed: Double, trials: Double, logBound: Double) -> ClosedRange<Double> {
         func solve(towards end: Double) -> Double {
             if trials * bernoulliDivergence(observed, end) < logBound { return end }
-            var inside = observed
-            var outside = end
-            for _ in 0..<100 {
-                let middle = 0.5 * (inside + outside)
-                if trials * bernoulliDivergence(observed, middle) < logBound { inside = middle } else { outside = middle }
-            }
-            return inside
+            return boundary(from: observed, towards: end) { trials * bernoulliDivergence(observed, $0) < logBound }.inside
         }
         return solve(towards: 0)...solve(towards: 1)
+    }
+
+    /// Where `isInside` stops holding between `start` (where it holds) and `end` (where it does not), to the
+    /// last of 100 halvings: the nearest point found on either side.
+    private static func boundary(
+        from start: Double, towards end: Double, isInside: (Double) -> Bool
+    ) -> (inside: Double, outside: Double) {
+        var inside = start
+        var outside = end
+        for _ in 0..<100 {
+            let middle = 0.5 * (inside + outside)
+            if isInside(middle) { inside = middle } else { outside = middle }
+        }
+        return (inside, outside)
     }
 
     /// The lower confidence limit λ of a Poisson mean from `count` events: P[Poisson(λ) ≥ count] = `alpha`.

@@ -136,11 +136,14 @@ extension Pipeline {
     /// - Throws: ``QRNGError/Code/invalidArgument`` naming the first parameter out of range; a health failure
     ///   while the seed is drawn.
     public init(configuration: PipelineConfiguration) throws(QRNGError) {
-        if case .simulatedTimeTags(let simulation, _, .beamSplitter) = configuration.source {
+        if case .simulatedTimeTags(let simulation, _, let use) = configuration.source {
             // A fault the samples cannot show would only look like a test of the health tests.
+            let samples: SimulatedFault.Kind.Samples
+            if case .beamSplitter = use { samples = .beamSplitterBits } else { samples = .arrivalTimes }
             for fault in simulation.faults {
-                if let reason = fault.kind.invisibleInBeamSplitterBits {
-                    throw .invalidArgument("fault", "\(fault.kind.rawValue) in beam-splitter mode: \(reason)")
+                if let reason = fault.kind.invisible(in: samples) {
+                    let mode = samples == .beamSplitterBits ? "beam-splitter" : "arrival-time"
+                    throw .invalidArgument("fault", "\(fault.kind.rawValue) in \(mode) mode: \(reason)")
                 }
             }
         }

@@ -236,19 +236,35 @@ public struct SimulatedFault: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension SimulatedFault.Kind {
-    /// Why beam-splitter bits cannot show this fault, or `nil` when they can (and the health tests or monitors
-    /// catch it there).
+    /// What a source's samples are made of: which detector clicked, or when.
+    public enum Samples: Sendable, Hashable, CaseIterable {
+        case beamSplitterBits
+        case arrivalTimes
+    }
+
+    /// Why samples of this kind cannot show the fault, or `nil` when they can (and the health tests, the
+    /// monitors or the input checks catch it there).
     ///
-    /// A stalled tagger changes when tags say a click happened, never which detector clicked: a repeated
-    /// timestamp can move a click into a neighbouring pulse's window or merge two into a double click, but the bit
-    /// a single click gives is still the detector's, so the bits stay as unpredictable as before. Arrival times
-    /// are made of timestamps, and there it shows (a zero interval, a repeated bin).
-    public var invisibleInBeamSplitterBits: String? {
-        switch self {
-        case .stalledTagger:
+    /// A fault that only changes what the samples do not carry leaves them as unpredictable as before: no test
+    /// can see it, and none needs to. Such a fault is injected in the other mode, where it shows.
+    public func invisible(in samples: Samples) -> String? {
+        switch (self, samples) {
+        case (.stalledTagger, .beamSplitterBits):
             "a stalled tagger repeats timestamps, which changes when a click seems to happen but never which "
                 + "detector clicked, so beam-splitter bits stay as unpredictable as before and no test can see "
                 + "it; inject it with --mode arrival-time, where the timestamps are the samples"
+        case (.deadDetector, .arrivalTimes):
+            "a dead detector halves the clicks but leaves the time of every remaining click as unpredictable as "
+                + "before, so arrival times cannot show it; inject it in beam-splitter mode, where the bits "
+                + "turn constant"
+        case (.sourceOff, .arrivalTimes):
+            "a dark source leaves the dark counts, whose arrival times are as unpredictable as the photons' "
+                + "(uniform over the period), so the samples stay good and only their rate falls, which no "
+                + "arrival-time monitor watches yet; inject it in beam-splitter mode, where the click-rate "
+                + "monitor sees it"
+        case (.biasDrift, .arrivalTimes):
+            "a drifting splitting ratio changes which detector clicks, not when, so arrival times stay as "
+                + "unpredictable as before; inject it in beam-splitter mode, where the bits become biased"
         default: nil
         }
     }
