@@ -108,6 +108,8 @@ struct GenerateJob {
             if failure?.code == .systemCall && failure?.context.errno == EPIPE { line += "; the reader closed the output" }
             if let simulationSeed {
                 line += "; seeded with \(simulationSeed): the same seed gives the same bytes, so they are for tests only"
+            } else if statistics.provenance.isSimulated {
+                line += "; unseeded: the simulator's seed came from the operating system, so no other run repeats it"
             }
             if reused { line += " [RE-USED]" }
             if statistics.provenance.isSimulated { line += " [SIMULATED]" }

@@ -88,20 +88,27 @@ struct Serve: ParsableCommand {
         if let seed = configuration.source.simulationSeed {
             printToStandardError(
                 "qrng serve: WARNING: seeded with \(seed): the same seed gives the same bytes, for tests only")
+        } else if provenance.isSimulated {
+            printToStandardError("qrng serve: the simulator's seed came from the operating system")
         }
+        var serverConfiguration = FIFOServer.Configuration(
+            chunkBytes: pipeBytes, statsInterval: statsInterval > 0 ? statsInterval : nil,
+            pipeBufferBytes: pipeBytes, simulated: provenance.isSimulated)
+        serverConfiguration.reused = consumptionJournal?.reusesConsumedSamples ?? false
         let server = FIFOServer(
             pipe: namedPipe, pool: pool,
-            configuration: FIFOServer.Configuration(
-                chunkBytes: pipeBytes, statsInterval: statsInterval > 0 ? statsInterval : nil,
-                pipeBufferBytes: pipeBytes, simulated: provenance.isSimulated),
-            health: { [producer] in producer.statistics })
+            configuration: serverConfiguration, health: { [producer] in producer.statistics })
         var ending = "stopped by signal"
         do {
             try server.run(
                 until: { ServeSignals.stopRequested }, stopDescriptor: ServeSignals.wakeDescriptor,
                 log: printToStandardError)
         } catch where error.code == .endOfInput {
-            ending = "the recording ended and readers took everything in the pipe"
+            let unread = server.statistics.bytesUnreadAtEnd
+            ending = unread == 0
+                ? "the recording ended and readers took everything in the pipe"
+                : "the recording ended; stopped by signal with \(unread) bytes still unread in the pipe (handed out, "
+                    + "never to be served again)"
             if let endOfInput = producer.statistics.endOfInput { ending += " (end of input: \(endOfInput))" }
         } catch {
             printToStandardError("qrng serve: stopped: \(error)")
@@ -116,6 +123,7 @@ struct Serve: ParsableCommand {
             summary += "; consumed \(journal.recordingPath) up to sample \(journal.consumedSamples) (journal \(journal.path))"
         }
         if let seed = configuration.source.simulationSeed { summary += "; seeded with \(seed): the same seed gives the same bytes" }
+        if serverConfiguration.reused { summary += " [RE-USED]" }
         printToStandardError(summary)
     }
 }

@@ -344,4 +344,18 @@ import Glibc
         #expect(killedBytes > 0 && streams.last!.count > 0, "killed runs wrote \(killedBytes), the last \(streams.last!.count)")
         #expect(Self.windowsAreUnique(streams), "a 16-byte window was written twice")
     }
+
+    /// A seeded simulation says that its seed reproduces it; an unseeded one that its seed came from the OS.
+    @Test func simulatedRunsSayWhereTheirSeedCameFrom() throws {
+        let seeded = try GenerateJob(
+            configuration: try Generate.parse(["--bytes", "64", "--seed", "5"]).pipeline.configuration(),
+            byteCount: 64
+        ).run { _ in }
+        #expect(seeded.summary.contains("seeded with 5: the same seed gives the same bytes"), "\(seeded.summary)")
+        let unseeded = try GenerateJob(
+            configuration: try Generate.parse(["--bytes", "64"]).pipeline.configuration(), byteCount: 64
+        ).run { _ in }
+        #expect(unseeded.summary.contains("seed came from the operating system"), "\(unseeded.summary)")
+        #expect(unseeded.summary.contains("SIMULATED"))
+    }
 }

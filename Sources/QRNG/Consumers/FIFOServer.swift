@@ -25,6 +25,9 @@ public final class FIFOServer {
         public var pipeBufferBytes: Int
         /// Whether the data is simulated; every status line then says so.
         public var simulated: Bool
+        /// Whether the data re-uses a recording's samples whose bits were handed out before (read from the start
+        /// against its journal); every status line then says so.
+        public var reused = false
 
         /// Creates a configuration; the defaults (1 MiB writes into a 1 MiB pipe) let a fast reader get what the
         /// pipe carries.
@@ -43,6 +46,8 @@ public final class FIFOServer {
         public var bytesServed: UInt64 = 0
         /// Bytes taken from the pool but never written: only those of a write cut short by a stop.
         public var bytesDropped: UInt64 = 0
+        /// Bytes still in the pipe, unread, when a recording ended and a stop came before readers took them all.
+        public var bytesUnreadAtEnd: UInt64 = 0
     }
 
     /// The FIFO.
@@ -121,6 +126,7 @@ public final class FIFOServer {
             line += "\((rate * 100).rounded() / 100) MB/s; pool \(pool.statistics)"
             if let health = healthState() { line += "; health \(health.healthState) (\(health.failureCount) failures)" }
             if configuration.simulated { line += " [SIMULATED output: pseudo-random, not quantum]" }
+            if configuration.reused { line += " [RE-USED: bits handed out before, read again from the start]" }
             log(line)
         }
 
@@ -196,6 +202,7 @@ public final class FIFOServer {
                     // A recording ended: what is in the pipe was handed out, so wait for readers to take it
                     // before the pipe goes away with this process.
                     while !shouldStop(), ioctl(descriptor, UInt(FIONREAD), &unread) == 0, unread > 0 { usleep(10_000) }
+                    if ioctl(descriptor, UInt(FIONREAD), &unread) == 0 { statistics.bytesUnreadAtEnd = UInt64(unread) }
                     throw error
                 }
                 guard count > 0 else {
