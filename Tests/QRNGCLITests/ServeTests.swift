@@ -242,6 +242,49 @@ import Glibc
         FileManager.default.temporaryDirectory.appendingPathComponent("qrng-\(getpid())-\(name)").path
     }
 
+    /// Each health failure is logged once, as it happens: the test, the sample offset, the statistic and the
+    /// cutoff; a permanent failure stops the server with status 3.
+    @Test func healthFailuresAreLoggedWithTheirDetail() throws {
+        let fifo = Self.path("faulty.fifo")
+        let (process, errors) = try Self.launch([
+            "serve", "--fifo", fifo, "--allow-simulated", "--seed", "4", "--fault", "dead-detector@0.002:1",
+            "--stats-interval", "0",
+        ])
+        // Read standard error as it comes, so that the server never blocks on it.
+        let collected = Mutex(Data())
+        let reader = Thread {
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            collected.withLock { $0 = data }
+        }
+        reader.start()
+        var attempts = 0
+        while access(fifo, F_OK) != 0 && attempts < 1000 && process.isRunning {
+            usleep(10_000)
+            attempts += 1
+        }
+        let descriptor = open(fifo, O_RDONLY | O_NONBLOCK)
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(120))
+        while process.isRunning && ContinuousClock.now < deadline {
+            if descriptor >= 0 { _ = read(descriptor, &buffer, buffer.count) }
+            usleep(1_000)
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        if descriptor >= 0 { close(descriptor) }
+        while !reader.isFinished { usleep(1_000) }
+        let log = String(decoding: collected.withLock { $0 }, as: UTF8.self)
+        #expect(process.terminationStatus == 3, "\(log.suffix(600))")
+        let failures = log.split(separator: "\n").filter { $0.hasPrefix("qrng serve: health: ") }
+        #expect(!failures.isEmpty, "\(log.suffix(600))")
+        for line in failures {
+            #expect(line.contains("Test") || line.contains("monitor"), "\(line)")
+            #expect(line.contains("sample offset") && line.contains("threshold") && line.contains("value"), "\(line)")
+        }
+        #expect(failures.contains { $0.contains("permanent failure") }, "\(log.suffix(600))")
+        #expect(access(fifo, F_OK) != 0, "no FIFO left behind")
+    }
+
     @Test func servesUntilSIGTERMThenRemovesTheFIFOAndExitsZero() throws {
         let fifo = Self.path("serve.fifo")
         let (process, errors) = try Self.launch(["serve", "--fifo", fifo, "--allow-simulated", "--seed", "3"])
