@@ -34,6 +34,12 @@ import Glibc
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
+    /// A Toeplitz seed file: 1024 bytes (8192 bits, enough for 4096 → 3486) from a seeded generator.
+    static func makeSeedFile(_ path: String, seed: UInt64) throws {
+        var generator = Xoshiro256StarStar(seed: seed)
+        try Data((0..<1024).map { _ in UInt8(truncatingIfNeeded: generator.next()) }).write(to: URL(fileURLWithPath: path))
+    }
+
     static func generate(_ arguments: [String]) throws -> [UInt8] {
         let out = path("out-\(UUID().uuidString)")
         defer { unlink(out) }
@@ -156,9 +162,7 @@ import Glibc
         let recording = Self.path("pieces.clk")
         let seedFile = Self.path("pieces.seed")
         try Self.makeRecording(recording, pulses: 800_001, seed: 3)
-        var generator = Xoshiro256StarStar(seed: 4)
-        try Data((0..<1024).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
-            .write(to: URL(fileURLWithPath: seedFile))
+        try Self.makeSeedFile(seedFile, seed: 4)
         defer {
             unlink(recording)
             unlink(seedFile)
@@ -228,9 +232,7 @@ import Glibc
         let fifo = Self.path("kill.fifo")
         let seedFile = Self.path("kill.seed")
         try Self.makeRecording(recording, pulses: 40_000_000, seed: 6)
-        var generator = Xoshiro256StarStar(seed: 7)
-        try Data((0..<1024).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
-            .write(to: URL(fileURLWithPath: seedFile))
+        try Self.makeSeedFile(seedFile, seed: 7)
         defer {
             unlink(recording)
             unlink(fifo)
@@ -310,9 +312,7 @@ import Glibc
         let state = Self.path("gkill-state")
         let seedFile = Self.path("gkill.seed")
         try Self.makeRecording(recording, pulses: 64_000_000, seed: 9)
-        var generator = Xoshiro256StarStar(seed: 10)
-        try Data((0..<1024).map { _ in UInt8(truncatingIfNeeded: generator.next()) })
-            .write(to: URL(fileURLWithPath: seedFile))
+        try Self.makeSeedFile(seedFile, seed: 10)
         var outputs: [String] = []
         defer {
             unlink(recording)

@@ -42,9 +42,6 @@ public struct Pipeline: Sendable {
 
     /// What the end of input dropped, once the source has ended.
     public private(set) var endOfInput: EndOfInputSummary?
-    /// The stream offset before which every sample behind the output so far lies: the end of what the health
-    /// monitor has released or discarded, which is what a ``ConsumptionJournal`` records.
-    public private(set) var samplesBehindOutput: UInt64 = 0
     /// Whether each step records ``sourceMarks`` (for a journaled pool), extracting in stretches of
     /// ``sourceMarkStrideBits`` so that a consumer that takes a few bytes is charged for about as many samples.
     public var tracksSourceMarks = false
@@ -79,7 +76,6 @@ public struct Pipeline: Sendable {
         self.minEntropyOrigin = "health tests' H = \(health.cutoffs.minEntropy)"
         self.countersBefore = source.counters
         self.streamBase = source.counters.samples
-        self.samplesBehindOutput = source.counters.samples
     }
 
     /// The stream offset of the end of what the health monitor has released or discarded.
@@ -100,10 +96,7 @@ public struct Pipeline: Sendable {
         var approved = BitBuffer()
         stepOutputStart = output.count
         sourceMarks.removeAll(keepingCapacity: true)
-        defer {
-            approved.removeAll()
-            samplesBehindOutput = releasedEnd
-        }
+        defer { approved.removeAll() }
         guard try source.read(approximately: samplesPerStep, into: &samples) else {
             sourceEnded = true
             let newFailures = health.finish(releasingInto: &approved)
@@ -225,8 +218,7 @@ public struct Pipeline: Sendable {
             samplesTested: health.samplesTested, samplesReleased: health.samplesReleased,
             samplesDiscarded: health.samplesDiscarded, failureCount: health.failureCount,
             lastFailure: health.lastFailure, extractorName: extractorName, outputBits: outputBits,
-            minEntropyOrigin: minEntropyOrigin, monitorWarnings: health.monitorWarnings, endOfInput: endOfInput,
-            samplesBehindOutput: samplesBehindOutput)
+            minEntropyOrigin: minEntropyOrigin, monitorWarnings: health.monitorWarnings, endOfInput: endOfInput)
     }
 
     /// The extractor's name; a Toeplitz extractor whose first seed is still being drawn is named as it will be.
@@ -282,6 +274,4 @@ public struct PipelineStatistics: Sendable, Hashable {
     public var monitorWarnings: Int = 0
     /// What the end of input dropped, once the source has ended.
     public var endOfInput: EndOfInputSummary?
-    /// The stream offset before which every sample behind the output so far lies.
-    public var samplesBehindOutput: UInt64 = 0
 }

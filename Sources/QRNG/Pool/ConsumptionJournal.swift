@@ -246,33 +246,16 @@ struct RecordingIdentity: Sendable {
 
     /// Reads the first ``ConsumptionJournal/identifyingBytes`` of `path`; `nil` when it is not a regular file.
     init?(path: String) throws(QRNGError) {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw QRNGError(.systemCall, "cannot open the recording", context: .init(file: path, errno: errno))
-        }
-        defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
+        guard stat(path, &status) == 0 else {
             throw QRNGError(.systemCall, "cannot stat the recording", context: .init(file: path, errno: errno))
         }
         guard status.st_mode & S_IFMT == S_IFREG else { return nil }
-        let wanted = Int(min(UInt64(status.st_size), UInt64(ConsumptionJournal.identifyingBytes)))
-        var bytes = [UInt8](repeating: 0, count: wanted)
-        var filled = 0
-        while filled < wanted {
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + filled, wanted - filled, off_t(filled))
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                throw QRNGError(
-                    .systemCall, "cannot read the recording's first bytes",
-                    context: .init(file: path, byteOffset: UInt64(filled), errno: count < 0 ? errno : nil))
-            }
-            filled += count
-        }
-        self.prefixDigest = hexString(SHA256.hash(bytes))
-        self.prefixBytes = wanted
+        let file = try ReadableFile(path: path)
+        var bytes = [UInt8](repeating: 0, count: ConsumptionJournal.identifyingBytes)
+        let count = try file.read(into: &bytes)
+        self.prefixDigest = hexString(SHA256.hash(Array(bytes[0..<count])))
+        self.prefixBytes = count
         self.size = UInt64(status.st_size)
     }
 }
@@ -305,25 +288,12 @@ struct JournalRecord: Sendable, Hashable {
 
     /// The record in `path`, or `nil` when there is no such file.
     static func load(path: String) throws(QRNGError) -> JournalRecord? {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 {
-            if errno == ENOENT { return nil }
-            throw QRNGError(.systemCall, "cannot open the journal", context: .init(file: path, errno: errno))
-        }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress!, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else {
-                throw QRNGError(.systemCall, "cannot read the journal", context: .init(file: path, errno: errno))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            guard bytes.count <= 1 << 16 else {
-                throw QRNGError(.invalidInput, "the journal is too large to be one", context: .init(file: path))
-            }
+        guard access(path, F_OK) == 0 else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try ReadableFile(path: path).readAll(limit: 1 << 16)
+        } catch where error.code == .invalidInput {
+            throw QRNGError(.invalidInput, "the journal is too large to be one", context: .init(file: path))
         }
         return try parse(String(decoding: bytes, as: UTF8.self), path: path)
     }

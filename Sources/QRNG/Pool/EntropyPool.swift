@@ -280,7 +280,9 @@ public final class EntropyPool: Sendable {
     /// Makes the journal record how far into the recording a claim reaches, before its bits are copied out; if
     /// that fails the claim's bits are zeroed, never handed out.
     private func journal(_ claim: RingClaim) throws(QRNGError) {
-        guard let journal, let position = claim.sourcePosition else { return }
+        guard let journal else { return }
+        // Deposits into a journaled pool always carry marks (deposit's precondition), so every claim has one.
+        guard let position = claim.sourcePosition else { preconditionFailure("a journaled claim without a source mark") }
         do {
             try journal.record(consumedSamples: position)
         } catch {

@@ -336,24 +336,16 @@ enum Benchmarks {
         func writeRecording() throws {
             guard access(recording, F_OK) != 0 else { return }
             mkdir(directory, 0o700)
-            var bytes = PackedClickHeader(pulseCount: UInt64(pulses)).encoded
+            let writer = try PackedClickWriter(sink: try WritableFile(path: recording), pulseCount: UInt64(pulses))
             var generator = Xoshiro256StarStar(seed: 5)
-            bytes.reserveCapacity(bytes.count + pulses / 4)
-            for _ in 0..<(pulses / 32) {
-                // Eight bytes of four pulses each, every pulse a single click: 01 (D0) or 10 (D1).
-                var word = generator.next()
-                for _ in 0..<8 {
-                    var byte: UInt8 = 0
-                    for pulse in 0..<4 {
-                        byte |= (1 + UInt8(truncatingIfNeeded: word & 1)) << UInt8(6 - 2 * pulse)
-                        word >>= 1
-                    }
-                    bytes.append(byte)
-                }
+            var outcomes = [ClickOutcome](repeating: .d0, count: 64)
+            for _ in 0..<(pulses / 64) {
+                // Every pulse a single click, D0 or D1 by one bit of the generator.
+                let word = generator.next()
+                for index in 0..<64 { outcomes[index] = word >> UInt64(index) & 1 == 0 ? .d0 : .d1 }
+                try writer.write(outcomes)
             }
-            let file = try WritableFile(path: recording)
-            let written = bytes.withUnsafeBytes { buffer in Result { () throws(QRNGError) in try file.write(buffer) } }
-            try written.get()
+            try writer.finish()
         }
         func run(journaled: Bool) throws -> UInt64 {
             var configuration = PipelineConfiguration(
