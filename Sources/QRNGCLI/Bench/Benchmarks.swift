@@ -1,4 +1,5 @@
 import QRNG
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -347,6 +348,9 @@ enum Benchmarks {
             }
             try writer.finish()
         }
+        // A journal's lock is released when the last reference goes, which the producer thread may still hold
+        // for a moment after a run: each run gets its own state directory.
+        let runs = Mutex(0)
         func run(journaled: Bool) throws -> UInt64 {
             var configuration = PipelineConfiguration(
                 source: .recordedClicks(path: recording, errorPolicy: .stop), claimedMinEntropy: 0.9)
@@ -355,7 +359,7 @@ enum Benchmarks {
             if journaled {
                 job.journal = try ConsumptionJournal.open(
                     recordingPath: recording, configurationFingerprint: configuration.source.fingerprint,
-                    stateDirectory: directory + "/state", resume: .fromStart)
+                    stateDirectory: directory + "/state-\(runs.withLock { $0 += 1; return $0 })", resume: .fromStart)
             }
             var checksum: UInt64 = 0
             let report = try job.run { chunk in checksum &+= UInt64(chunk[0]) }
