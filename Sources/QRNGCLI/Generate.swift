@@ -36,6 +36,11 @@ struct Generate: ParsableCommand {
 
     @OptionGroup(title: "Recordings") var journal: JournalOptions
 
+    @Flag(help: ArgumentHelp(
+        "Write the summary on standard error as one JSON object that accounts for every sample and bit, "
+            + "instead of text; health failures are in it rather than on lines of their own."))
+    var json = false
+
     func run() throws {
         // A reader that goes away is a write error (EPIPE) that ends the run cleanly, not a signal that kills it.
         signal(SIGPIPE, SIG_IGN)
@@ -45,10 +50,11 @@ struct Generate: ParsableCommand {
         defer { output.close() }
         var job = GenerateJob(configuration: configuration, byteCount: bytes)
         job.journal = consumptionJournal
+        if json { job.reportFailure = { _ in } }
         let report = try job.run { chunk in
             try writeAll(chunk, to: output.descriptor, path: out)
         }
-        printToStandardError(report.summary)
+        printToStandardError(json ? try report.account.json() : report.summary + "\n" + report.account.text)
         guard var failure = report.failure else { return }
         if failure.code == .systemCall && failure.context.errno == EPIPE { return }
         if failure.code == .endOfInput {
@@ -84,6 +90,27 @@ struct GenerateJob {
         var simulationSeed: UInt64?
         /// Whether the run re-read samples of a recording whose bits were handed out before.
         var reused = false
+        var bitsPerSample = 1
+        var minEntropyPerSample = 0.0
+        var pool = PoolStatistics()
+        /// Bits still in the pool when the run stopped (zeroed as the pool goes).
+        var poolLeftBits = 0
+
+        /// Where every sample and bit went.
+        var account: RunAccount {
+            var ending = "the byte count asked for was written"
+            if let failure {
+                switch failure.code {
+                case .endOfInput: ending = "the source ended"
+                case .systemCall where failure.context.errno == EPIPE: ending = "the reader closed the output"
+                default: ending = "\(failure)"
+                }
+            }
+            return RunAccount(
+                statistics: statistics, bitsPerSample: bitsPerSample, minEntropyPerSample: minEntropyPerSample,
+                pool: pool, poolLeftBits: poolLeftBits, bytesWritten: bytesWritten, ending: ending,
+                simulationSeed: simulationSeed, reused: reused)
+        }
 
         /// The one-line summary for standard error.
         var summary: String {
@@ -104,6 +131,7 @@ struct GenerateJob {
             if s.skipped.count > 0 {
                 line += ", skipped \(s.skipped.count) bad records (first: \(s.skipped.first.map { "\($0)" } ?? "?"))"
             }
+            if let seeding = statistics.seeding { line += "; \(seeding)" }
             if let endOfInput = statistics.endOfInput { line += "; end of input: \(endOfInput)" }
             if failure?.code == .systemCall && failure?.context.errno == EPIPE { line += "; the reader closed the output" }
             if let simulationSeed {
@@ -156,9 +184,14 @@ struct GenerateJob {
         } catch {
             failure = failure ?? error
         }
-        return Report(
+        var report = Report(
             statistics: producer.statistics, bytesWritten: written, failure: failure,
             simulationSeed: configuration.source.simulationSeed, reused: journal?.reusesConsumedSamples ?? false)
+        report.bitsPerSample = pipeline.source.bitsPerSample
+        report.minEntropyPerSample = pipeline.minEntropyPerSample
+        report.pool = pool.statistics
+        report.poolLeftBits = pool.availableBits
+        return report
     }
 }
 

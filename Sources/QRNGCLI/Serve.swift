@@ -55,6 +55,9 @@ struct Serve: ParsableCommand {
 
     @OptionGroup(title: "Recordings") var journal: JournalOptions
 
+    @Flag(help: "End with the summary as one JSON object on standard error, accounting for every sample and bit.")
+    var json = false
+
     func run() throws {
         if pipeline.seed != nil && !allowSimulated {
             throw QRNGError.invalidArgument(
@@ -72,6 +75,8 @@ struct Serve: ParsableCommand {
         let consumptionJournal = try journal.openJournal(for: &configuration)
         let pipelineToRun = try Pipeline(configuration: configuration)
         let provenance = pipelineToRun.source.provenance
+        let bitsPerSample = pipelineToRun.source.bitsPerSample
+        let minEntropyPerSample = pipelineToRun.minEntropyPerSample
         ServeSignals.install()
         let namedPipe = try NamedPipe(path: fifo, mode: mode, group: group)
         defer { namedPipe.remove() }
@@ -99,6 +104,18 @@ struct Serve: ParsableCommand {
             pipe: namedPipe, pool: pool,
             configuration: serverConfiguration, health: { [producer] in producer.statistics })
         var ending = "stopped by signal"
+        /// The account of everything read and served, as text or JSON on standard error.
+        func account(ending: String) -> RunAccount {
+            let stats = server.statistics
+            var account = RunAccount(
+                statistics: producer.statistics, bitsPerSample: bitsPerSample, minEntropyPerSample: minEntropyPerSample,
+                pool: pool.statistics, poolLeftBits: pool.availableBits, bytesWritten: Int(stats.bytesServed),
+                ending: ending, simulationSeed: configuration.source.simulationSeed, reused: serverConfiguration.reused)
+            account.fifo = RunAccount.FIFO(
+                path: fifo, served: stats.bytesServed, unreadInPipeAtStop: stats.bytesUnreadAtEnd,
+                droppedByStop: stats.bytesDropped)
+            return account
+        }
         do {
             try server.run(
                 until: { ServeSignals.stopRequested }, stopDescriptor: ServeSignals.wakeDescriptor,
@@ -112,6 +129,9 @@ struct Serve: ParsableCommand {
             if let endOfInput = producer.statistics.endOfInput { ending += " (end of input: \(endOfInput))" }
         } catch {
             printToStandardError("qrng serve: stopped: \(error)")
+            producer.stop()
+            let final = account(ending: "\(error)")
+            printToStandardError(json ? try final.json() : final.text)
             throw ExitCode(error.code == .healthTestFailure ? 3 : 1)
         }
         // Stopped cleanly: the journal gives back its reserved stretch (what is in the pipe was handed out).
@@ -124,7 +144,8 @@ struct Serve: ParsableCommand {
         }
         if let seed = configuration.source.simulationSeed { summary += "; seeded with \(seed): the same seed gives the same bytes" }
         if serverConfiguration.reused { summary += " [RE-USED]" }
-        printToStandardError(summary)
+        let final = account(ending: ending)
+        printToStandardError(json ? try final.json() : summary + "\n" + final.text)
     }
 }
 

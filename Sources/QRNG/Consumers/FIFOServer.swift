@@ -46,7 +46,8 @@ public final class FIFOServer {
         public var bytesServed: UInt64 = 0
         /// Bytes taken from the pool but never written: only those of a write cut short by a stop.
         public var bytesDropped: UInt64 = 0
-        /// Bytes still in the pipe, unread, when a recording ended and a stop came before readers took them all.
+        /// Bytes still in the pipe, unread, when the server stopped: handed out, and gone with the pipe unless a
+        /// reader takes them before the last descriptor closes.
         public var bytesUnreadAtEnd: UInt64 = 0
     }
 
@@ -154,6 +155,8 @@ public final class FIFOServer {
         defer {
             // Taken but not written (a stop cut the write short): never served to anyone.
             statistics.bytesDropped += UInt64(pending.count)
+            var unread: Int32 = 0
+            if ioctl(descriptor, UInt(FIONREAD), &unread) == 0 { statistics.bytesUnreadAtEnd = UInt64(unread) }
             wipe()
         }
         while true {
@@ -202,7 +205,6 @@ public final class FIFOServer {
                     // A recording ended: what is in the pipe was handed out, so wait for readers to take it
                     // before the pipe goes away with this process.
                     while !shouldStop(), ioctl(descriptor, UInt(FIONREAD), &unread) == 0, unread > 0 { usleep(10_000) }
-                    if ioctl(descriptor, UInt(FIONREAD), &unread) == 0 { statistics.bytesUnreadAtEnd = UInt64(unread) }
                     throw error
                 }
                 guard count > 0 else {

@@ -69,6 +69,7 @@ public struct HealthMonitor: Sendable {
     private var heldFront = 0
     private var heldSamples = 0
     private var recentFailureOffsets: [UInt64] = []
+    private var ledger = SampleLedger()
     /// Tests every sample in turn instead of whole words and blocks; the tests compare the two paths with it.
     var testsSampleBySample = false
 
@@ -107,6 +108,13 @@ public struct HealthMonitor: Sendable {
 
     /// Samples tested but neither released nor held: start-up samples and samples discarded on failures.
     public var samplesDiscarded: UInt64 { samplesTested - samplesReleased - UInt64(heldSamples) }
+
+    /// Where every tested sample went, and why those not released were discarded.
+    public var sampleAccount: SampleAccount {
+        ledger.account(
+            tested: samplesTested, released: samplesReleased, held: heldSamples,
+            failedPermanently: state == .failedPermanently)
+    }
 
     /// Tests the next samples of the stream and appends to `released` the bits of every sample now safe to use.
     ///
@@ -195,7 +203,7 @@ public struct HealthMonitor: Sendable {
     public mutating func requestOnDemandTest() {
         guard state != .failedPermanently else { return }
         onDemandTests += 1
-        restart(at: samplesTested, resettingMonitors: false)
+        restart(at: samplesTested, resettingMonitors: false, reason: .onDemand)
     }
 
     /// Clears a permanent failure, as an operator does after repairing the source; start-up testing runs again
@@ -203,7 +211,8 @@ public struct HealthMonitor: Sendable {
     public mutating func operatorReset() {
         recentFailureOffsets.removeAll()
         monitors?.forgetReferences()
-        restart(at: samplesTested, resettingMonitors: true)
+        let reason: DiscardReason = state == .failedPermanently ? .afterPermanentFailure : .startup
+        restart(at: samplesTested, resettingMonitors: true, reason: reason)
     }
 
     // MARK: - Releasing
@@ -241,6 +250,7 @@ public struct HealthMonitor: Sendable {
             heldSamples += count - split
         }
         samplesReleased += UInt64(fromNew)
+        ledger.release(fromNew)
         compactHeld()
     }
 
@@ -259,6 +269,7 @@ public struct HealthMonitor: Sendable {
         heldFront += count
         heldSamples -= count
         samplesReleased += UInt64(count)
+        ledger.release(count)
     }
 
     /// Drops released samples from the front of the held storage once they are the larger part of it.
@@ -300,9 +311,13 @@ public struct HealthMonitor: Sendable {
         public var unevaluatedMonitorSamples = 0
         /// Samples discarded because a monitor's last window alarmed.
         public var alarmedSamples = 0
+        /// Samples of a start-up test that the input ended before it completed.
+        public var unfinishedStartupSamples = 0
 
         /// All the samples the end of input dropped.
-        public var droppedSamples: Int { unfinishedWindowSamples + unevaluatedMonitorSamples + alarmedSamples }
+        public var droppedSamples: Int {
+            unfinishedWindowSamples + unevaluatedMonitorSamples + alarmedSamples + unfinishedStartupSamples
+        }
     }
 
     /// Releases, at the end of input, every held sample that has passed every test it can still get.
@@ -318,6 +333,11 @@ public struct HealthMonitor: Sendable {
         guard endOfInput == nil else { return [] }
         var summary = EndOfInput()
         defer { endOfInput = summary }
+        if case .startingUp = state {
+            // A start-up test the input ended in the middle of: its samples never passed it.
+            summary.unfinishedStartupSamples = Int(samplesTested - ledger.accountedEnd)
+            ledger.discard(upTo: samplesTested, as: .endOfInput)
+        }
         guard state == .healthy, heldSamples > 0 else { return [] }
         let windowStart = samplesTested - UInt64(adaptiveProportion.windowPosition)
         var limit = windowStart
@@ -342,6 +362,7 @@ public struct HealthMonitor: Sendable {
         releaseHeld(releasing, into: &released)
         summary.unfinishedWindowSamples = min(heldSamples, Int(samplesTested - windowStart))
         summary.unevaluatedMonitorSamples = heldSamples - summary.unfinishedWindowSamples
+        ledger.discard(upTo: ledger.accountedEnd + UInt64(heldSamples), as: .endOfInput)
         discardHeld()
         return failures
     }
@@ -388,7 +409,7 @@ public struct HealthMonitor: Sendable {
         // A monitor's alarm names the end of its window, so offsets need not arrive in order.
         recentFailureOffsets.removeAll { $0 < offset && offset - $0 >= policy.permanentFailureWindow }
         let permanent = recentFailureOffsets.count >= policy.permanentFailureCount
-        restart(at: restartAt, resettingMonitors: true)
+        restart(at: restartAt, resettingMonitors: true, reason: .failure(test))
         if permanent { state = .failedPermanently }
         let failure = HealthFailure(
             test: test, sampleOffset: offset, pulseOffset: pulseOffset, value: value, threshold: threshold,
@@ -407,8 +428,10 @@ public struct HealthMonitor: Sendable {
             test, at: offset, value: Double(value), threshold: Double(cutoff), restartAt: offset + 1)
     }
 
-    /// Discards every held sample and starts start-up testing afresh with the sample at stream offset `offset`.
-    private mutating func restart(at offset: UInt64, resettingMonitors: Bool) {
+    /// Discards every held sample, and every sample before stream offset `offset` not yet released, for `reason`,
+    /// and starts start-up testing afresh with the sample at `offset`.
+    private mutating func restart(at offset: UInt64, resettingMonitors: Bool, reason: DiscardReason) {
+        ledger.discard(upTo: offset, as: reason)
         discardHeld()
         repetitionCount.reset()
         adaptiveProportion.reset()
@@ -418,12 +441,14 @@ public struct HealthMonitor: Sendable {
 
     // MARK: - Testing
 
-    /// Advances start-up by `passed` samples that passed; returns whether start-up has just completed.
+    /// Advances start-up by `passed` samples that passed, the last of them just before stream offset `end`;
+    /// returns whether start-up has just completed.
     @inline(__always)
-    private mutating func advanceStartup(by passed: Int) -> Bool {
+    private mutating func advanceStartup(by passed: Int, endingAt end: UInt64) -> Bool {
         guard case .startingUp(let remaining) = state else { return false }
         if remaining == passed {
             state = .healthy
+            ledger.discard(upTo: end, as: .startup)
             return true
         }
         state = .startingUp(remainingSamples: remaining - passed)
@@ -446,7 +471,7 @@ public struct HealthMonitor: Sendable {
             segmentStart = index + 1
             return !failure.permanent
         }
-        if advanceStartup(by: 1) { keptFrom = index + 1 }
+        if advanceStartup(by: 1, endingAt: first + UInt64(index + 1)) { keptFrom = index + 1 }
         return true
     }
 
@@ -463,7 +488,7 @@ public struct HealthMonitor: Sendable {
                 let reached = BinaryKernel.run(
                     words, from: index, to: end, rct: &repetitionCount, apt: &adaptiveProportion)
                 if reached > index {
-                    if advanceStartup(by: reached - index) { keptFrom = reached }
+                    if advanceStartup(by: reached - index, endingAt: first + UInt64(reached)) { keptFrom = reached }
                     index = reached
                 }
                 if index == end { continue }
@@ -499,7 +524,7 @@ public struct HealthMonitor: Sendable {
                 let (reached, blockEnd) = WideKernel.run(
                     values, from: index, to: end, rct: &repetitionCount, apt: &adaptiveProportion)
                 if reached > index {
-                    if advanceStartup(by: reached - index) { keptFrom = reached }
+                    if advanceStartup(by: reached - index, endingAt: first + UInt64(reached)) { keptFrom = reached }
                     index = reached
                 }
                 if index == end { continue }

@@ -21,6 +21,8 @@ public struct Pipeline: Sendable {
 
     /// Seeds drawn so far for the Toeplitz extractor (one at start-up, then one per rotation).
     public private(set) var seedsDrawn = 0
+    /// Where the Toeplitz seed came from and what drawing it cost; `nil` for the other extractors.
+    public internal(set) var seeding: SeedingSummary?
     /// The min-entropy per sample the health tests and the extractor assume, in bits.
     public internal(set) var minEntropyPerSample: Double
     /// Where ``minEntropyPerSample`` comes from: a claim, the source's model, or an assessment.
@@ -50,6 +52,11 @@ public struct Pipeline: Sendable {
     public private(set) var sourceMarks: [EntropyPool.SourceMark] = []
     /// The released bits extracted between two source marks.
     public static let sourceMarkStrideBits = 1 << 13
+    /// Released bits handed to the extractor, and to seed draws (completed or not).
+    private var bitsToExtractor: UInt64 = 0
+    private var bitsToSeedDraws: UInt64 = 0
+    /// Released bits in a partial extractor block or an unfinished seed draw when a failure withdrew them.
+    private var bitsWithdrawnAfterFailures: UInt64 = 0
     /// The source's sample count when the pipeline was wired: the stream offset of the health monitor's first
     /// sample.
     private let streamBase: UInt64
@@ -143,8 +150,10 @@ public struct Pipeline: Sendable {
         var offset = 0
         while offset < approved.count {
             if seedDraw != nil {
+                let before = offset
                 offset = seedDraw!.take(from: approved, at: offset)
-                if seedDraw!.isComplete { try installDrawnSeed() }
+                bitsToSeedDraws += UInt64(offset - before)
+                if seedDraw!.isComplete { try installDrawnSeed(surplusInto: &output) }
                 continue
             }
             var taking = approved.count - offset
@@ -158,6 +167,7 @@ public struct Pipeline: Sendable {
                 extractor.extract(approved.extracting(offset..<offset + taking), into: &output)
             }
             offset += taking
+            bitsToExtractor += UInt64(taking)
             mark(offset, in: output)
             if var rotation = toeplitzRotation, let blocks = rotation.blocks {
                 rotation.inputSinceSeed += taking
@@ -173,18 +183,35 @@ public struct Pipeline: Sendable {
     /// Starts drawing a Toeplitz seed from the next released bits; the extractor waits until it is complete.
     mutating func startSeedDraw() {
         guard let rotation = toeplitzRotation else { return }
-        seedDraw = SeedDraw(bits: rotation.inputBits + rotation.outputBits - 1)
+        let draw = SeedDraw(
+            bits: rotation.inputBits + rotation.outputBits - 1, minEntropyPerSample: minEntropyPerSample,
+            bitsPerSample: source.bitsPerSample)
+        seedDraw = draw
+        if seeding == nil {
+            seeding = SeedingSummary(
+                given: false, seedBits: draw.bits, seedsDrawn: 0, inputBits: 0, surplusBits: 0,
+                blockBits: draw.blockBits, bitsPerSample: source.bitsPerSample)
+        }
     }
 
-    private mutating func installDrawnSeed() throws(QRNGError) {
+    /// Installs the completed seed and appends the digest bits past it, which have full entropy, to `output`.
+    private mutating func installDrawnSeed(surplusInto output: inout BitBuffer) throws(QRNGError) {
         guard var draw = seedDraw, var rotation = toeplitzRotation else { return }
         seedDraw = nil
         defer { draw.restart() }
+        var seed = draw.completedSeed
+        defer { seed.removeAll() }
         replaceExtractor(
-            try ToeplitzExtractor(seed: draw.seed, inputBits: rotation.inputBits, outputBits: rotation.outputBits))
+            try ToeplitzExtractor(seed: seed, inputBits: rotation.inputBits, outputBits: rotation.outputBits))
+        var surplus = draw.surplus
+        output.append(contentsOf: surplus)
+        seeding?.surplusBits += UInt64(surplus.count)
+        surplus.removeAll()
+        seeding?.inputBits += UInt64(draw.inputBits)
         rotation.inputSinceSeed = 0
         toeplitzRotation = rotation
         seedsDrawn += 1
+        seeding?.seedsDrawn = seedsDrawn
     }
 
     /// Runs the health monitor's start-up tests again on request (SP 800-90B §4.3, on-demand testing): the
@@ -198,6 +225,7 @@ public struct Pipeline: Sendable {
     /// Drops the extractor's partial block and any seed being drawn, whose input the health monitor has just
     /// withdrawn its approval from.
     private mutating func dropPartialBlock() {
+        bitsWithdrawnAfterFailures += UInt64(extractor.bufferedInputBits + (seedDraw?.inputBits ?? 0))
         if var rotation = toeplitzRotation {
             rotation.inputSinceSeed -= extractor.bufferedInputBits
             toeplitzRotation = rotation
@@ -218,7 +246,25 @@ public struct Pipeline: Sendable {
             samplesTested: health.samplesTested, samplesReleased: health.samplesReleased,
             samplesDiscarded: health.samplesDiscarded, failureCount: health.failureCount,
             lastFailure: health.lastFailure, extractorName: extractorName, outputBits: outputBits,
-            minEntropyOrigin: minEntropyOrigin, monitorWarnings: health.monitorWarnings, endOfInput: endOfInput)
+            minEntropyOrigin: minEntropyOrigin, monitorWarnings: health.monitorWarnings, endOfInput: endOfInput,
+            seeding: seeding, samples: health.sampleAccount, bits: bitAccount, samplesSkippedBefore: streamBase)
+    }
+
+    /// Where the released bits went.
+    private var bitAccount: BitAccount {
+        var account = BitAccount()
+        account.released = health.samplesReleased * UInt64(source.bitsPerSample)
+        account.toExtractor = bitsToExtractor
+        account.toSeedDraws = bitsToSeedDraws
+        account.seeds = seeding?.inputBits ?? 0
+        account.withdrawnAfterFailures = bitsWithdrawnAfterFailures
+        if let endOfInput {
+            account.droppedAtEnd = UInt64(endOfInput.partialBlockBits + endOfInput.unfinishedSeedBits)
+        }
+        account.waiting = UInt64(extractor.bufferedInputBits + (seedDraw?.inputBits ?? 0))
+        account.output = outputBits
+        account.seedSurplus = seeding?.surplusBits ?? 0
+        return account
     }
 
     /// The extractor's name; a Toeplitz extractor whose first seed is still being drawn is named as it will be.
@@ -274,4 +320,49 @@ public struct PipelineStatistics: Sendable, Hashable {
     public var monitorWarnings: Int = 0
     /// What the end of input dropped, once the source has ended.
     public var endOfInput: EndOfInputSummary?
+    /// Where the Toeplitz seed came from and what drawing it cost; `nil` for the other extractors.
+    public var seeding: SeedingSummary?
+    /// Where every tested sample went.
+    public var samples = SampleAccount()
+    /// Where every released bit went.
+    public var bits = BitAccount()
+    /// Samples of the source before the pipeline's first: those an earlier run consumed (a resumed recording).
+    public var samplesSkippedBefore: UInt64 = 0
+}
+
+/// Where the bits of the released samples went: to Toeplitz seeds, through the extractor, or dropped and why.
+///
+/// ``released`` = ``toExtractor`` + ``toSeedDraws`` (``isBalanced``); of those, what completed whole extractor
+/// blocks or seeds is ``extracted`` and ``seeds``, and the rest was withdrawn after a failure, dropped at the end
+/// of input or is still waiting for the rest of its block.
+public struct BitAccount: Sendable, Hashable {
+    /// Bits of the released samples.
+    public var released: UInt64 = 0
+    /// Released bits handed to the extractor.
+    public var toExtractor: UInt64 = 0
+    /// Released bits taken by Toeplitz seed draws, completed or not.
+    public var toSeedDraws: UInt64 = 0
+    /// Released bits that completed drawn seeds.
+    public var seeds: UInt64 = 0
+    /// Released bits of a partial extractor block or an unfinished seed draw that a failure withdrew.
+    public var withdrawnAfterFailures: UInt64 = 0
+    /// Released bits of the incomplete final block and an unfinished seed draw at the end of input.
+    public var droppedAtEnd: UInt64 = 0
+    /// Released bits waiting in the extractor's partial block or an unfinished seed draw.
+    public var waiting: UInt64 = 0
+    /// Bits the pipeline output: the extractor's and the seeds' surplus.
+    public var output: UInt64 = 0
+    /// Output bits that are digest bits past a drawn seed.
+    public var seedSurplus: UInt64 = 0
+
+    public init() {}
+
+    /// Released bits that went through the extractor in whole blocks (or pairs).
+    public var extracted: UInt64 {
+        let lost = withdrawnAfterFailures + droppedAtEnd + waiting + seeds
+        return toExtractor + toSeedDraws >= lost ? toExtractor + toSeedDraws - lost : 0
+    }
+
+    /// Whether every released bit went to the extractor or a seed draw.
+    public var isBalanced: Bool { released == toExtractor + toSeedDraws }
 }

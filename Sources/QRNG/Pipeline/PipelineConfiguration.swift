@@ -61,8 +61,8 @@ public struct PipelineConfiguration: Sendable, Hashable {
     /// How Toeplitz hashing is set up.
     ///
     /// The output length comes from the leftover hash lemma, m = ⌊n·h − 2·log2(1/ε)⌋. The seed (n + m − 1 bits)
-    /// is either given, or drawn when the pipeline starts from the same health-tested source through a von
-    /// Neumann extractor, which needs no seed. Either way it is reused for every block, as a strong extractor
+    /// is either given, or drawn when the pipeline starts from the same health-tested source through SHA-256
+    /// conditioning, which needs no seed (see `SeedDraw`). Either way it is reused for every block, as a strong extractor
     /// allows, and never output. A drawn seed can be rotated: replaced by a freshly drawn one every
     /// `rotationBlocks` blocks.
     public struct ToeplitzSettings: Sendable, Hashable {
@@ -228,6 +228,9 @@ extension Pipeline {
                     throw .invalidArgument("seed rotation", "a given seed cannot be rotated; rotation draws seeds")
                 }
                 replaceExtractor(try ToeplitzExtractor(seed: seed, inputBits: settings.blockBits, outputBits: outputBits))
+                seeding = SeedingSummary(
+                    given: true, seedBits: settings.blockBits + outputBits - 1, seedsDrawn: 0, inputBits: 0,
+                    surplusBits: 0, blockBits: 0, bitsPerSample: source.bitsPerSample)
             } else {
                 if let blocks = settings.rotationBlocks, blocks < 1 {
                     throw .invalidArgument("seed rotation", "rotate after at least one block, got \(blocks)")

@@ -115,25 +115,63 @@ struct ChunkedSource: EntropySource {
         #expect(output == reference)
     }
 
-    /// A drawn Toeplitz seed takes exactly the bits it needs: the bits after it are hashed, not thrown away.
-    @Test func aDrawnSeedWastesNoReleasedBits() throws {
+    /// A drawn Toeplitz seed is the first S bits of SHA-256 digests of the first released bits, each digest over
+    /// the samples that hold 320 bits of min-entropy; the digest bits past the seed are output, and the bits after
+    /// the draw are hashed: nothing is drawn and thrown away.
+    @Test func aDrawnSeedIsConditionedAndItsSurplusIsOutput() throws {
         var pipeline = try Self.run(extractor: .toeplitz(.init(blockBits: 4096)), chunked: 5)
         let output = try Self.output(&pipeline)
         let released = Int(pipeline.statistics.samplesReleased)
         var input = BitBuffer()
         for offset in UInt64(1024)..<UInt64(1024 + released) { input.append(Self.bit(offset) == 1) }
-        // Draw the seed by hand: von Neumann over the fewest leading pairs that give n + m − 1 bits.
         let seedBits = 4096 + 3486 - 1
-        var seed = BitBuffer()
-        var position = 0
-        while seed.count < seedBits {
-            if input[position] != input[position + 1] { seed.append(input[position]) }
-            position += 2
-        }
-        var toeplitz = try ToeplitzExtractor(seed: seed, inputBits: 4096, outputBits: 3486)
-        var reference = BitBuffer()
-        toeplitz.extract(input.extracting(position..<input.count), into: &reference)
+        let blockBits = 360  // ⌈320 / 0.9⌉ = 356 one-bit samples, rounded up to whole bytes
+        let digests = (seedBits + 255) / 256
+        var conditioner = try SHA256Conditioner(inputBits: blockBits)
+        var drawn = BitBuffer()
+        conditioner.extract(input.extracting(0..<digests * blockBits), into: &drawn)
+        #expect(drawn.count == digests * 256)
+        var toeplitz = try ToeplitzExtractor(seed: drawn.extracting(0..<seedBits), inputBits: 4096, outputBits: 3486)
+        var reference = drawn.extracting(seedBits..<drawn.count)
+        toeplitz.extract(input.extracting(digests * blockBits..<input.count), into: &reference)
         #expect(output == reference)
-        #expect(pipeline.seedsDrawn == 1)
+        let seeding = try #require(pipeline.statistics.seeding)
+        #expect(!seeding.given && seeding.seedsDrawn == 1)
+        #expect(seeding.samples == UInt64(digests * blockBits))
+        #expect(seeding.surplusBits == UInt64(digests * 256 - seedBits))
+        #expect(seeding.description.contains("through SHA-256"))
+    }
+
+    /// What a drawn seed costs, for any sample width and claim: at most 1.3 times the samples its bits need at
+    /// the claimed min-entropy, plus one digest's block (against about four times with von Neumann on fair bits).
+    @Test(arguments: [(1, 0.9), (1, 0.3), (8, 5.0), (12, 9.5)])
+    func aDrawnSeedCostsAboutWhatItsEntropyNeeds(bitsPerSample: Int, minEntropy: Double) throws {
+        let mask = UInt16((1 << bitsPerSample) - 1)
+        let script = ScriptedSource(bitsPerSample: bitsPerSample, claimedMinEntropy: minEntropy, length: 400_000) {
+            var z = $0 &* 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 29)) &* 0xBF58_476D_1CE4_E5B9
+            return UInt16(truncatingIfNeeded: z ^ (z >> 32)) & mask
+        }
+        let health = try HealthMonitor(
+            cutoffs: try HealthCutoffs(bitsPerSample: bitsPerSample, minEntropy: minEntropy),
+            monitors: PhotonMonitorSettings.samplesOnly())
+        var pipeline = Pipeline(source: script, health: health, extractor: VonNeumannExtractor())
+        try pipeline.configureExtractor(.toeplitz(.init(blockBits: 4096)), minEntropyPerSample: minEntropy)
+        _ = try Self.output(&pipeline)
+        let seeding = try #require(pipeline.statistics.seeding)
+        #expect(seeding.seedsDrawn == 1)
+        let needed = Double(seeding.seedBits) / minEntropy
+        let block = Double(seeding.blockBits / bitsPerSample)
+        #expect(Double(seeding.samples) >= needed, "no seed from less entropy than it holds")
+        #expect(Double(seeding.samples) <= 1.3 * needed + block, "\(seeding)")
+    }
+
+    /// A given seed costs nothing and the summary says so.
+    @Test func aGivenSeedIsNamedAsGiven() throws {
+        var pipeline = try Self.run(extractor: .toeplitz(.init(blockBits: 4096, seed: Self.seed)), chunked: nil)
+        _ = try Self.output(&pipeline)
+        let seeding = try #require(pipeline.statistics.seeding)
+        #expect(seeding.given && seeding.seedsDrawn == 0 && seeding.inputBits == 0)
+        #expect(seeding.description.hasPrefix("Toeplitz seed given"))
     }
 }
