@@ -190,12 +190,13 @@ struct RunAccount: Codable, Hashable {
         lines.append("released bits: \(bits.released)\(bitLine.isEmpty ? "" : ": " + bitLine)")
         var outputLine = "output: \(bits.output) bits"
         if bits.seedSurplusInOutput > 0 { outputLine += " (\(bits.seedSurplusInOutput) of them seed surplus)" }
-        outputLine += ": " + list([
+        let destinations = list([
             ("written (\(bytesWritten) bytes)", UInt64(bytesWritten) * 8),
             ("taken for a write that failed", pool.handedOutNotWritten),
             ("left in the pool and zeroed", pool.left), ("discarded from the pool after a failure", pool.discarded),
             ("not deposited when the run stopped", pool.notDepositedWhenStopped),
         ])
+        if !destinations.isEmpty { outputLine += ": " + destinations }
         lines.append(outputLine)
         if let fifo {
             lines.append(

@@ -58,6 +58,9 @@ import Glibc
         let written = try FileManager.default.attributesOfItem(atPath: output)[.size] as? Int
         #expect(Self.number(json, "bytesWritten") == UInt64(written ?? -1))
         let n = { Self.number(json, $0) }
+        // A simulated HydraHarp T2 recording with its sync channel, in its natural (pulsed) mode, passes every
+        // default monitor.
+        #expect(n("health.failures") == 0)
         #expect(n("samples.read") == n("source.singleClicksD0") + n("source.singleClicksD1"), "beam-splitter samples")
         #expect(n("samples.read") == n("samples.released") + n("samples.startupTesting") + n("samples.droppedAtEnd.total"))
         #expect(n("samples.startupTesting") == 1024)

@@ -84,6 +84,29 @@ import Testing
         #expect(report.statistics.source.singleClicksD0 > 0 && report.statistics.source.singleClicksD1 > 0)
     }
 
+    /// The HydraHarp v2 re-encoding of the PicoHarp file's first 300,000 photons (testvectors/ptu), in the same
+    /// natural mode with the default monitors: the same alarms at the same samples, with the same explanation,
+    /// and with the monitors off the same bytes. A time tagger's record layout changes nothing downstream.
+    @Test func theHydraHarpRecordingBehavesAsThePicoHarpOne() throws {
+        let directory = TestPaths.repository.appendingPathComponent("testvectors/ptu")
+        func arguments(_ name: String) -> [String] {
+            ["--source", "ptu:\(directory.appendingPathComponent(name).path)", "--cw", "--d0-channel", "0",
+             "--d1-channel", "1", "--min-entropy", "0.5", "--extractor", "von-neumann"]
+        }
+        let picoHarp = arguments("picoharp_v30_t2.ptu")
+        let hydraHarp = arguments("hydraharp_v2_t2_from_picoharp.ptu")
+        let (_, picoHarpReport) = try Self.generate(picoHarp, bytes: 4096)
+        let (_, hydraHarpReport) = try Self.generate(hydraHarp, bytes: 4096)
+        let alarm = try #require(hydraHarpReport.statistics.lastFailure)
+        #expect(alarm.test == .clickRate && alarm.detail?.contains("learned from the first window") == true)
+        #expect(hydraHarpReport.statistics.lastFailure == picoHarpReport.statistics.lastFailure)
+        #expect(hydraHarpReport.statistics.samples == picoHarpReport.statistics.samples)
+        #expect(hydraHarpReport.account.samples.balanced)
+        let (picoHarpBytes, _) = try Self.generate(picoHarp + ["--no-monitors"], bytes: 4096)
+        let (hydraHarpBytes, _) = try Self.generate(hydraHarp + ["--no-monitors"], bytes: 4096)
+        #expect(hydraHarpBytes.count == 4096 && hydraHarpBytes == picoHarpBytes)
+    }
+
     @Test func assessmentSetsTheMinEntropyAndSaysSo() throws {
         let (output, report) = try Self.generate(
             ["--seed", "9", "--mode", "arrival-time", "--assess", "--assess-samples", "20000", "--extractor", "von-neumann"],

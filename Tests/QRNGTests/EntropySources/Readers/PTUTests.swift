@@ -190,13 +190,17 @@ import Testing
         #expect(reader.counts.overflowRecords == 1 && reader.counts.records == 5)
     }
 
-    /// The real PicoHarp 300 file against the values tools/ptu_summary.py (an independent decoder) computed.
-    @Test func realPicoHarpFileMatchesTheIndependentDecoder() throws {
-        let expected = try TestVectors.records("ptu/picoharp_v30_t2.rsp")[0]
-        let path = TestVectors.directory.appendingPathComponent("ptu/picoharp_v30_t2.ptu").path
+    /// The real PicoHarp 300 file, and its first 300,000 photons re-encoded as HydraHarp v2 T2 records by
+    /// tools/ptu_transcode.py, against the values tools/ptu_summary.py (an independent decoder) computed.
+    @Test(arguments: [
+        ("picoharp_v30_t2", PTURecordType.picoHarpT2, 4e-12), ("hydraharp_v2_t2_from_picoharp", .hydraHarpV2T2, 1e-12),
+    ])
+    func realPhotonsMatchTheIndependentDecoder(name: String, recordType: PTURecordType, resolution: Double) throws {
+        let expected = try TestVectors.records("ptu/\(name).rsp")[0]
+        let path = TestVectors.directory.appendingPathComponent("ptu/\(name).ptu").path
         let reader = try PTUReader(path: path)
-        #expect(reader.header.recordType == .picoHarpT2)
-        #expect(reader.header.globalResolution == 4e-12)
+        #expect(reader.header.recordType == recordType)
+        #expect(reader.header.globalResolution == resolution)
         #expect(reader.header.size == UInt64(try expected.int("header_bytes")))
         #expect(reader.header.numberOfRecords == UInt64(try expected.int("declared_records")))
         var perChannel: [UInt16: Int] = [:]
@@ -218,6 +222,22 @@ import Testing
         #expect(last == UInt64(try expected.int("last_ps")))
         #expect(perChannel == [0: try expected.int("photons_channel_0"), 1: try expected.int("photons_channel_1")])
         #expect(reader.skipped.count == 0)
+    }
+
+    /// The HydraHarp re-encoding holds the PicoHarp file's first 300,000 photons, tag for tag: the two record
+    /// layouts, overflow schemes and resolutions decode to the same events.
+    @Test func theHydraHarpReEncodingHoldsThePicoHarpPhotons() throws {
+        let directory = TestVectors.directory.appendingPathComponent("ptu")
+        let picoHarp = try PTUReader(path: directory.appendingPathComponent("picoharp_v30_t2.ptu").path)
+        let hydraHarp = try PTUReader(path: directory.appendingPathComponent("hydraharp_v2_t2_from_picoharp.ptu").path)
+        var fromPicoHarp: [TimeTag] = []
+        var tags: [TimeTag] = []
+        while fromPicoHarp.count < 300_000, try picoHarp.read(into: &tags, maximumCount: 300_000 - fromPicoHarp.count) {
+            fromPicoHarp += tags
+        }
+        let fromHydraHarp = try hydraHarp.readAll()
+        #expect(fromHydraHarp.count == 300_000)
+        #expect(fromHydraHarp == fromPicoHarp)
     }
 
     @Test func realFileStreamsTheSameInTinyPieces() throws {
