@@ -1,48 +1,52 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// One module per role, each depending only on what is below it:
+//   QRNG (the pipeline a protocol engine links) ← QRNGStatistics, QRNGAssessment ← QRNGCLI ← qrng.
+// C reaches only what Swift cannot: one door per purpose, each with one header.
 let package = Package(
     name: "qrng",
     products: [
         .library(name: "QRNG", targets: ["QRNG"]),
+        .library(name: "QRNGStatistics", targets: ["QRNGStatistics"]),
+        .library(name: "QRNGAssessment", targets: ["QRNGAssessment"]),
         .executable(name: "qrng", targets: ["qrng"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
-        // The one door to OpenSSL's libcrypto; only QRNG/Crypto imports it.
-        .systemLibrary(
-            name: "CQRNGOpenSSL",
-            pkgConfig: "openssl",
-            providers: [.apt(["libssl-dev"])]
-        ),
-        // CPU intrinsics only (carry-less multiply), with run-time feature checks.
-        .target(
-            name: "CQRNGIntrinsics"
-        ),
-        .target(
-            name: "QRNG",
-            dependencies: ["CQRNGOpenSSL", "CQRNGIntrinsics"]
-        ),
+        // OpenSSL's libcrypto for SHA-256; only QRNG/Crypto imports it.
+        .systemLibrary(name: "CQRNGOpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Carry-less multiplication (PCLMULQDQ, VPCLMULQDQ) for Toeplitz hashing.
+        .target(name: "CQRNGCarrylessMultiply"),
+        // Bit gathering (PEXT) and big-endian word moves for the pipeline's bit handling.
+        .target(name: "CQRNGBitKernels"),
+        // AVX2 / AVX-512 loops of the SP 800-90B assessment: permutation statistics, shuffle, bzip2 back end.
+        .target(name: "CQRNGAssessmentKernels"),
+        // Sources, health tests, extractors, pipeline, pool and consumers: what a protocol engine links.
+        .target(name: "QRNG", dependencies: ["CQRNGOpenSSL", "CQRNGCarrylessMultiply", "CQRNGBitKernels"]),
+        // SP 800-22 Rev 1a statistical tests.
+        .target(name: "QRNGStatistics", dependencies: ["QRNG"]),
+        // SP 800-90B min-entropy estimators, IID permutation tests and the compression statistic.
+        .target(name: "QRNGAssessment", dependencies: ["QRNG", "CQRNGAssessmentKernels", "CQRNGBitKernels"]),
+        // The `qrng` command line and its benchmarks.
         .target(
             name: "QRNGCLI",
             dependencies: [
-                "QRNG",
+                "QRNG", "QRNGStatistics", "QRNGAssessment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .executableTarget(
-            name: "qrng",
-            dependencies: ["QRNGCLI"]
-        ),
-        .testTarget(
-            name: "QRNGTests",
-            dependencies: ["QRNG"]
-        ),
+        .executableTarget(name: "qrng", dependencies: ["QRNGCLI"]),
+        // Known-answer files and seeded inputs shared by the test targets.
+        .target(name: "QRNGTestSupport", dependencies: ["QRNG"], path: "Tests/QRNGTestSupport"),
+        .testTarget(name: "QRNGTests", dependencies: ["QRNG", "QRNGTestSupport"]),
+        .testTarget(name: "QRNGStatisticsTests", dependencies: ["QRNGStatistics", "QRNGTestSupport"]),
+        .testTarget(name: "QRNGAssessmentTests", dependencies: ["QRNGAssessment", "QRNGTestSupport"]),
         .testTarget(
             name: "QRNGCLITests",
-            dependencies: ["QRNGCLI", "QRNG"]
+            dependencies: ["QRNGCLI", "QRNG", "QRNGStatistics", "QRNGAssessment", "QRNGTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

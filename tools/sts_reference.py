@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A slow, plain reference implementation of the NIST SP 800-22 Rev 1a tests, for checking qrng's Swift code.
 
-It is written from the standard's section 2 test descriptions, independently of Sources/QRNG/Statistics: lists
+It is written from the standard's section 2 test descriptions, independently of Sources/QRNGStatistics: lists
 of 0/1 ints, numpy for the FFT and the sliding windows, Python integers for Berlekamp-Massey, and mpmath at 30
 digits for igamc, erfc and the normal distribution. Every function returns a list of (name, statistic, p-value)
 with name "" for a test with one P-value, or None when the test does not apply.

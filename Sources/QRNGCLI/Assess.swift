@@ -1,5 +1,6 @@
 import ArgumentParser
 import QRNG
+import QRNGAssessment
 
 #if canImport(Glibc)
 import Glibc

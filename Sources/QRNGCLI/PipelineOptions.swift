@@ -1,5 +1,6 @@
 import ArgumentParser
 import QRNG
+import QRNGAssessment
 
 /// The options that choose and tune the pipeline, shared by every command that runs one.
 struct PipelineOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QRNG
+import QRNGStatistics
 
 #if canImport(Glibc)
 import Glibc

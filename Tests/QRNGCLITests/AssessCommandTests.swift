@@ -1,5 +1,6 @@
 import Foundation
 import QRNG
+@testable import QRNGAssessment
 @testable import QRNGCLI
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import QRNG
+@testable import QRNGStatistics
 @testable import QRNGCLI
 import Testing
 

@@ -1,4 +1,4 @@
-internal import CQRNGIntrinsics
+internal import CQRNGBitKernels
 
 /// Gathers the bits of a word at a mask's positions into the low bits, in order (x86's PEXT).
 ///

@@ -1,4 +1,4 @@
-internal import CQRNGIntrinsics
+internal import CQRNGCarrylessMultiply
 
 /// Carry-less (GF(2)[z]) middle products: the dot products a Toeplitz matrix-vector product over GF(2) is made of.
 ///

@@ -35,10 +35,36 @@ public struct PipelineConfiguration: Sendable, Hashable {
         case arrivalTime(ArrivalTimeSource.Mode, binWidth: UInt64, bitsPerSample: Int)
     }
 
-    /// How the min-entropy per sample is found when it is not claimed.
-    public enum Assessment: Sendable, Hashable {
-        /// SP 800-90B's non-IID track over the first `samples` samples, which are then discarded.
-        case nonIID(samples: Int)
+    /// How the min-entropy per sample is found when it is not claimed: an estimator run over the source's first
+    /// ``samples`` samples, which are then discarded.
+    ///
+    /// The pipeline does not depend on any estimator: `QRNGAssessment` provides SP 800-90B's non-IID track as
+    /// `.nonIID(samples:)`. Two estimators are equal when their names and sample counts are.
+    public struct Assessment: Sendable, Hashable {
+        /// Samples to read and estimate from.
+        public var samples: Int
+        /// What the estimate is, for the summary, e.g. "SP 800-90B non-IID".
+        public var name: String
+        /// Estimates the min-entropy per sample, in bits, of samples `bitsPerSample` bits wide.
+        public var estimate: @Sendable (_ samples: [UInt16], _ bitsPerSample: Int) throws(QRNGError) -> Double
+
+        public init(
+            samples: Int, name: String,
+            estimate: @escaping @Sendable (_ samples: [UInt16], _ bitsPerSample: Int) throws(QRNGError) -> Double
+        ) {
+            self.samples = samples
+            self.name = name
+            self.estimate = estimate
+        }
+
+        public static func == (lhs: Assessment, rhs: Assessment) -> Bool {
+            lhs.samples == rhs.samples && lhs.name == rhs.name
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(samples)
+            hasher.combine(name)
+        }
     }
 
     /// The extractor.
@@ -168,10 +194,10 @@ extension Pipeline {
         }
         var minEntropy: Double
         var origin: String
-        if case .nonIID(let count) = configuration.assessment {
-            let report = try Self.assess(&source, samples: count)
-            minEntropy = min(report.minEntropy, Double(source.bitsPerSample))
-            origin = "assessed: SP 800-90B non-IID over \(count) samples, H = \(report.minEntropy)"
+        if let assessment = configuration.assessment {
+            let estimate = try Self.assess(&source, with: assessment)
+            minEntropy = min(estimate, Double(source.bitsPerSample))
+            origin = "assessed: \(assessment.name) over \(assessment.samples) samples, H = \(estimate)"
         } else if let claimed = configuration.claimedMinEntropy {
             minEntropy = claimed
             origin = "claimed: H = \(claimed)"
@@ -292,10 +318,12 @@ extension Pipeline {
         }
     }
 
-    /// Reads `count` samples from the source and assesses them; the samples are used for nothing else.
-    private static func assess(_ source: inout any EntropySource, samples count: Int) throws(QRNGError)
-        -> MinEntropyAssessment.Report
-    {
+    /// Reads the samples `assessment` needs from the source and estimates their min-entropy; the samples are
+    /// used for nothing else.
+    private static func assess(
+        _ source: inout any EntropySource, with assessment: PipelineConfiguration.Assessment
+    ) throws(QRNGError) -> Double {
+        let count = assessment.samples
         guard count >= 1000 else {
             throw .invalidArgument("assess samples", "an assessment needs at least 1000 samples, got \(count)")
         }
@@ -309,13 +337,7 @@ extension Pipeline {
             }
             for index in 0..<min(buffer.count, count - collected.count) { collected.append(buffer[index]) }
         }
-        do {
-            return try MinEntropyAssessment.nonIID(samples: collected, bitsPerSample: source.bitsPerSample)
-        } catch let error as QRNGError {
-            throw error
-        } catch {
-            throw QRNGError(.invalidInput, "the assessment failed: \(error)")
-        }
+        return try assessment.estimate(collected, source.bitsPerSample)
     }
 }
 

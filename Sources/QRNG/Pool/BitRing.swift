@@ -1,4 +1,4 @@
-internal import CQRNGIntrinsics
+internal import CQRNGBitKernels
 
 /// A fixed-capacity ring of bits that zeroes every bit it hands out, built so that the bulk of every copy in or
 /// out can happen outside the pool's lock.
@@ -270,7 +270,7 @@ struct RingWords: @unchecked Sendable {
         forEachRun(from: claim.firstWord, count: claim.wordCount) { index, run, done in
             let source = base + index
             let target = out + 8 * done
-            if filled == 0 && CPUFeatures.hasAVX2 {
+            if filled == 0 && BitKernelSupport.hasAVX2 {
                 qrng_move_words_big_endian_avx2(target, source, run)
             } else if filled == 0 {
                 for word in 0..<run {

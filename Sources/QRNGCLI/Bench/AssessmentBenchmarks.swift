@@ -1,4 +1,5 @@
-@_spi(Benchmarks) import QRNG
+import QRNG
+import QRNGAssessment
 
 #if canImport(Glibc)
 import Glibc

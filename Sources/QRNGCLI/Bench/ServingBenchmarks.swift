@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import QRNG
+import QRNGStatistics
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import QRNG
+import QRNGTestSupport
 import Testing
 
 // The BB84 example of QRNG.docc/FeedingABB84Engine.md. The article's Swift blocks are copied from this file, and

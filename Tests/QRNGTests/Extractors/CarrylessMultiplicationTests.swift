@@ -1,4 +1,5 @@
 import QRNG
+import QRNGTestSupport
 import Testing
 
 @Suite struct CarrylessMultiplicationTests {

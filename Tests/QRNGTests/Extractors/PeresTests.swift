@@ -1,5 +1,6 @@
 import Foundation
 import QRNG
+import QRNGTestSupport
 import Testing
 
 @Suite struct PeresTests {

@@ -1,4 +1,5 @@
 import QRNG
+import QRNGTestSupport
 import Testing
 
 /// The induced-failure vectors and their no-failure controls in testvectors/health/ (tools/health_vectors.py).

@@ -1,4 +1,5 @@
 @testable import QRNG
+import QRNGTestSupport
 import Testing
 
 @Suite struct BitRingTests {

@@ -2,11 +2,11 @@
 ///
 /// Fast and statistically strong, but not cryptographic and not quantum: whatever it drives is labelled
 /// simulated. A 64-bit seed is expanded to the 256-bit state with SplitMix64, as the authors recommend.
-public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Hashable {
+package struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Hashable {
     @usableFromInline var s0, s1, s2, s3: UInt64
 
     /// Creates a generator whose output is fixed by `seed`.
-    public init(seed: UInt64) {
+    package init(seed: UInt64) {
         var splitMix = seed
         func next() -> UInt64 {
             splitMix &+= 0x9E37_79B9_7F4A_7C15
@@ -19,13 +19,13 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Hashable {
     }
 
     /// A generator in the given state (not all zero), for code that seeds several from one.
-    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+    package init(state: (UInt64, UInt64, UInt64, UInt64)) {
         precondition(state != (0, 0, 0, 0), "xoshiro256** never leaves the all-zero state")
         (s0, s1, s2, s3) = state
     }
 
     @inlinable
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -39,7 +39,7 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Hashable {
 
     /// A uniform double in (0, 1], never zero, so that its logarithm is finite.
     @inlinable
-    public mutating func nextOpenUnitInterval() -> Double {
+    package mutating func nextOpenUnitInterval() -> Double {
         Double((next() >> 11) + 1) * 0x1p-53
     }
 
