@@ -8,8 +8,10 @@
 /// their words. The bits past ``count`` in the last word are always zero, so two buffers with the same bits compare
 /// equal word by word.
 public struct BitBuffer: Sendable, Hashable {
-    /// The packed words; the unused low bits of the last word are zero.
-    public private(set) var words: [UInt64]
+    /// The packed words; the unused low bits of the last word are zero. The layout is the library's own: other
+    /// modules of the package use it for speed, a user reads bits through ``word(atBit:width:)`` and
+    /// ``packedBytes()``.
+    @usableFromInline package private(set) var words: [UInt64]
     /// The number of bits in the buffer.
     public private(set) var count: Int
 

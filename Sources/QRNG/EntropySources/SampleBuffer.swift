@@ -5,7 +5,7 @@
 /// string that the extractors take, each sample contributing its `bitsPerSample` bits, most significant first.
 public struct SampleBuffer: Sendable, Equatable {
     /// How the samples are stored.
-    public enum Storage: Sendable, Equatable {
+    package enum Storage: Sendable, Equatable {
         /// One-bit samples, packed.
         case binary(BitBuffer)
         /// Samples of 2 to 16 bits, one per element.
@@ -15,7 +15,7 @@ public struct SampleBuffer: Sendable, Equatable {
     /// The width of each sample, 1 to 16 bits.
     public let bitsPerSample: Int
     /// The samples.
-    public private(set) var storage: Storage
+    package private(set) var storage: Storage
 
     /// Creates an empty buffer for samples of `bitsPerSample` bits.
     public init(bitsPerSample: Int) {

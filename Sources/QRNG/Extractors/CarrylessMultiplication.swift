@@ -12,9 +12,9 @@ internal import CQRNGCarrylessMultiply
 /// with P = MP(a[h..<3h−1], b0 + b1), the low half of the result is P + MP(a[0..<2h−1] + a[h..<3h−1], b0) and
 /// the high half P + MP(a[h..<3h−1] + a[2h..<4h−1], b1): three half-size middle products instead of four. Small
 /// ones go to a dot-product kernel.
-public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
+package struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
     /// The dot-product kernel at the bottom of the recursion.
-    public enum Kernel: String, Sendable, Hashable, CaseIterable {
+    package enum Kernel: String, Sendable, Hashable, CaseIterable {
         /// Plain Swift: 64 × 64-bit products from 4-bit windows. Runs on any CPU.
         case portable
         /// x86-64 PCLMULQDQ through the C shim.
@@ -23,7 +23,7 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
         case vpclmul
 
         /// Whether this CPU can run the kernel.
-        public var isAvailable: Bool {
+        package var isAvailable: Bool {
             switch self {
             case .portable: true
             case .pclmul: qrng_cpu_has_pclmul()
@@ -33,12 +33,12 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The kernel in use.
-    public let kernel: Kernel
+    package let kernel: Kernel
     /// Middle products with at most this many outputs or inputs go straight to the kernel.
     let kernelWords: Int
 
     /// A multiplier with `kernel`, which must be available on this CPU.
-    public init(kernel: Kernel, kernelWords: Int? = nil) {
+    package init(kernel: Kernel, kernelWords: Int? = nil) {
         precondition(kernel.isAvailable, "the \(kernel) kernel is not available on this CPU")
         self.kernel = kernel
         // Measured with qrng bench on an AMD EPYC (Zen 5): below these sizes the kernel beats another level of
@@ -52,13 +52,13 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The fastest kernel this CPU supports, detected at run time.
-    public static let best = CarrylessMultiplier(
+    package static let best = CarrylessMultiplier(
         kernel: Kernel.vpclmul.isAvailable ? .vpclmul : Kernel.pclmul.isAvailable ? .pclmul : .portable)
 
-    public var description: String { kernel.rawValue }
+    package var description: String { kernel.rawValue }
 
     /// Words of scratch space a middle product with `outputs` results and `b` of `length` words needs.
-    public static func scratchWords(outputs: Int, length: Int) -> Int { 16 * (outputs + length) + 256 }
+    package static func scratchWords(outputs: Int, length: Int) -> Int { 16 * (outputs + length) + 256 }
 
     /// out[2k] (low word) and out[2k + 1] (high word) ^= Σ_{j<B} a[k + j]·b[j], for k < `outputs`.
     ///
@@ -68,7 +68,7 @@ public struct CarrylessMultiplier: Sendable, Hashable, CustomStringConvertible {
     ///   - outputs: The number of 128-bit results.
     ///   - out: 2·`outputs` words, added to (XOR).
     ///   - scratch: ``scratchWords(outputs:length:)`` words, not overlapping anything else.
-    public func middleProduct(
+    package func middleProduct(
         _ a: UnsafeBufferPointer<UInt64>, _ b: UnsafeBufferPointer<UInt64>, outputs: Int,
         into out: UnsafeMutableBufferPointer<UInt64>, scratch: UnsafeMutableBufferPointer<UInt64>
     ) {

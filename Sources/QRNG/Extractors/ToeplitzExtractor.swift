@@ -21,7 +21,7 @@ public struct ToeplitzExtractor: Extractor {
     /// m, the output length per block in bits.
     public let outputBits: Int
     /// The multiplier in use.
-    public let multiplier: CarrylessMultiplier
+    package let multiplier: CarrylessMultiplier
 
     /// V's words, least significant first, behind one zero word and padded with zeros to the length the middle
     /// product reads: the seed rearranged once.
@@ -40,10 +40,15 @@ public struct ToeplitzExtractor: Extractor {
     ///   - seed: At least n + m − 1 bits; bits past n + m − 1 are ignored.
     ///   - inputBits: n ≥ 1.
     ///   - outputBits: m, with 1 ≤ m ≤ n.
-    ///   - multiplier: The carry-less multiplier; the fastest this CPU supports by default. All give the same
-    ///     output.
-    public init(
-        seed: BitBuffer, inputBits: Int, outputBits: Int, multiplier: CarrylessMultiplier = .best
+    ///
+    /// The carry-less multiplier is the fastest this CPU supports; every kernel gives the same output.
+    public init(seed: BitBuffer, inputBits: Int, outputBits: Int) throws(QRNGError) {
+        try self.init(seed: seed, inputBits: inputBits, outputBits: outputBits, multiplier: .best)
+    }
+
+    /// An extractor on a chosen carry-less multiplier kernel, for benchmarks and the kernels' tests.
+    package init(
+        seed: BitBuffer, inputBits: Int, outputBits: Int, multiplier: CarrylessMultiplier
     ) throws(QRNGError) {
         guard inputBits >= 1 else {
             throw .invalidArgument("block bits", "the input block n must be at least 1 bit, got \(inputBits)")

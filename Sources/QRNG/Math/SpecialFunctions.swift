@@ -12,7 +12,7 @@ import Musl
 /// the P-values must be usable far into the tails (down to 10⁻³⁰⁰) and SP 800-22's P-values are defined by
 /// exactly this pair of expansions. `logGamma` is ours too: the C library's `lgamma` writes the global
 /// `signgam`, a data race when sequences are tested on several threads.
-public enum SpecialFunctions {
+package enum SpecialFunctions {
     /// 2⁻⁵³, the relative precision the series and continued fraction stop at.
     static let machineEpsilon = 0x1p-53
     /// ln(Double.greatestFiniteMagnitude): below −maxLog, e^x underflows.
@@ -25,7 +25,7 @@ public enum SpecialFunctions {
     ///
     /// Q(a, x) is 1 for x ≤ 0 or a ≤ 0, as in Cephes, so a test with no degrees of freedom passes rather than
     /// trapping.
-    public static func igamc(_ a: Double, _ x: Double) -> Double {
+    package static func igamc(_ a: Double, _ x: Double) -> Double {
         if x <= 0 || a <= 0 { return 1 }
         if x < 1 || x < a { return 1 - igam(a, x) }
         let logPrefactor = a * log(x) - x - logGamma(a)
@@ -66,7 +66,7 @@ public enum SpecialFunctions {
     }
 
     /// The regularized lower incomplete gamma function P(a, x) = γ(a, x) / Γ(a) = 1 − Q(a, x).
-    public static func igam(_ a: Double, _ x: Double) -> Double {
+    package static func igam(_ a: Double, _ x: Double) -> Double {
         if x <= 0 || a <= 0 { return 0 }
         if x > 1 && x > a { return 1 - igamc(a, x) }
         let logPrefactor = a * log(x) - x - logGamma(a)
@@ -87,7 +87,7 @@ public enum SpecialFunctions {
     ///
     /// Shifts x above 15 with Γ(x + 1) = x Γ(x), then uses Stirling's series to the x⁻¹³ term, whose next term
     /// is below 10⁻¹⁷ there; the result is good to a few ulps, which is all `igamc`'s prefactor needs.
-    public static func logGamma(_ x: Double) -> Double {
+    package static func logGamma(_ x: Double) -> Double {
         precondition(x > 0, "logGamma is only needed, and only defined here, for x > 0")
         var shifted = x
         var product = 1.0
@@ -111,7 +111,7 @@ public enum SpecialFunctions {
 
     /// The complementary error function.
     @inlinable
-    public static func erfc(_ x: Double) -> Double {
+    package static func erfc(_ x: Double) -> Double {
         #if canImport(Glibc)
         Glibc.erfc(x)
         #else
@@ -120,7 +120,7 @@ public enum SpecialFunctions {
     }
 
     /// Φ(x), the standard normal distribution function.
-    public static func normalCDF(_ x: Double) -> Double {
+    package static func normalCDF(_ x: Double) -> Double {
         0.5 * erfc(-x / 2.0.squareRoot())
     }
 }
