@@ -80,7 +80,6 @@ struct SimulationOptions: ParsableArguments {
         }
         do {
             try simulation(duration: nil).validate()
-            try pulseModel.validate()
         } catch {
             throw ValidationError("\(Self.option(naming: error.context.field)): \(error.message)")
         }
@@ -122,16 +121,6 @@ struct SimulationOptions: ParsableArguments {
             brightnessDrift: brightnessDrift, transmissionDrift: transmissionDrift, faults: fault, duration: duration)
     }
 
-    /// The pulse-level model of the same physics (independent pulses, dark counts per pulse, no dead time).
-    var pulseModel: EmitterConfiguration {
-        let clock = clockMhz * 1e6
-        return EmitterConfiguration(
-            clockRate: clock,
-            light: light == .qd ? .quantumDot(brightness: mu, g2: g2) : .attenuatedLaser(meanPhotonNumber: mu),
-            beamSplitterTransmission: transmission,
-            detector0: .init(efficiency: efficiency[0], darkCountProbability: min(1, darkRate[0] / clock)),
-            detector1: .init(efficiency: efficiency[1], darkCountProbability: min(1, darkRate[1] / clock)))
-    }
 }
 
 /// Which source feeds the pipeline, and how its data become samples.
@@ -220,8 +209,16 @@ struct SourceOptions: ParsableArguments {
         if source == "simulated" {
             let timeTags = simulator.map { $0 == .timeTags } ?? (simulation.needsTimeTags || mode == .arrivalTime)
             guard timeTags else {
-                if simulation.cwRate != nil { throw ValidationError("--simulator pulses cannot run continuous-wave excitation") }
-                return .simulatedBeamSplitter(simulation.pulseModel, seed: seed)
+                // The pulse-level simulator reads the same configuration and refuses what it cannot model.
+                let configuration = simulation.simulation(duration: nil)
+                do {
+                    try configuration.validateForPulseModel()
+                } catch {
+                    throw ValidationError(
+                        "\(SimulationOptions.option(naming: error.context.field)): \(error.message); "
+                            + "--simulator pulses models independent pulses only")
+                }
+                return .simulatedBeamSplitter(configuration, seed: seed)
             }
             let configuration = simulation.simulation(duration: nil)
             var rule = clickRule(continuous: simulation.cwRate != nil)

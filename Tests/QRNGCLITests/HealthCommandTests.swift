@@ -161,7 +161,7 @@ import Testing
         let collected = Collected()
         // An expected click rate far from the model's 0.27: every pulse window alarms.
         let configuration = PipelineConfiguration(
-            source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 4), extractor: .vonNeumann,
+            source: .simulatedBeamSplitter(SimulationConfiguration(), seed: 4), extractor: .vonNeumann,
             monitors: PhotonMonitorSettings(
                 pulseWindow: 1 << 16, clickRate: .init(expected: 0.6, relativeTolerance: 0.1)))
         var job = GenerateJob(configuration: configuration, byteCount: 1 << 20)

@@ -36,7 +36,9 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         while calls < 200, (try? clicks.nextPulses(chunk, into: &buffer)) == true { calls += 1 }
     }
     #elseif FUZZ_CSV
-    drain(CSVTimeTagReader(bytes: bytes, pieceSize: piece, options: options), chunk: chunk)
+    if let reader = try? CSVTimeTagReader(bytes: bytes, pieceSize: piece, options: options) {
+        drain(reader, chunk: chunk)
+    }
     #elseif FUZZ_PTU
     if let reader = try? PTUReader(bytes: bytes, pieceSize: piece, options: options) {
         drain(reader, chunk: chunk)

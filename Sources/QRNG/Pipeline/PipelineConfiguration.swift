@@ -9,7 +9,7 @@ public struct PipelineConfiguration: Sendable, Hashable {
     public enum Source: Sendable, Hashable {
         /// The simulated beam-splitter QRNG at the level of pulses (pseudo-random): independent pulses, no
         /// detector dead time; fast. The model and the generator's seed, or `nil` to seed from the system.
-        case simulatedBeamSplitter(EmitterConfiguration, seed: UInt64?)
+        case simulatedBeamSplitter(SimulationConfiguration, seed: UInt64?)
         /// The simulated QRNG down to its time tagger (pseudo-random): jitter, dead time, afterpulses, drifts
         /// and faults, read like a recorded time-tag stream.
         case simulatedTimeTags(SimulationConfiguration, seed: UInt64?, use: TimeTagUse)
@@ -136,7 +136,7 @@ public struct PipelineConfiguration: Sendable, Hashable {
     /// A configuration; by default the simulated QD beam splitter, α = 2⁻³⁰, Toeplitz hashing of 4096-bit blocks
     /// with ε = 2⁻¹⁰⁰.
     public init(
-        source: Source = .simulatedBeamSplitter(EmitterConfiguration(), seed: nil),
+        source: Source = .simulatedBeamSplitter(SimulationConfiguration(), seed: nil),
         claimedMinEntropy: Double? = nil,
         assessment: Assessment? = nil,
         alpha: ErrorProbability = .defaultAlpha,

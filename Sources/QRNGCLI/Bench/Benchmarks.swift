@@ -316,7 +316,7 @@ enum Benchmarks {
                 {
                     var checksum: UInt64 = 0
                     let configuration = PipelineConfiguration(
-                        source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 1))
+                        source: .simulatedBeamSplitter(SimulationConfiguration(), seed: 1))
                     _ = try GenerateJob(configuration: configuration, byteCount: bytes).run { chunk in
                         checksum &+= UInt64(chunk[0])
                     }

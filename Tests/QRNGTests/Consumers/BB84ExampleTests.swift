@@ -84,7 +84,7 @@ func runRound(pulses: Int, probabilityOfZ: Double?, pool: EntropyPool) throws ->
     static let verbose = ProcessInfo.processInfo.environment["QRNG_EXAMPLE_VERBOSE"] != nil
 
     @Test func uniformChoicesKeepHalfAndBothPartiesGetTheSameKey() throws {
-        let configuration = PipelineConfiguration(source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 84))
+        let configuration = PipelineConfiguration(source: .simulatedBeamSplitter(SimulationConfiguration(), seed: 84))
         let pipeline = try Pipeline(configuration: configuration)
         let pool = EntropyPool(provenance: pipeline.source.provenance, capacityBits: 1 << 20)
         let producer = EntropyProducer(pipeline: pipeline, pool: pool)
@@ -117,7 +117,7 @@ func runRound(pulses: Int, probabilityOfZ: Double?, pool: EntropyPool) throws ->
 
     /// Efficient BB84: both parties choose Z with p = 0.9, so bases agree with p² + (1 − p)² = 0.82.
     @Test func biasedChoicesKeepTheFractionTheyShould() throws {
-        let configuration = PipelineConfiguration(source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 84))
+        let configuration = PipelineConfiguration(source: .simulatedBeamSplitter(SimulationConfiguration(), seed: 84))
         let pipeline = try Pipeline(configuration: configuration)
         let pool = EntropyPool(provenance: pipeline.source.provenance, capacityBits: 1 << 20)
         let producer = EntropyProducer(pipeline: pipeline, pool: pool)

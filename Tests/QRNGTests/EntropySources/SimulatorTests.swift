@@ -38,10 +38,10 @@ import Testing
     }
 
     @Test func outcomeFrequenciesMatchTheClosedForm() throws {
-        let configuration = EmitterConfiguration(
-            light: .quantumDot(brightness: 0.4, g2: 0.05), beamSplitterTransmission: 0.55,
-            detector0: .init(efficiency: 0.8, darkCountProbability: 1e-3),
-            detector1: .init(efficiency: 0.6, darkCountProbability: 2e-3))
+        let configuration = SimulationConfiguration(
+            light: .quantumDot(brightness: 0.4, g2: 0.05, lifetime: 0.5e-9), beamSplitterTransmission: 0.55,
+            detector0: .init(efficiency: 0.8, darkCountRate: 1e-3 * 80e6),
+            detector1: .init(efficiency: 0.6, darkCountRate: 2e-3 * 80e6))
         var emitter = try SimulatedQuantumDotEmitter(configuration: configuration, seed: 2024)
         let pulses = 4_000_000
         let counts = try Self.counts(&emitter, pulses: pulses)
@@ -56,10 +56,10 @@ import Testing
 
     @Test func closedFormAgreesWithAPhotonByPhotonCount() throws {
         // Brute force over photon numbers and per-photon fates, independent of the generating-function algebra.
-        let configuration = EmitterConfiguration(
-            light: .quantumDot(brightness: 0.5, g2: 0.2), beamSplitterTransmission: 0.3,
-            detector0: .init(efficiency: 0.7, darkCountProbability: 0.01),
-            detector1: .init(efficiency: 0.9, darkCountProbability: 0.02))
+        let configuration = SimulationConfiguration(
+            light: .quantumDot(brightness: 0.5, g2: 0.2, lifetime: 0.5e-9), beamSplitterTransmission: 0.3,
+            detector0: .init(efficiency: 0.7, darkCountRate: 0.01 * 80e6),
+            detector1: .init(efficiency: 0.9, darkCountRate: 0.02 * 80e6))
         let photons = configuration.photonNumberProbabilities
         let a = 0.3 * 0.7
         let b = 0.7 * 0.9
@@ -95,10 +95,10 @@ import Testing
     /// The pulsed Hanbury Brown–Twiss estimate N_both·N_pulses / (N_D0·N_D1) recovers g2(0).
     @Test func hanburyBrownTwissEstimateRecoversG2() throws {
         let g2 = 0.05
-        let configuration = EmitterConfiguration(
-            light: .quantumDot(brightness: 0.3, g2: g2),
-            detector0: .init(efficiency: 0.9, darkCountProbability: 0),
-            detector1: .init(efficiency: 0.9, darkCountProbability: 0))
+        let configuration = SimulationConfiguration(
+            light: .quantumDot(brightness: 0.3, g2: g2, lifetime: 0.5e-9),
+            detector0: .init(efficiency: 0.9, darkCountRate: 0),
+            detector1: .init(efficiency: 0.9, darkCountRate: 0))
         var emitter = try SimulatedQuantumDotEmitter(configuration: configuration, seed: 99)
         let pulses = 12_000_000
         let counts = try Self.counts(&emitter, pulses: pulses)
@@ -111,10 +111,10 @@ import Testing
     }
 
     @Test func beamSplitterBiasFollowsTransmissionAndEfficiencies() throws {
-        let configuration = EmitterConfiguration(
+        let configuration = SimulationConfiguration(
             beamSplitterTransmission: 0.6,
-            detector0: .init(efficiency: 0.7, darkCountProbability: 0),
-            detector1: .init(efficiency: 0.9, darkCountProbability: 0))
+            detector0: .init(efficiency: 0.7, darkCountRate: 0),
+            detector1: .init(efficiency: 0.9, darkCountRate: 0))
         let expected = 0.6 * 0.7 / (0.6 * 0.7 + 0.4 * 0.9)
         #expect(abs(configuration.outcomeProbabilities.probabilityOfZero - expected) < 1e-3)
         var emitter = try SimulatedQuantumDotEmitter(configuration: configuration, seed: 3)
@@ -125,21 +125,26 @@ import Testing
     }
 
     @Test func parametersOutOfRangeAreNamed() {
-        func field(_ configuration: EmitterConfiguration) -> String? {
+        func field(_ configuration: SimulationConfiguration) -> String? {
             do {
-                try configuration.validate()
+                try configuration.validateForPulseModel()
                 return nil
             } catch {
                 return error.context.field
             }
         }
-        #expect(field(EmitterConfiguration()) == nil)
-        #expect(field(EmitterConfiguration(light: .quantumDot(brightness: 1.5, g2: 0))) == "brightness")
-        #expect(field(EmitterConfiguration(light: .quantumDot(brightness: 1, g2: 1.5))) == "g2")
-        #expect(field(EmitterConfiguration(light: .attenuatedLaser(meanPhotonNumber: -1))) == "mean photon number")
-        #expect(field(EmitterConfiguration(beamSplitterTransmission: 1.2)) == "transmission")
-        #expect(field(EmitterConfiguration(detector1: .init(efficiency: -0.1, darkCountProbability: 0)))
-            == "detector 1 efficiency")
-        #expect(field(EmitterConfiguration(clockRate: 0)) == "clock rate")
+        #expect(field(SimulationConfiguration()) == nil)
+        #expect(field(SimulationConfiguration(light: .quantumDot(brightness: 1.5, g2: 0, lifetime: 0))) == "brightness")
+        #expect(field(SimulationConfiguration(light: .quantumDot(brightness: 1, g2: 1.5, lifetime: 0))) == "g2")
+        #expect(field(SimulationConfiguration(light: .attenuatedLaser(meanPhotonNumber: -1))) == "mean photon number")
+        #expect(field(SimulationConfiguration(beamSplitterTransmission: 1.2)) == "transmission")
+        #expect(field(SimulationConfiguration(detector1: .init(efficiency: -0.1))) == "detector 1 efficiency")
+        #expect(field(SimulationConfiguration(excitation: .pulsed(clockRate: 0))) == "clock rate")
+        // What only the time-domain simulator models is refused, not dropped.
+        #expect(field(SimulationConfiguration(excitation: .continuous(photonRate: 1e6))) == "photon rate")
+        #expect(field(SimulationConfiguration(detector0: .init(afterpulseProbability: 0.1))) == "afterpulse")
+        #expect(field(SimulationConfiguration(blinking: .init(meanOn: 1e-3, meanOff: 1e-3))) == "blinking")
+        #expect(field(SimulationConfiguration(brightnessDrift: 0.1)) == "drift")
+        #expect(field(SimulationConfiguration(faults: [SimulatedFault(.blinding, start: 0, strength: 1)])) == "fault")
     }
 }

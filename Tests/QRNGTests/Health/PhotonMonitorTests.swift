@@ -11,7 +11,7 @@ struct SwitchingClicks: ClickSource {
     private(set) var pulse: UInt64 = 0
     var provenance: Provenance { before.provenance }
 
-    init(healthy: EmitterConfiguration, faulty: EmitterConfiguration, switchPulse: UInt64, seed: UInt64) throws {
+    init(healthy: SimulationConfiguration, faulty: SimulationConfiguration, switchPulse: UInt64, seed: UInt64) throws {
         self.before = try SimulatedQuantumDotEmitter(configuration: healthy, seed: seed)
         self.after = try SimulatedQuantumDotEmitter(configuration: faulty, seed: seed + 1)
         self.switchPulse = switchPulse
@@ -29,7 +29,7 @@ struct SwitchingClicks: ClickSource {
 }
 
 @Suite struct PhotonMonitorTests {
-    static let healthy = EmitterConfiguration()
+    static let healthy = SimulationConfiguration()
     static let window: UInt64 = 1 << 18
 
     struct Run {
@@ -42,7 +42,7 @@ struct SwitchingClicks: ClickSource {
     /// Runs a simulated beam splitter through a monitor with every counter monitor on: healthy for
     /// `switchPulse` pulses, then `faulty`.
     static func run(
-        faulty: EmitterConfiguration, switchPulse: UInt64 = 6 * window, pulses: UInt64 = 12 * window,
+        faulty: SimulationConfiguration, switchPulse: UInt64 = 6 * window, pulses: UInt64 = 12 * window,
         policy: FailurePolicy = FailurePolicy(permanentFailureCount: 1000), seed: UInt64 = 11
     ) throws -> Run {
         let probabilities = healthy.outcomeProbabilities
@@ -82,7 +82,7 @@ struct SwitchingClicks: ClickSource {
 
     @Test func sourceGoingDarkTripsTheClickRate() throws {
         var dark = Self.healthy
-        dark.light = .quantumDot(brightness: 0.12, g2: 0.01)
+        dark.light = .quantumDot(brightness: 0.12, g2: 0.01, lifetime: 0.5e-9)
         let run = try Self.run(faulty: dark)
         let alarm = try #require(run.failures.first)
         #expect(alarm.test == .clickRate)

@@ -6,7 +6,7 @@ import Testing
     static func output(seed: UInt64?, extractor: PipelineConfiguration.Extractor, bits: Int) throws -> BitBuffer {
         var pipeline = try Pipeline(
             configuration: PipelineConfiguration(
-                source: .simulatedBeamSplitter(EmitterConfiguration(), seed: seed), extractor: extractor))
+                source: .simulatedBeamSplitter(SimulationConfiguration(), seed: seed), extractor: extractor))
         var output = BitBuffer()
         while output.count < bits { _ = try pipeline.step(into: &output) }
         return output.extracting(0..<bits)
@@ -28,7 +28,7 @@ import Testing
     @Test func toeplitzOutputLengthComesFromTheClaimedMinEntropy() throws {
         let pipeline = try Pipeline(
             configuration: PipelineConfiguration(
-                source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 1), claimedMinEntropy: 0.9,
+                source: .simulatedBeamSplitter(SimulationConfiguration(), seed: 1), claimedMinEntropy: 0.9,
                 extractor: .toeplitz(blockBits: 4096, epsilon: .defaultEpsilon)))
         // ⌊4096·0.9 − 200⌋; the seed is drawn from the first released bits.
         #expect(pipeline.statistics.extractorName == "toeplitz(4096→3486), seed being drawn")
@@ -105,7 +105,7 @@ import Testing
     static func pipeline(_ extractor: PipelineConfiguration.Extractor, seed: UInt64 = 5) throws -> Pipeline {
         try Pipeline(
             configuration: PipelineConfiguration(
-                source: .simulatedBeamSplitter(EmitterConfiguration(), seed: seed), extractor: extractor))
+                source: .simulatedBeamSplitter(SimulationConfiguration(), seed: seed), extractor: extractor))
     }
 
     static func output(_ pipeline: inout Pipeline, bits: Int) throws -> BitBuffer {

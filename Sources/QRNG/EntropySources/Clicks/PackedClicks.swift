@@ -65,16 +65,14 @@ public final class PackedClickReader: ClickSource {
     public convenience init(path: String?, errorPolicy: ErrorPolicy = .stop, bufferBytes: Int = 1 << 18)
         throws(QRNGError)
     {
-        let file = try ReadableFile(path: path)
-        try self.init(file: file, errorPolicy: errorPolicy, bufferBytes: bufferBytes)
+        try self.init(input: ByteInput(path: path, capacity: bufferBytes), errorPolicy: errorPolicy)
     }
 
     /// Reads from an open file and reads the header.
     public convenience init(file: sending ReadableFile, errorPolicy: ErrorPolicy = .stop, bufferBytes: Int = 1 << 18)
         throws(QRNGError)
     {
-        let name = file.path
-        try self.init(input: ByteInput(.file(file), name: name, capacity: bufferBytes), errorPolicy: errorPolicy)
+        try self.init(input: ByteInput(file: file, capacity: bufferBytes), errorPolicy: errorPolicy)
     }
 
     /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
@@ -83,8 +81,7 @@ public final class PackedClickReader: ClickSource {
         bytes: [UInt8], name: String = "memory", pieceSize: Int = .max, errorPolicy: ErrorPolicy = .stop,
         bufferBytes: Int = 1 << 18
     ) throws(QRNGError) {
-        precondition(pieceSize > 0, "pieces of at least one byte")
-        let input = ByteInput(.memory(bytes, chunk: pieceSize), name: name, capacity: bufferBytes)
+        let input = ByteInput(bytes: bytes, name: name, pieceSize: pieceSize, capacity: bufferBytes)
         try self.init(input: input, errorPolicy: errorPolicy)
     }
 

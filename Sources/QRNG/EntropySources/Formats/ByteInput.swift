@@ -33,6 +33,23 @@ final class ByteInput {
         self.storage = .allocate(byteCount: max(capacity, Self.minimumCapacity), alignment: 16)
     }
 
+    /// Opens `path` (`nil` or `-` for standard input): what every reader's `init(path:)` reads.
+    convenience init(path: String?, capacity: Int) throws(QRNGError) {
+        try self.init(file: ReadableFile(path: path), capacity: capacity)
+    }
+
+    /// An open file, named by its path.
+    convenience init(file: sending ReadableFile, capacity: Int) {
+        let name = file.path
+        self.init(.file(file), name: name, capacity: capacity)
+    }
+
+    /// Bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and fuzzing.
+    convenience init(bytes: [UInt8], name: String, pieceSize: Int, capacity: Int) {
+        precondition(pieceSize > 0, "pieces of at least one byte")
+        self.init(.memory(bytes, chunk: pieceSize), name: name, capacity: capacity)
+    }
+
     deinit { storage.deallocate() }
 
     /// Bytes read and not yet consumed.

@@ -30,36 +30,15 @@ public struct PTUCounts: Sendable, Hashable {
 /// input *n* with channel field *n* − 1 (delivered as *n*). Overflow records advance the time base and marker
 /// records are counted in ``counts``; neither is delivered as a tag. A PicoHarp channel field of 5 to 14 and a
 /// HydraHarp special record with channel 16 to 62 are unknown-channel errors.
-public final class PTUReader: TimeTagReader {
+public final class PTUReader: RecordedTimeTagReader {
     public let path: String
     public let provenance: Provenance
     /// The file's header.
     public let header: PTUHeader
-    private let state: Mutex<State>
+    private let state: Mutex<RecordStream<T2Decoder>>
 
-    /// Opens `path` (`nil` or `-` for standard input) and reads the header.
-    public convenience init(path: String?, options: TimeTagReadOptions = TimeTagReadOptions()) throws(QRNGError) {
-        let file = try ReadableFile(path: path)
-        try self.init(file: file, options: options)
-    }
-
-    /// Reads from an open file and reads the header.
-    public convenience init(file: sending ReadableFile, options: TimeTagReadOptions = TimeTagReadOptions())
-        throws(QRNGError)
-    {
-        let name = file.path
-        try self.init(input: ByteInput(.file(file), name: name, capacity: options.bufferBytes), options: options)
-    }
-
-    /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
-    /// fuzzing.
-    public convenience init(
-        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max,
-        options: TimeTagReadOptions = TimeTagReadOptions()
-    ) throws(QRNGError) {
-        precondition(pieceSize > 0, "pieces of at least one byte")
-        let input = ByteInput(.memory(bytes, chunk: pieceSize), name: name, capacity: options.bufferBytes)
-        try self.init(input: input, options: options)
+    public convenience init(recording: sending RecordedInput, options: TimeTagReadOptions) throws(QRNGError) {
+        try self.init(input: recording.input, options: options)
     }
 
     init(input: sending ByteInput, options: TimeTagReadOptions) throws(QRNGError) {
@@ -67,7 +46,10 @@ public final class PTUReader: TimeTagReader {
         provenance = .recording(input.name)
         let header = try PTUFormat.readHeader(input)
         self.header = header
-        state = Mutex(State(input: input, header: header, options: options))
+        let decoder = T2Decoder(
+            layout: header.recordType.t2Layout!, resolution: header.globalResolution,
+            declaredRecords: header.numberOfRecords, filter: options.channels)
+        state = Mutex(RecordStream(input: input, decoder: decoder, errorPolicy: options.errorPolicy))
     }
 
     public var resolutionPicoseconds: Double? { header.globalResolution * 1e12 }
@@ -75,96 +57,11 @@ public final class PTUReader: TimeTagReader {
     public var skipped: SkippedRecords { state.withLock { $0.errors.skipped } }
 
     /// What has been decoded so far.
-    public var counts: PTUCounts { state.withLock { $0.counts } }
+    public var counts: PTUCounts { state.withLock { $0.decoder.counts } }
 
     public func read(into buffer: UnsafeMutableBufferPointer<TimeTag>) throws(QRNGError) -> Int {
         let lent = LentTags(buffer)
         return try state.withLock { state throws(QRNGError) in try state.read(into: lent.buffer) }
-    }
-
-    private struct State {
-        let input: ByteInput
-        let header: PTUHeader
-        let filter: ChannelSet?
-        var decoder: T2Decoder
-        var errors: RecordErrors
-        var finished = false
-
-        init(input: ByteInput, header: PTUHeader, options: TimeTagReadOptions) {
-            self.input = input
-            self.header = header
-            self.filter = options.channels
-            self.decoder = T2Decoder(layout: header.recordType.t2Layout!, resolution: header.globalResolution)
-            self.errors = RecordErrors(policy: options.errorPolicy)
-        }
-
-        var counts: PTUCounts { decoder.counts }
-
-        mutating func read(into buffer: UnsafeMutableBufferPointer<TimeTag>) throws(QRNGError) -> Int {
-            try errors.check()
-            var produced = 0
-            while produced < buffer.count && !finished {
-                var records = input.availableCount / 4
-                if let declared = header.numberOfRecords {
-                    records = Int(min(UInt64(records), declared - decoder.counts.records))
-                    if decoder.counts.records == declared {
-                        guard try finish() else { break }
-                        continue
-                    }
-                }
-                if records == 0 {
-                    if produced > 0 { break }  // hand on what we have rather than wait on a pipe for more
-                    if try !input.refill() {
-                        guard try finish() else { break }
-                    }
-                    continue
-                }
-                let (consumed, written, bad) = decoder.decode(
-                    input.bytes.baseAddress!, records: records, into: buffer.baseAddress! + produced,
-                    capacity: buffer.count - produced, filter: filter)
-                produced += written
-                input.consume(consumed * 4)
-                guard bad else { continue }
-                let error = decoder.error(
-                    record: input.bytes.littleEndian(UInt32.self, at: 0), filter: filter, file: input.name,
-                    offset: input.offset)
-                guard errors.report(error) else { break }
-                decoder.counts.records += 1
-                input.consume(4)
-            }
-            if produced == 0 { try errors.check() }
-            return produced
-        }
-
-        /// Handles the end of the records: a truncated record, a count short of the header's, or data after the
-        /// last declared record.
-        ///
-        /// - Returns: whether to go on (a defect was skipped); `finished` is set either way.
-        private mutating func finish() throws(QRNGError) -> Bool {
-            finished = true
-            let read = decoder.counts.records
-            if let declared = header.numberOfRecords, read == declared {
-                guard try !input.isAtEnd() else { return true }
-                return errors.report(
-                    .input("data after the last of the \(declared) records the header declares",
-                        file: input.name, offset: input.offset, field: PTUFormat.numberOfRecordsTag))
-            }
-            let remainder = input.availableCount
-            if remainder > 0 {
-                let error = QRNGError.input(
-                    "truncated record: the input ends \(remainder) bytes into a 4-byte record",
-                    file: input.name, offset: input.offset, field: "record")
-                input.consume(remainder)
-                guard errors.report(error) else { return false }
-            }
-            if let declared = header.numberOfRecords, read != declared {
-                let error = QRNGError.input(
-                    "the input ends after \(read) of the \(declared) records the header declares",
-                    file: input.name, offset: input.offset, field: PTUFormat.numberOfRecordsTag)
-                guard errors.report(error) else { return false }
-            }
-            return true
-        }
     }
 }
 
@@ -182,9 +79,15 @@ struct T2Decoder {
     /// The last timestamp delivered, in picoseconds.
     var last: UInt64 = 0
     var counts = PTUCounts()
+    /// The record count the header declares, where reading stops.
+    let declaredRecords: UInt64?
+    /// The channels accepted, or `nil` for all.
+    let filter: ChannelSet?
 
-    init(layout: PTURecordType.T2Layout, resolution: Double) {
+    init(layout: PTURecordType.T2Layout, resolution: Double, declaredRecords: UInt64? = nil, filter: ChannelSet? = nil) {
         self.layout = layout
+        self.declaredRecords = declaredRecords
+        self.filter = filter
         switch layout {
         case .picoHarp: wrap = 210_698_240
         case .hydraHarpV1: wrap = 33_552_000
@@ -460,5 +363,36 @@ struct T2Decoder {
         }
         return .input("timestamp \(picoseconds) ps goes backwards (previous \(last) ps)",
             file: file, offset: offset, field: "timestamp")
+    }
+}
+
+extension T2Decoder: FixedSizeRecordDecoder {
+    static var recordSize: Int { 4 }
+    var recordsConsumed: UInt64 { counts.records }
+    var recordsToStopAt: UInt64? { declaredRecords }
+
+    mutating func decode(
+        _ bytes: UnsafeRawPointer, records: Int, into out: UnsafeMutablePointer<TimeTag>, capacity: Int
+    ) -> (consumed: Int, written: Int, bad: Bool) {
+        decode(bytes, records: records, into: out, capacity: capacity, filter: filter)
+    }
+
+    func badRecordError(in input: ByteInput) -> QRNGError {
+        error(record: input.bytes.littleEndian(UInt32.self, at: 0), filter: filter, file: input.name, offset: input.offset)
+    }
+
+    mutating func skipBadRecord() { counts.records += 1 }
+
+    func recordCountError(in input: ByteInput) -> QRNGError? {
+        guard let declared = declaredRecords, counts.records != declared else { return nil }
+        return .input(
+            "the input ends after \(counts.records) of the \(declared) records the header declares",
+            file: input.name, offset: input.offset, field: PTUFormat.numberOfRecordsTag)
+    }
+
+    func dataAfterLastRecordError(in input: ByteInput) -> QRNGError {
+        .input(
+            "data after the last of the \(declaredRecords ?? 0) records the header declares",
+            file: input.name, offset: input.offset, field: PTUFormat.numberOfRecordsTag)
     }
 }

@@ -13,8 +13,8 @@ import Glibc
 ///
 /// Given a seed the output is reproducible; without one the generator is seeded from the operating system.
 public struct SimulatedQuantumDotEmitter: ClickSource {
-    /// The physical model.
-    public let configuration: EmitterConfiguration
+    /// The physical model; only its pulse-level part is used (see ``SimulationConfiguration/validateForPulseModel()``).
+    public let configuration: SimulationConfiguration
     /// The model's exact outcome probabilities.
     public let probabilities: ClickProbabilities
     public let provenance: Provenance
@@ -31,16 +31,17 @@ public struct SimulatedQuantumDotEmitter: ClickSource {
     /// Creates a simulator.
     ///
     /// - Parameters:
-    ///   - configuration: The physical model; it is validated.
+    ///   - configuration: The physical model, pulsed; it is validated, and what only the time-domain simulator
+    ///     models is refused.
     ///   - seed: The seed of the pseudo-random generator, or `nil` to seed it from the operating system.
-    public init(configuration: EmitterConfiguration = EmitterConfiguration(), seed: UInt64? = nil) throws(QRNGError) {
-        try configuration.validate()
+    public init(configuration: SimulationConfiguration = SimulationConfiguration(), seed: UInt64? = nil) throws(QRNGError) {
+        try configuration.validateForPulseModel()
         self.configuration = configuration
         self.probabilities = configuration.outcomeProbabilities
         let seedValue = seed ?? UInt64.random(in: .min ... .max)
         self.generator = Xoshiro256StarStar(seed: seedValue)
         let seedText = seed.map { "seed \($0)" } ?? "seeded from the operating system"
-        self.provenance = Provenance(kind: .simulated, detail: "\(configuration.summary), \(seedText)")
+        self.provenance = Provenance(kind: .simulated, detail: "\(configuration.pulseModelSummary), \(seedText)")
         self.sampler = GapSampler(probabilities)
         (nextClickedPulse, nextOutcome) = sampler.draw(using: &generator)
     }
@@ -84,19 +85,5 @@ extension SimulatedQuantumDotEmitter {
         }
         (clicked, outcome, generator) = (pulse, current, random)
         return count
-    }
-}
-
-extension EmitterConfiguration {
-    /// A one-line description of the model.
-    public var summary: String {
-        let lightText =
-            switch light {
-            case .quantumDot(let mu, let g2): "QD emitter μ=\(mu) g2(0)=\(g2)"
-            case .attenuatedLaser(let mu): "attenuated laser μ=\(mu)"
-            }
-        return "\(lightText), \(clockRate / 1e6) MHz, T=\(beamSplitterTransmission), "
-            + "η=\(detector0.efficiency)/\(detector1.efficiency), "
-            + "dark=\(detector0.darkCountProbability)/\(detector1.darkCountProbability) per pulse"
     }
 }

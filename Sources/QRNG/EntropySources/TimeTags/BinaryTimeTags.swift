@@ -58,36 +58,15 @@ public struct BinaryTimeTagHeader: Sendable, Hashable {
 /// out-of-range header value is thrown by the initialiser. Record errors follow the ``ErrorPolicy``: a channel
 /// outside the header's channel count (or the options' channel set), a timestamp before the previous one, a
 /// truncated last record, and a record count that disagrees with the header.
-public final class BinaryTimeTagReader: TimeTagReader {
+public final class BinaryTimeTagReader: RecordedTimeTagReader {
     public let path: String
     public let provenance: Provenance
     /// The file's header.
     public let header: BinaryTimeTagHeader
-    private let state: Mutex<State>
+    private let state: Mutex<RecordStream<BinaryRecordDecoder>>
 
-    /// Opens `path` (`nil` or `-` for standard input) and reads the header.
-    public convenience init(path: String?, options: TimeTagReadOptions = TimeTagReadOptions()) throws(QRNGError) {
-        let file = try ReadableFile(path: path)
-        try self.init(file: file, options: options)
-    }
-
-    /// Reads from an open file and reads the header.
-    public convenience init(file: sending ReadableFile, options: TimeTagReadOptions = TimeTagReadOptions())
-        throws(QRNGError)
-    {
-        let name = file.path
-        try self.init(input: ByteInput(.file(file), name: name, capacity: options.bufferBytes), options: options)
-    }
-
-    /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
-    /// fuzzing.
-    public convenience init(
-        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max,
-        options: TimeTagReadOptions = TimeTagReadOptions()
-    ) throws(QRNGError) {
-        precondition(pieceSize > 0, "pieces of at least one byte")
-        let input = ByteInput(.memory(bytes, chunk: pieceSize), name: name, capacity: options.bufferBytes)
-        try self.init(input: input, options: options)
+    public convenience init(recording: sending RecordedInput, options: TimeTagReadOptions) throws(QRNGError) {
+        try self.init(input: recording.input, options: options)
     }
 
     init(input: sending ByteInput, options: TimeTagReadOptions) throws(QRNGError) {
@@ -95,7 +74,8 @@ public final class BinaryTimeTagReader: TimeTagReader {
         provenance = .recording(input.name)
         let header = try Self.readHeader(input)
         self.header = header
-        state = Mutex(State(input: input, header: header, options: options))
+        let decoder = BinaryRecordDecoder(header: header, filter: options.channels)
+        state = Mutex(RecordStream(input: input, decoder: decoder, errorPolicy: options.errorPolicy))
     }
 
     public var resolutionPicoseconds: Double? { Double(header.resolutionPicoseconds) }
@@ -128,120 +108,77 @@ public final class BinaryTimeTagReader: TimeTagReader {
         input.consume(BinaryTimeTagHeader.size)
         return header
     }
+}
 
-    private struct State {
-        let input: ByteInput
-        let header: BinaryTimeTagHeader
-        let filter: ChannelSet?
-        /// Channels must be below this: the header's count, or 2¹⁶ when it allows every channel.
-        let channelLimit: UInt32
-        var errors: RecordErrors
-        var lastTimestamp: UInt64 = 0
-        /// Whole records consumed, good or skipped.
-        var records: UInt64 = 0
-        var finished = false
+/// Decodes qrng's binary time-tag records: a 64-bit timestamp in picoseconds and a 16-bit channel, little-endian.
+struct BinaryRecordDecoder: FixedSizeRecordDecoder {
+    static var recordSize: Int { BinaryTimeTagHeader.recordSize }
+    let header: BinaryTimeTagHeader
+    let filter: ChannelSet?
+    /// Channels must be below this: the header's count, or 2¹⁶ when it allows every channel.
+    let channelLimit: UInt32
+    var lastTimestamp: UInt64 = 0
+    private(set) var recordsConsumed: UInt64 = 0
+    /// The header's count is checked at the input's end, not read up to.
+    var recordsToStopAt: UInt64? { nil }
 
-        init(input: ByteInput, header: BinaryTimeTagHeader, options: TimeTagReadOptions) {
-            self.input = input
-            self.header = header
-            self.filter = options.channels
-            self.channelLimit = header.channelCount == 0 ? 1 << 16 : UInt32(header.channelCount)
-            self.errors = RecordErrors(policy: options.errorPolicy)
+    init(header: BinaryTimeTagHeader, filter: ChannelSet?) {
+        self.header = header
+        self.filter = filter
+        self.channelLimit = header.channelCount == 0 ? 1 << 16 : UInt32(header.channelCount)
+    }
+
+    /// Parses up to `records` whole records into `out` (at most `capacity`), until one is bad.
+    mutating func decode(
+        _ bytes: UnsafeRawPointer, records: Int, into out: UnsafeMutablePointer<TimeTag>, capacity: Int
+    ) -> (consumed: Int, written: Int, bad: Bool) {
+        let count = min(records, capacity)
+        var previous = lastTimestamp
+        defer { lastTimestamp = previous }
+        for index in 0..<count {
+            let record = bytes + index &* Self.recordSize
+            let time = UInt64(littleEndian: record.loadUnaligned(as: UInt64.self))
+            let channel = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
+            if time < previous || UInt32(channel) >= channelLimit || !(filter?.contains(channel) ?? true) {
+                recordsConsumed += UInt64(index)
+                return (index, index, true)
+            }
+            out[index] = TimeTag(channel: channel, picoseconds: time)
+            previous = time
         }
+        recordsConsumed += UInt64(count)
+        return (count, count, false)
+    }
 
-        mutating func read(into buffer: UnsafeMutableBufferPointer<TimeTag>) throws(QRNGError) -> Int {
-            try errors.check()
-            let size = BinaryTimeTagHeader.recordSize
-            var produced = 0
-            while produced < buffer.count && !finished {
-                if input.availableCount < size {
-                    // Hand on what we have rather than wait on a pipe for more.
-                    if produced > 0 { break }
-                    if try !input.refill() {
-                        guard try finish() else { break }
-                        continue
-                    }
-                    continue
-                }
-                let records = min(input.availableCount / size, buffer.count - produced)
-                let (parsed, bad) = Self.parse(
-                    input.bytes.baseAddress!, records: records, into: buffer.baseAddress! + produced,
-                    last: &lastTimestamp, channelLimit: channelLimit, filter: filter)
-                produced += parsed
-                self.records += UInt64(parsed)
-                input.consume(parsed * size)
-                guard bad else { continue }
-                let error = recordError()
-                guard errors.report(error) else { break }
-                self.records += 1
-                input.consume(size)
-            }
-            if produced == 0 { try errors.check() }
-            return produced
+    func badRecordError(in input: ByteInput) -> QRNGError {
+        let bytes = input.bytes
+        let offset = input.offset
+        let time = bytes.littleEndian(UInt64.self, at: 0)
+        let channel = bytes.littleEndian(UInt16.self, at: 8)
+        if UInt32(channel) >= channelLimit {
+            return .input("unknown channel \(channel): the header allows channels 0..<\(channelLimit)",
+                file: input.name, offset: offset + 8, field: "channel")
         }
+        if !(filter?.contains(channel) ?? true) {
+            return .input("unknown channel \(channel): not among the channels accepted",
+                file: input.name, offset: offset + 8, field: "channel")
+        }
+        return .input("timestamp \(time) ps goes backwards (previous \(lastTimestamp) ps)",
+            file: input.name, offset: offset, field: "timestamp")
+    }
 
-        /// Parses `records` whole records into `out`, until one is bad.
-        ///
-        /// - Returns: how many good records were parsed (and tags written), and whether the next one is bad.
-        private static func parse(
-            _ bytes: UnsafeRawPointer, records: Int, into out: UnsafeMutablePointer<TimeTag>, last: inout UInt64,
-            channelLimit: UInt32, filter: ChannelSet?
-        ) -> (parsed: Int, bad: Bool) {
-            var previous = last
-            defer { last = previous }
-            for index in 0..<records {
-                let record = bytes + index &* BinaryTimeTagHeader.recordSize
-                let time = UInt64(littleEndian: record.loadUnaligned(as: UInt64.self))
-                let channel = UInt16(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt16.self))
-                if time < previous || UInt32(channel) >= channelLimit || !(filter?.contains(channel) ?? true) {
-                    return (index, true)
-                }
-                out[index] = TimeTag(channel: channel, picoseconds: time)
-                previous = time
-            }
-            return (records, false)
-        }
+    mutating func skipBadRecord() { recordsConsumed += 1 }
 
-        /// The error for the bad record at the front of the input.
-        private func recordError() -> QRNGError {
-            let bytes = input.bytes
-            let offset = input.offset
-            let time = bytes.littleEndian(UInt64.self, at: 0)
-            let channel = bytes.littleEndian(UInt16.self, at: 8)
-            if UInt32(channel) >= channelLimit {
-                return .input("unknown channel \(channel): the header allows channels 0..<\(channelLimit)",
-                    file: input.name, offset: offset + 8, field: "channel")
-            }
-            if !(filter?.contains(channel) ?? true) {
-                return .input("unknown channel \(channel): not among the channels accepted",
-                    file: input.name, offset: offset + 8, field: "channel")
-            }
-            return .input("timestamp \(time) ps goes backwards (previous \(lastTimestamp) ps)",
-                file: input.name, offset: offset, field: "timestamp")
-        }
+    func recordCountError(in input: ByteInput) -> QRNGError? {
+        guard let declared = header.recordCount, declared != recordsConsumed else { return nil }
+        return .input(
+            "the header declares \(declared) records but the input holds \(recordsConsumed)",
+            file: input.name, offset: input.offset, field: "record count")
+    }
 
-        /// Handles the end of the input: a truncated last record and the record count.
-        ///
-        /// - Returns: whether to go on (a defect was skipped); `finished` is set either way.
-        private mutating func finish() throws(QRNGError) -> Bool {
-            finished = true
-            let remainder = input.availableCount
-            if remainder > 0 {
-                let error = QRNGError.input(
-                    "truncated record: the input ends \(remainder) bytes into a "
-                        + "\(BinaryTimeTagHeader.recordSize)-byte record",
-                    file: input.name, offset: input.offset, field: "record")
-                input.consume(remainder)
-                guard errors.report(error) else { return false }
-            }
-            if let declared = header.recordCount, declared != records {
-                let error = QRNGError.input(
-                    "the header declares \(declared) records but the input holds \(records)",
-                    file: input.name, offset: input.offset, field: "record count")
-                guard errors.report(error) else { return false }
-            }
-            return true
-        }
+    /// Never asked for: the binary format reads to the input's end (``recordsToStopAt`` is `nil`).
+    func dataAfterLastRecordError(in input: ByteInput) -> QRNGError {
+        .input("data after the last record", file: input.name, offset: input.offset, field: "record count")
     }
 }
 

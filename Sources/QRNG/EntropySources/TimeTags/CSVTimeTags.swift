@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// Errors name the byte offset of the field at fault: "channel", "timestamp_ps", or "line" for a line of the
 /// wrong shape.
-public final class CSVTimeTagReader: TimeTagReader {
+public final class CSVTimeTagReader: RecordedTimeTagReader {
     public let path: String
     public let provenance: Provenance
     private let state: Mutex<State>
@@ -21,28 +21,8 @@ public final class CSVTimeTagReader: TimeTagReader {
     /// The longest line accepted, in bytes, line end included.
     public static let maximumLineLength = 1024
 
-    /// Opens `path` (`nil` or `-` for standard input).
-    public convenience init(path: String?, options: TimeTagReadOptions = TimeTagReadOptions()) throws(QRNGError) {
-        let file = try ReadableFile(path: path)
-        self.init(file: file, options: options)
-    }
-
-    /// Reads from an open file.
-    public convenience init(file: sending ReadableFile, options: TimeTagReadOptions = TimeTagReadOptions()) {
-        let name = file.path
-        self.init(input: ByteInput(.file(file), name: name, capacity: Self.capacity(options)), options: options)
-    }
-
-    /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
-    /// fuzzing.
-    public convenience init(
-        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max,
-        options: TimeTagReadOptions = TimeTagReadOptions()
-    ) {
-        precondition(pieceSize > 0, "pieces of at least one byte")
-        self.init(
-            input: ByteInput(.memory(bytes, chunk: pieceSize), name: name, capacity: Self.capacity(options)),
-            options: options)
+    public convenience init(recording: sending RecordedInput, options: TimeTagReadOptions) {
+        self.init(input: recording.input, options: options)
     }
 
     init(input: sending ByteInput, options: TimeTagReadOptions) {
@@ -52,7 +32,7 @@ public final class CSVTimeTagReader: TimeTagReader {
     }
 
     /// The window must hold a whole line.
-    private static func capacity(_ options: TimeTagReadOptions) -> Int {
+    public static func windowBytes(_ options: TimeTagReadOptions) -> Int {
         max(options.bufferBytes, maximumLineLength)
     }
 

@@ -129,3 +129,49 @@ struct LentTags: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<TimeTag>
     init(_ buffer: UnsafeMutableBufferPointer<TimeTag>) { self.buffer = buffer }
 }
+
+/// A reader of a recorded time-tag format, opened on a path, an open file or bytes in memory.
+///
+/// Every recorded format opens the same way: the three initialisers below make the ``RecordedInput`` its
+/// ``init(recording:options:)`` decodes, so a format declares only how to read its header and records.
+public protocol RecordedTimeTagReader: TimeTagReader {
+    /// Reads the header from `recording` (made by one of the initialisers of this protocol's extension) and
+    /// prepares to read its records.
+    init(recording: sending RecordedInput, options: TimeTagReadOptions) throws(QRNGError)
+
+    /// The bytes of input to keep in memory at a time: the options' buffer size, or more if the format needs a
+    /// larger piece in one go.
+    static func windowBytes(_ options: TimeTagReadOptions) -> Int
+}
+
+/// The bytes a recorded format's reader decodes: a file, a pipe, standard input or bytes in memory, read
+/// through a window of fixed size. Made only by ``RecordedTimeTagReader``'s initialisers.
+public struct RecordedInput {
+    let input: ByteInput
+}
+
+extension RecordedTimeTagReader {
+    public static func windowBytes(_ options: TimeTagReadOptions) -> Int { options.bufferBytes }
+
+    /// Opens `path` (`nil` or `-` for standard input) and reads the header.
+    public init(path: String?, options: TimeTagReadOptions = TimeTagReadOptions()) throws(QRNGError) {
+        let input = try ByteInput(path: path, capacity: Self.windowBytes(options))
+        try self.init(recording: RecordedInput(input: input), options: options)
+    }
+
+    /// Reads from an open file and reads the header.
+    public init(file: sending ReadableFile, options: TimeTagReadOptions = TimeTagReadOptions()) throws(QRNGError) {
+        let input = ByteInput(file: file, capacity: Self.windowBytes(options))
+        try self.init(recording: RecordedInput(input: input), options: options)
+    }
+
+    /// Reads from bytes in memory, handed over at most `pieceSize` at a time as a pipe would; for tests and
+    /// fuzzing.
+    public init(
+        bytes: [UInt8], name: String = "memory", pieceSize: Int = .max,
+        options: TimeTagReadOptions = TimeTagReadOptions()
+    ) throws(QRNGError) {
+        let input = ByteInput(bytes: bytes, name: name, pieceSize: pieceSize, capacity: Self.windowBytes(options))
+        try self.init(recording: RecordedInput(input: input), options: options)
+    }
+}

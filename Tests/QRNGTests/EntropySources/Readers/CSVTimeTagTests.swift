@@ -2,8 +2,8 @@ import QRNG
 import Testing
 
 @Suite struct CSVTimeTagTests {
-    static func reader(_ text: String, policy: ErrorPolicy = .stop, piece: Int = .max) -> CSVTimeTagReader {
-        CSVTimeTagReader(bytes: Array(text.utf8), pieceSize: piece, options: TimeTagReadOptions(errorPolicy: policy))
+    static func reader(_ text: String, policy: ErrorPolicy = .stop, piece: Int = .max) throws -> CSVTimeTagReader {
+        try CSVTimeTagReader(bytes: Array(text.utf8), pieceSize: piece, options: TimeTagReadOptions(errorPolicy: policy))
     }
 
     @Test func roundTrip() throws {
@@ -44,15 +44,15 @@ import Testing
             ("1,5\n" + String(repeating: "1", count: 1100) + ",3\n", 4, "line"),
         ]
         for (text, offset, field) in cases {
-            let reader = Self.reader(text)
+            let reader = try Self.reader(text)
             expectInputError(offset: offset, field: field) { _ = try reader.readAll() }
         }
-        let reader = CSVTimeTagReader(bytes: Array("1,5\n2,5\n".utf8), options: TimeTagReadOptions(channels: [1]))
+        let reader = try CSVTimeTagReader(bytes: Array("1,5\n2,5\n".utf8), options: TimeTagReadOptions(channels: [1]))
         expectInputError(offset: 4, field: "channel") { _ = try reader.readAll() }
     }
 
     @Test func stopDeliversTheGoodLinesFirst() throws {
-        let reader = Self.reader("1,5\n2,6\nbad\n3,7\n")
+        let reader = try Self.reader("1,5\n2,6\nbad\n3,7\n")
         var tags: [TimeTag] = []
         #expect(try reader.read(into: &tags, maximumCount: 10))
         #expect(tags.map(\.picoseconds) == [5, 6])
@@ -61,7 +61,7 @@ import Testing
 
     @Test func skipCountsBadLinesAndOverlongOnes() throws {
         let long = String(repeating: "9", count: 3000)
-        let reader = Self.reader("1,5\nbad\n\(long)\n2,3\n3,9\n4,x\n", policy: .skip, piece: 100)
+        let reader = try Self.reader("1,5\nbad\n\(long)\n2,3\n3,9\n4,x\n", policy: .skip, piece: 100)
         #expect(try reader.readAll().map(\.picoseconds) == [5, 9])
         #expect(reader.skipped.count == 4)
         #expect(reader.skipped.first?.context.byteOffset == 4)

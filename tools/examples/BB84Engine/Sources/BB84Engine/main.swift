@@ -3,7 +3,7 @@ import QRNG
 // BB84 basis choices and a privacy-amplification seed from a pool kept filled by the pipeline. The source is the
 // simulated default, seeded: PSEUDO-RANDOM, for a reproducible demonstration only. A QKD system runs the pool on a
 // real detector's clicks and checks the pool's provenance before it trusts a key.
-let configuration = PipelineConfiguration(source: .simulatedBeamSplitter(EmitterConfiguration(), seed: 84))
+let configuration = PipelineConfiguration(source: .simulatedBeamSplitter(SimulationConfiguration(), seed: 84))
 let pipeline = try Pipeline(configuration: configuration)
 let pool = EntropyPool(provenance: pipeline.source.provenance, capacityBits: 1 << 20)
 let producer = EntropyProducer(pipeline: pipeline, pool: pool)
