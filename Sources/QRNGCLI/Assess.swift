@@ -24,22 +24,10 @@ struct Assess: ParsableCommand {
             """
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case bytes, u16le, packed
-    }
-
     @Argument(help: "The file of samples.")
     var file: String
 
-    @Option(name: .customLong("bits-per-sample"), help: "The sample width k in bits, 1 to 16.",
-            transform: NumericDomain(1...16).integer)
-    var bitsPerSample: Int
-
-    @Option(help: "Input format: bytes (one sample per byte), u16le (16-bit little-endian), packed (bits, MSB first).")
-    var format: Format = .bytes
-
-    @Flag(help: "Read a packed bit string, MSB first (the same as --format packed).")
-    var packed = false
+    @OptionGroup var samples: SampleFileOptions
 
     @Flag(help: "Run the IID track (§5 tests and the Most Common Value estimate) instead of the non-IID track.")
     var iid = false
@@ -61,16 +49,8 @@ struct Assess: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
-    func validate() throws {
-        if packed && format != .bytes && format != .packed {
-            throw ValidationError("--packed cannot be combined with --format \(format.rawValue)")
-        }
-        if (packed ? Format.packed : format) == .bytes && bitsPerSample > 8 {
-            throw ValidationError("one sample per byte holds at most 8 bits; use --format u16le for wider samples")
-        }
-    }
-
-    var inputFormat: Format { packed ? .packed : format }
+    var bitsPerSample: Int { samples.bitsPerSample }
+    var inputFormat: SampleFormat { samples.inputFormat }
 
     func run() throws {
         print(try output())
@@ -107,7 +87,7 @@ struct Assess: ParsableCommand {
 
 /// Reading sample files in the formats `qrng assess` accepts.
 enum SampleFile {
-    static func load(path: String, format: Assess.Format, bitsPerSample k: Int) throws -> [UInt16] {
+    static func load(path: String, format: SampleFormat, bitsPerSample k: Int) throws -> [UInt16] {
         let bytes = try readAll(path: path)
         guard !bytes.isEmpty else { throw QRNGError(.invalidInput, "the file is empty", context: .init(file: path)) }
         switch format {

@@ -23,9 +23,7 @@ struct HealthCommand: ParsableCommand {
     @Argument(help: "The file of samples ('-' for standard input).")
     var file: String
 
-    @Option(name: .customLong("bits-per-sample"), help: "The sample width k in bits, 1 to 16.",
-            transform: NumericDomain(1...16).integer)
-    var bitsPerSample: Int
+    @OptionGroup var samples: SampleFileOptions
 
     @Option(name: .customLong("min-entropy"), help: "The claimed min-entropy H per sample, in (0, k] bits.",
             transform: NumericDomain(above: 0, through: 16).double)
@@ -34,12 +32,6 @@ struct HealthCommand: ParsableCommand {
     @Option(help: "The tests' false-positive probability α, e.g. 2^-30 (also each monitor's, per window).",
             transform: { try parseProbability($0, option: "--alpha") })
     var alpha: ErrorProbability = .defaultAlpha
-
-    @Option(help: "Input format: bytes (one sample per byte), u16le (16-bit little-endian), packed (bits, MSB first).")
-    var format: Assess.Format = .bytes
-
-    @Flag(help: "Read a packed bit string, MSB first (the same as --format packed).")
-    var packed = false
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -72,18 +64,13 @@ struct HealthCommand: ParsableCommand {
             transform: NumericDomain(0...0x1p31).integer)
     var maxReports: Int = 10_000
 
-    var inputFormat: Assess.Format { packed ? .packed : format }
+    var bitsPerSample: Int { samples.bitsPerSample }
+    var inputFormat: SampleFormat { samples.inputFormat }
 
     func validate() throws {
         guard minEntropy > 0 && minEntropy <= Double(bitsPerSample) else {
             throw ValidationError(
                 "--min-entropy must be in (0, \(bitsPerSample)] bits for \(bitsPerSample)-bit samples")
-        }
-        if packed && format != .bytes && format != .packed {
-            throw ValidationError("--packed cannot be combined with --format \(format.rawValue)")
-        }
-        if inputFormat == .bytes && bitsPerSample > 8 {
-            throw ValidationError("one sample per byte holds at most 8 bits; use --format u16le for wider samples")
         }
     }
 
@@ -227,7 +214,7 @@ struct HealthFileReport {
 /// A file of samples read a buffer at a time, in constant memory, as ``SampleBuffer``s.
 struct SampleStream {
     let path: String
-    let format: Assess.Format
+    let format: SampleFormat
     let bitsPerSample: Int
     private let file: ReadableFile
     private var chunk = [UInt8](repeating: 0, count: 1 << 20)
@@ -238,7 +225,7 @@ struct SampleStream {
     private(set) var samplesRead: UInt64 = 0
     private var ended = false
 
-    init(path: String, format: Assess.Format, bitsPerSample: Int) throws {
+    init(path: String, format: SampleFormat, bitsPerSample: Int) throws {
         self.file = try ReadableFile(path: path)
         self.path = file.path
         self.format = format
