@@ -234,12 +234,7 @@ struct StatisticalTestJob {
         }
 
         func json() throws -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(
-                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            let data = try encoder.encode(JSONReport(self))
-            return String(decoding: data, as: UTF8.self) + "\n"
+            try prettyJSON(JSONReport(self)) + "\n"
         }
     }
 
