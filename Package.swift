@@ -2,7 +2,7 @@
 import PackageDescription
 
 // One module per role, each depending only on what is below it:
-//   QRNG (the pipeline a protocol engine links) ← QRNGStatistics, QRNGAssessment ← QRNGCLI ← qrng.
+//   QRNG (the pipeline a protocol engine links) ← QRNGStatistics, QRNGAssessment, QRNGServer ← QRNGCLI ← qrng.
 // C reaches only what Swift cannot: one door per purpose, each with one header.
 let package = Package(
     name: "qrng",
@@ -13,7 +13,10 @@ let package = Package(
         .executable(name: "qrng", targets: ["qrng"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // OpenSSL's libcrypto for SHA-256; only QRNG/Crypto imports it.
@@ -30,11 +33,21 @@ let package = Package(
         .target(name: "QRNGStatistics", dependencies: ["QRNG"]),
         // SP 800-90B min-entropy estimators, IID permutation tests and the compression statistic.
         .target(name: "QRNGAssessment", dependencies: ["QRNG", "CQRNGAssessmentKernels", "CQRNGBitKernels"]),
+        // The network service: randomness over HTTP(S) on Hummingbird, fed from the pool.
+        .target(
+            name: "QRNGServer",
+            dependencies: [
+                "QRNG",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // The `qrng` command line and its benchmarks.
         .target(
             name: "QRNGCLI",
             dependencies: [
-                "QRNG", "QRNGStatistics", "QRNGAssessment",
+                "QRNG", "QRNGStatistics", "QRNGAssessment", "QRNGServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -96,6 +96,13 @@ struct RunAccount: Codable, Hashable {
         var droppedByStop: UInt64
     }
 
+    /// What `serve --http` handed out.
+    struct HTTP: Codable, Hashable {
+        var address: String
+        var requests: UInt64
+        var bytesServed: UInt64
+    }
+
     var source: Source
     var minEntropyPerSample: Double
     var minEntropyOrigin: String
@@ -110,6 +117,7 @@ struct RunAccount: Codable, Hashable {
     var ending: String
     var reused: Bool
     var fifo: FIFO?
+    var http: HTTP?
 
     init(
         statistics: PipelineStatistics, bitsPerSample: Int, minEntropyPerSample: Double, pool: PoolStatistics,
@@ -203,6 +211,9 @@ struct RunAccount: Codable, Hashable {
                 "pipe \(fifo.path): \(fifo.served) bytes served, \(fifo.served - min(fifo.served, fifo.unreadInPipeAtStop)) of "
                     + "them read, \(fifo.unreadInPipeAtStop) unread in the pipe at the stop (handed out, never served "
                     + "again), \(fifo.droppedByStop) taken for a write the stop cut short")
+        }
+        if let http {
+            lines.append("http \(http.address): \(http.bytesServed) bytes served to \(http.requests) requests")
         }
         if !(samples.balanced && bits.balanced) { lines.append("WARNING: the account does not add up") }
         return lines.map { "qrng: " + $0 }.joined(separator: "\n")

@@ -1,26 +1,46 @@
 import ArgumentParser
+import Dispatch
 import QRNG
+import QRNGServer
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `qrng serve --fifo PATH`: serves health-tested random bytes through a named pipe, like /dev/hwrng.
+/// `qrng serve --fifo PATH` and/or `--http HOST:PORT`: serves health-tested random bytes through a named pipe,
+/// like /dev/hwrng, and over HTTP, both from one pool.
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve random bytes through a named pipe (FIFO) that any process can read, like /dev/hwrng.",
+        abstract: "Serve random bytes through a named pipe (FIFO), like /dev/hwrng, and/or over HTTP, from one pool.",
         discussion: """
             The FIFO is created with mode 0600 unless --mode says otherwise; an existing regular file, \
             directory or link at the path is refused, an existing FIFO reused only if it is yours. Readers may \
             come and go; each gets bytes never served before. SIGINT or SIGTERM finishes the write in progress, \
             removes the FIFO and exits 0. Simulated (pseudo-random) output is served only with \
             --allow-simulated.
+
+            With --http HOST:PORT the same pool is served over HTTP: GET /v1/random?bytes=N (octets; \
+            format=hex, base64 or json in ANU's layout) and GET /v1/health (503 while the health tests gate \
+            output). Every byte goes to one request or one FIFO reader only. Plaintext HTTP is served on \
+            loopback addresses only, unless --insecure-plaintext is given.
             """
     )
 
     @Option(help: "Path of the named pipe to serve.")
-    var fifo: String
+    var fifo: String?
+
+    @Option(help: ArgumentHelp(
+        "Serve HTTP on this address, HOST:PORT (port 0: any free port, reported on standard error).",
+        valueName: "host:port"), transform: HTTPEndpoint.init(parsing:))
+    var http: HTTPEndpoint?
+
+    @Flag(help: "Serve plaintext HTTP on an address other than loopback.")
+    var insecurePlaintext = false
+
+    @Option(help: "The most bytes one HTTP request may ask for, 1 to 1G (suffixes as for --bytes).",
+            transform: NumericDomain(1...0x1p30).byteCount)
+    var maxRequestBytes: Int = 1 << 20
 
     @Option(help: "Permission bits of the FIFO, in octal.", transform: parseMode)
     var mode: mode_t = 0o600
@@ -58,6 +78,17 @@ struct Serve: ParsableCommand {
     @Flag(help: "End with the summary as one JSON object on standard error, accounting for every sample and bit.")
     var json = false
 
+    func validate() throws {
+        guard fifo != nil || http != nil else {
+            throw ValidationError("Missing expected argument '--fifo <fifo>' or '--http <host:port>': nothing to serve")
+        }
+        if let http, !http.isLoopback && !insecurePlaintext {
+            throw ValidationError(
+                "--http \(http): plaintext HTTP is served on loopback only (127.0.0.0/8, ::1, localhost); "
+                    + "--insecure-plaintext serves it on \(http.host) anyway")
+        }
+    }
+
     func run() throws {
         if pipeline.seed != nil && !allowSimulated {
             throw QRNGError.invalidArgument(
@@ -78,15 +109,17 @@ struct Serve: ParsableCommand {
         let bitsPerSample = pipelineToRun.source.bitsPerSample
         let minEntropyPerSample = pipelineToRun.minEntropyPerSample
         ServeSignals.install()
-        let namedPipe = try NamedPipe(path: fifo, mode: mode, group: group)
-        defer { namedPipe.remove() }
+        let namedPipe = try fifo.map { path throws(QRNGError) in try NamedPipe(path: path, mode: mode, group: group) }
+        defer { namedPipe?.remove() }
         let pool = EntropyPool(provenance: provenance, capacityBits: poolBytes * 8, journal: consumptionJournal)
         // Every failure and alarm is logged as it happens: which test, at which sample, what it saw.
         let producer = EntropyProducer(pipeline: pipelineToRun, pool: pool) { failure in
             printToStandardError("qrng serve: health: \(failure)")
         }
         defer { producer.stop() }
-        printToStandardError("qrng serve: serving \(fifo) (mode \(String(mode, radix: 8))) from \(provenance)")
+        if let fifo {
+            printToStandardError("qrng serve: serving \(fifo) (mode \(String(mode, radix: 8))) from \(provenance)")
+        }
         if provenance.isSimulated {
             printToStandardError("qrng serve: WARNING: SIMULATED source; its output is pseudo-random, not quantum")
         }
@@ -100,28 +133,52 @@ struct Serve: ParsableCommand {
             chunkBytes: pipeBytes, statsInterval: statsInterval > 0 ? statsInterval : nil,
             pipeBufferBytes: pipeBytes, simulated: provenance.isSimulated)
         serverConfiguration.reused = consumptionJournal?.reusesConsumedSamples ?? false
-        let server = FIFOServer(
-            pipe: namedPipe, pool: pool,
-            configuration: serverConfiguration, health: { [producer] in producer.statistics })
+        let server = namedPipe.map { pipe in
+            FIFOServer(
+                pipe: pipe, pool: pool, configuration: serverConfiguration,
+                health: { [producer] in producer.statistics })
+        }
+        let web = try http.map { endpoint in
+            try HTTPFrontEnd(
+                RandomnessService(
+                    pool: pool,
+                    configuration: .init(host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes),
+                    health: { [producer] in producer.statistics }))
+        }
+        // However the run ends, HTTP stops accepting and finishes its requests in flight first.
+        defer { web?.stop() }
         var ending = "stopped by signal"
         /// The account of everything read and served, as text or JSON on standard error.
         func account(ending: String) -> RunAccount {
-            let stats = server.statistics
+            let stats = server?.statistics ?? FIFOServer.Statistics()
+            let httpBytes = web?.service.statistics.bytesServed ?? 0
             var account = RunAccount(
                 statistics: producer.statistics, bitsPerSample: bitsPerSample, minEntropyPerSample: minEntropyPerSample,
-                pool: pool.statistics, poolLeftBits: pool.availableBits, bytesWritten: Int(stats.bytesServed),
-                ending: ending, simulationSeed: configuration.source.simulationSeed, reused: serverConfiguration.reused)
-            account.fifo = RunAccount.FIFO(
-                path: fifo, served: stats.bytesServed, unreadInPipeAtStop: stats.bytesUnreadAtEnd,
-                droppedByStop: stats.bytesDropped)
+                pool: pool.statistics, poolLeftBits: pool.availableBits,
+                bytesWritten: Int(stats.bytesServed + httpBytes), ending: ending,
+                simulationSeed: configuration.source.simulationSeed, reused: serverConfiguration.reused)
+            if let fifo {
+                account.fifo = RunAccount.FIFO(
+                    path: fifo, served: stats.bytesServed, unreadInPipeAtStop: stats.bytesUnreadAtEnd,
+                    droppedByStop: stats.bytesDropped)
+            }
+            if let web {
+                let statistics = web.service.statistics
+                account.http = RunAccount.HTTP(
+                    address: web.address, requests: statistics.requests, bytesServed: statistics.bytesServed)
+            }
             return account
         }
         do {
-            try server.run(
-                until: { ServeSignals.stopRequested }, stopDescriptor: ServeSignals.wakeDescriptor,
-                log: printToStandardError)
+            if let server {
+                try server.run(
+                    until: { ServeSignals.stopRequested }, stopDescriptor: ServeSignals.wakeDescriptor,
+                    log: printToStandardError)
+            } else {
+                ServeSignals.waitForStop()
+            }
         } catch where error.code == .endOfInput {
-            let unread = server.statistics.bytesUnreadAtEnd
+            let unread = server?.statistics.bytesUnreadAtEnd ?? 0
             ending = unread == 0
                 ? "the recording ended and readers took everything in the pipe"
                 : "the recording ended; stopped by signal with \(unread) bytes still unread in the pipe (handed out, "
@@ -129,16 +186,18 @@ struct Serve: ParsableCommand {
             if let endOfInput = producer.statistics.endOfInput { ending += " (end of input: \(endOfInput))" }
         } catch {
             printToStandardError("qrng serve: stopped: \(error)")
+            web?.stop()
             producer.stop()
             let final = account(ending: "\(error)")
             printToStandardError(json ? try final.json() : final.text)
             throw ExitCode(error.code == .healthTestFailure ? 3 : 1)
         }
         // Stopped cleanly: the journal gives back its reserved stretch (what is in the pipe was handed out).
+        web?.stop()
         producer.stop()
         try consumptionJournal?.settle()
-        let stats = server.statistics
-        var summary = "qrng serve: \(ending) after serving \(stats.bytesServed) bytes"
+        let served = (server?.statistics.bytesServed ?? 0) + (web?.service.statistics.bytesServed ?? 0)
+        var summary = "qrng serve: \(ending) after serving \(served) bytes"
         if let journal = consumptionJournal {
             summary += "; consumed \(journal.recordingPath) up to sample \(journal.consumedSamples) (journal \(journal.path))"
         }
@@ -167,6 +226,18 @@ enum ServeSignals {
     private static let wakeReader = Atomic<Int32>(-1)
 
     static var stopRequested: Bool { stop.load(ordering: .relaxed) }
+
+    /// Sleeps until SIGINT or SIGTERM, in `poll` on the self-pipe: no timed wake-ups.
+    static func waitForStop() {
+        while !stopRequested {
+            guard let descriptor = wakeDescriptor else {
+                usleep(100_000)
+                continue
+            }
+            var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+            _ = poll(&descriptors, 1, -1)
+        }
+    }
 
     /// The read end of the self-pipe, readable once a stop has been asked for; `nil` before ``install()``.
     static var wakeDescriptor: Int32? {
@@ -203,5 +274,75 @@ enum ServeSignals {
         sigaddset(&unblock, SIGINT)
         sigaddset(&unblock, SIGTERM)
         sigprocmask(SIG_UNBLOCK, &unblock, nil)
+    }
+}
+
+/// An HTTP address to listen on, HOST:PORT (an IPv6 host in brackets: `[::1]:8443`).
+struct HTTPEndpoint: Sendable, CustomStringConvertible {
+    let host: String
+    let port: Int
+
+    init(parsing text: String) throws {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            throw ValidationError("--http takes HOST:PORT with a port in 0...65535, got '\(text)'")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("--http takes HOST:PORT, got '\(text)' (no host)") }
+        self.host = host
+        self.port = port
+    }
+
+    /// Whether the host is a loopback address or `localhost`.
+    var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.") && host.split(separator: ".").count == 4
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The HTTP service run beside the FIFO: started on a task of its own, stopped gracefully from the command's
+/// thread.
+final class HTTPFrontEnd: Sendable {
+    let service: RandomnessService
+    private let finished = DispatchSemaphore(value: 0)
+    private let failure = Mutex<(any Error)?>(nil)
+    private let boundAddress = Mutex<String?>(nil)
+
+    /// The address the service listens on, with the port the system chose for port 0.
+    var address: String { boundAddress.withLock { $0 } ?? "\(service.configuration.host):\(service.configuration.port)" }
+
+    /// Starts `service` and waits until it listens (or fails to), so that the address in use is reported and a
+    /// bind error stops the command before anything else.
+    init(_ service: RandomnessService) throws {
+        self.service = service
+        let listening = DispatchSemaphore(value: 0)
+        Task.detached { [self] in
+            do {
+                try await service.run { host, port in
+                    let shown = host.contains(":") ? "[\(host)]" : host
+                    self.boundAddress.withLock { $0 = "\(shown):\(port)" }
+                    printToStandardError(
+                        "qrng serve: listening on http://\(shown):\(port), serving \(service.pool.provenance)")
+                    listening.signal()
+                }
+            } catch {
+                self.failure.withLock { $0 = error }
+            }
+            listening.signal()
+            self.finished.signal()
+        }
+        listening.wait()
+        if let error = failure.withLock({ $0 }) {
+            throw QRNGError(.systemCall, "cannot serve HTTP on \(service.configuration.host):\(service.configuration.port): \(error)")
+        }
+    }
+
+    /// Stops accepting, lets the requests in flight finish (10 s at most), and returns.
+    func stop() {
+        Task.detached { [service] in await service.shutdown() }
+        if finished.wait(timeout: .now() + .seconds(10)) == .success { finished.signal() }
     }
 }

@@ -49,6 +49,8 @@ public final class FIFOServer {
         /// Bytes still in the pipe, unread, when the server stopped: handed out, and gone with the pipe unless a
         /// reader takes them before the last descriptor closes.
         public var bytesUnreadAtEnd: UInt64 = 0
+
+        public init() {}
     }
 
     /// The FIFO.

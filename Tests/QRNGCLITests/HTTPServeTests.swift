@@ -1,0 +1,181 @@
+import Foundation
+import QRNG
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `qrng serve --http`, driven by curl over loopback.
+@Suite(.serialized) struct HTTPServeTests {
+    /// A running `qrng serve` and the HTTP address it reported.
+    final class Server {
+        let process: Process
+        let errors: Pipe
+        let base: String
+        private(set) var log = ""
+
+        init(_ arguments: [String]) throws {
+            (process, errors) = try ServeCommandTests.launch(["serve", "--stats-interval", "0"] + arguments)
+            var text = ""
+            let handle = errors.fileHandleForReading
+            while !text.contains("listening on http://") {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            log = text
+            let line = try #require(text.split(separator: "\n").first { $0.contains("listening on http://") }, "\(text)")
+            let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") })
+            base = String(address.trimmingCharacters(in: CharacterSet(charactersIn: ",")))
+        }
+
+        /// Stops the server with SIGTERM; returns its exit status and everything it wrote on standard error.
+        func stop() -> (Int32, String) {
+            kill(process.processIdentifier, SIGTERM)
+            let rest = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            log += rest
+            return (process.terminationStatus, log)
+        }
+    }
+
+    struct Reply {
+        var status: Int
+        var headers: String
+        var body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]) ?? [:]
+        }
+    }
+
+    /// GET `path` with curl.
+    static func get(_ url: String) throws -> Reply {
+        let headers = ServeCommandTests.path("curl-\(UUID().uuidString).headers")
+        let body = ServeCommandTests.path("curl-\(UUID().uuidString).body")
+        defer {
+            unlink(headers)
+            unlink(body)
+        }
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "-D", headers, "-o", body, "-w", "%{http_code}", url]
+        let output = Pipe()
+        curl.standardOutput = output
+        try curl.run()
+        let code = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        curl.waitUntilExit()
+        return Reply(
+            status: Int(code) ?? 0, headers: (try? String(contentsOfFile: headers, encoding: .utf8)) ?? "",
+            body: [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: body))) ?? Data()))
+    }
+
+    @Test func everyFormatAndEveryBadParameter() throws {
+        let server = try Server(["--http", "127.0.0.1:0", "--allow-simulated", "--max-request-bytes", "64K"])
+        defer { _ = server.stop() }
+        let octets = try Self.get("\(server.base)/v1/random?bytes=1000")
+        #expect(octets.status == 200 && octets.body.count == 1000)
+        #expect(octets.headers.lowercased().contains("qrng-source: simulated"))
+        #expect(octets.headers.lowercased().contains("content-type: application/octet-stream"))
+
+        let hex = try Self.get("\(server.base)/v1/random?bytes=32&format=hex")
+        let hexText = hex.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(hex.status == 200 && hexText.count == 64 && hexText.allSatisfy(\.isHexDigit))
+        let base64 = try Self.get("\(server.base)/v1/random?bytes=48&format=base64")
+        #expect(Data(base64Encoded: base64.text.trimmingCharacters(in: .whitespacesAndNewlines))?.count == 48)
+
+        let uint8 = try Self.get("\(server.base)/v1/random?bytes=20&format=json").json
+        #expect(uint8["type"] as? String == "uint8" && uint8["length"] as? Int == 20 && uint8["success"] as? Bool == true)
+        #expect((uint8["data"] as? [Int])?.count == 20 && (uint8["data"] as? [Int])?.allSatisfy { (0...255).contains($0) } == true)
+        #expect(uint8["source"] as? String == "simulated")
+        let uint16 = try Self.get("\(server.base)/v1/random?bytes=10&format=json&type=uint16").json
+        #expect(uint16["length"] as? Int == 5 && (uint16["data"] as? [Int])?.allSatisfy { (0...65535).contains($0) } == true)
+        let hex16 = try Self.get("\(server.base)/v1/random?bytes=16&format=json&type=hex16&size=4").json
+        #expect((hex16["data"] as? [String])?.map(\.count) == [8, 8, 8, 8] && hex16["size"] as? Int == 4)
+
+        // Malformed or oversized: 400 naming the parameter, and the server stays up.
+        for (query, parameter) in [
+            ("", "bytes"), ("bytes=abc", "bytes"), ("bytes=0", "bytes"), ("bytes=-5", "bytes"),
+            ("bytes=65537", "bytes"), ("bytes=8&format=xml", "format"), ("bytes=8&format=json&type=float", "type"),
+            ("bytes=9&format=json&type=uint16", "bytes"), ("bytes=9&format=json&type=hex16&size=2", "size"),
+        ] {
+            let reply = try Self.get("\(server.base)/v1/random?\(query)")
+            #expect(reply.status == 400, "\(query)")
+            #expect(reply.json["parameter"] as? String == parameter, "\(query): \(reply.text)")
+            #expect(reply.json["success"] as? Bool == false)
+        }
+        #expect(try Self.get("\(server.base)/v1/random?bytes=65536").body.count == 65536)
+
+        let health = try Self.get("\(server.base)/v1/health")
+        #expect(health.status == 200 && health.json["state"] as? String == "healthy")
+        #expect(try Self.get("\(server.base)/v1/nothing").status == 404)
+    }
+
+    /// Eight concurrent clients and a FIFO reader on the one pool: no 16-byte window appears twice in all they
+    /// got; SIGTERM then ends the server with status 0 and an account of what HTTP served.
+    @Test func concurrentClientsAndAFIFOReaderNeverShareBytes() throws {
+        let fifo = ServeCommandTests.path("http-fifo")
+        let server = try Server(["--http", "127.0.0.1:0", "--fifo", fifo, "--allow-simulated", "--seed", "12"])
+        let base = server.base
+        let results = Mutex(Array(repeating: [UInt8](), count: 9))
+        DispatchQueue.concurrentPerform(iterations: 9) { client in
+            var bytes: [UInt8] = []
+            if client == 8 {
+                if let handle = FileHandle(forReadingAtPath: fifo) {
+                    bytes = [UInt8]((try? handle.read(upToCount: 1 << 18)) ?? Data())
+                    try? handle.close()
+                }
+            } else {
+                for _ in 0..<4 { bytes += (try? Self.get("\(base)/v1/random?bytes=65536").body) ?? [] }
+            }
+            results.withLock { $0[client] = bytes }
+        }
+        let received = results.withLock { $0 }
+        let (status, log) = server.stop()
+        #expect(status == 0, "\(log)")
+        #expect(received[0..<8].allSatisfy { $0.count == 4 * 65536 })
+        #expect(received[8].count > 0)
+        var windows = Set<[UInt8]>()
+        var total = 0
+        for bytes in received where bytes.count >= 16 {
+            for start in stride(from: 0, through: bytes.count - 16, by: 16) {
+                windows.insert(Array(bytes[start..<start + 16]))
+                total += 1
+            }
+        }
+        #expect(windows.count == total, "a 16-byte window was served twice")
+        #expect(log.contains("bytes served to 32 requests"), "\(log)")
+    }
+
+    @Test func plaintextOffLoopbackAndNothingToServeAreRefused() throws {
+        for (arguments, message) in [
+            (["--http", "0.0.0.0:0"], "loopback only"), ([], "nothing to serve"), (["--http", "nohost"], "HOST:PORT"),
+        ] {
+            let (process, errors) = try ServeCommandTests.launch(["serve", "--allow-simulated"] + arguments)
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 64, "\(arguments): \(text)")
+            #expect(text.contains(message), "\(arguments): \(text)")
+        }
+    }
+
+    /// A detector that dies: health turns 503 with the failure, and no byte is served after it.
+    @Test func aFailingSourceGives503() throws {
+        let server = try Server([
+            "--http", "127.0.0.1:0", "--allow-simulated", "--seed", "4", "--fault", "dead-detector@0.002:1",
+        ])
+        defer { _ = server.stop() }
+        // Start-up testing gates output too (503 with state "starting up"); wait for the failure itself.
+        var health = try Self.get("\(server.base)/v1/health")
+        for _ in 0..<200 where health.json["lastFailure"] == nil {
+            usleep(50_000)
+            health = try Self.get("\(server.base)/v1/health")
+        }
+        #expect(health.status == 503, "\(health.text)")
+        #expect((health.json["lastFailure"] as? [String: Any])?["test"] as? String == "Repetition Count Test")
+        let random = try Self.get("\(server.base)/v1/random?bytes=16")
+        #expect(random.status == 503 && random.json["success"] as? Bool == false, "\(random.text)")
+    }
+}
