@@ -35,6 +35,13 @@ struct Serve: ParsableCommand {
         valueName: "host:port"), transform: HTTPEndpoint.init(parsing:))
     var http: HTTPEndpoint?
 
+    @Option(help: ArgumentHelp("Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) with this certificate chain, a PEM file.",
+                               valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The private key of --tls-cert, a PEM file.", valueName: "file"))
+    var tlsKey: String?
+
     @Flag(help: "Serve plaintext HTTP on an address other than loopback.")
     var insecurePlaintext = false
 
@@ -82,10 +89,16 @@ struct Serve: ParsableCommand {
         guard fifo != nil || http != nil else {
             throw ValidationError("Missing expected argument '--fifo <fifo>' or '--http <host:port>': nothing to serve")
         }
-        if let http, !http.isLoopback && !insecurePlaintext {
+        if (tlsCert == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together: HTTPS needs the certificate and its key")
+        }
+        if tlsCert != nil && http == nil {
+            throw ValidationError("--tls-cert serves HTTPS, which needs --http HOST:PORT")
+        }
+        if let http, tlsCert == nil && !http.isLoopback && !insecurePlaintext {
             throw ValidationError(
-                "--http \(http): plaintext HTTP is served on loopback only (127.0.0.0/8, ::1, localhost); "
-                    + "--insecure-plaintext serves it on \(http.host) anyway")
+                "--http \(http): plaintext HTTP is served on loopback only (127.0.0.0/8, ::1, localhost); give "
+                    + "--tls-cert and --tls-key for HTTPS, or --insecure-plaintext to serve it on \(http.host) anyway")
         }
     }
 
@@ -142,7 +155,9 @@ struct Serve: ParsableCommand {
             try HTTPFrontEnd(
                 RandomnessService(
                     pool: pool,
-                    configuration: .init(host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes),
+                    configuration: .init(
+                        host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes,
+                        tls: tlsCert.map { RandomnessService.TLSFiles(certificateChain: $0, privateKey: tlsKey ?? "") }),
                     health: { [producer] in producer.statistics }))
         }
         // However the run ends, HTTP stops accepting and finishes its requests in flight first.
@@ -324,8 +339,9 @@ final class HTTPFrontEnd: Sendable {
                 try await service.run { host, port in
                     let shown = host.contains(":") ? "[\(host)]" : host
                     self.boundAddress.withLock { $0 = "\(shown):\(port)" }
+                    let scheme = service.configuration.scheme
                     printToStandardError(
-                        "qrng serve: listening on http://\(shown):\(port), serving \(service.pool.provenance)")
+                        "qrng serve: listening on \(scheme)://\(shown):\(port), serving \(service.pool.provenance)")
                     listening.signal()
                 }
             } catch {
@@ -336,6 +352,7 @@ final class HTTPFrontEnd: Sendable {
         }
         listening.wait()
         if let error = failure.withLock({ $0 }) {
+            if let error = error as? QRNGError { throw error }
             throw QRNGError(.systemCall, "cannot serve HTTP on \(service.configuration.host):\(service.configuration.port): \(error)")
         }
     }

@@ -1,8 +1,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 import NIOCore
+import NIOSSL
 import QRNG
 import ServiceLifecycle
 import Synchronization
@@ -28,11 +31,55 @@ public final class RandomnessService: Sendable {
         public var port: Int
         /// The most bytes one request may ask for.
         public var maxRequestBytes: Int
+        /// The server's certificate chain and private key, PEM files; `nil` serves plaintext HTTP/1.1.
+        public var tls: TLSFiles?
 
-        public init(host: String, port: Int, maxRequestBytes: Int = 1 << 20) {
+        public init(host: String, port: Int, maxRequestBytes: Int = 1 << 20, tls: TLSFiles? = nil) {
             self.host = host
             self.port = port
             self.maxRequestBytes = maxRequestBytes
+            self.tls = tls
+        }
+
+        /// `https` with TLS, else `http`.
+        public var scheme: String { tls == nil ? "http" : "https" }
+    }
+
+    /// A certificate chain and its private key, in PEM files.
+    public struct TLSFiles: Sendable, Hashable {
+        public var certificateChain: String
+        public var privateKey: String
+
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+
+        /// The server's TLS settings: TLS 1.2 or later (swift-nio-ssl's defaults), HTTP/2 and HTTP/1.1 offered
+        /// by ALPN.
+        func serverConfiguration() throws(QRNGError) -> TLSConfiguration {
+            let chain: [NIOSSLCertificate]
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(certificateChain)
+            } catch {
+                throw QRNGError(.invalidInput, "cannot read the certificate chain: \(error)",
+                                context: .init(file: certificateChain, field: "--tls-cert"))
+            }
+            guard !chain.isEmpty else {
+                throw QRNGError(.invalidInput, "no PEM certificate in the file",
+                                context: .init(file: certificateChain, field: "--tls-cert"))
+            }
+            let key: NIOSSLPrivateKey
+            do {
+                key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
+            } catch {
+                throw QRNGError(.invalidInput, "cannot read the private key: \(error)",
+                                context: .init(file: privateKey, field: "--tls-key"))
+            }
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12
+            return configuration
         }
     }
 
@@ -89,8 +136,15 @@ public final class RandomnessService: Sendable {
         router.get("/v1/random") { request, _ in await self.random(request) }
         router.get("/v1/health") { _, _ in self.health() }
         let host = configuration.host
+        // With TLS, HTTP/2 and HTTP/1.1 by ALPN; without, HTTP/1.1.
+        let server: HTTPServerBuilder =
+            if let tls = configuration.tls {
+                try .http2Upgrade(tlsConfiguration: try tls.serverConfiguration())
+            } else {
+                .http1()
+            }
         let application = Application(
-            router: router,
+            router: router, server: server,
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "qrng"),
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -20,14 +20,20 @@ import Glibc
             (process, errors) = try ServeCommandTests.launch(["serve", "--stats-interval", "0"] + arguments)
             var text = ""
             let handle = errors.fileHandleForReading
-            while !text.contains("listening on http://") {
+            // Waits at most a minute for the address line, so that a server that never listens fails the test
+            // instead of hanging it.
+            let deadline = Date().addingTimeInterval(60)
+            while !text.contains("listening on http") && Date() < deadline {
+                var descriptors = [pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+                guard poll(&descriptors, 1, 1000) > 0 else { continue }
                 let data = handle.availableData
                 if data.isEmpty { break }
                 text += String(decoding: data, as: UTF8.self)
             }
+            if !text.contains("listening on http") { process.terminate() }
             log = text
-            let line = try #require(text.split(separator: "\n").first { $0.contains("listening on http://") }, "\(text)")
-            let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") })
+            let line = try #require(text.split(separator: "\n").first { $0.contains("listening on http") }, "\(text)")
+            let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http") })
             base = String(address.trimmingCharacters(in: CharacterSet(charactersIn: ",")))
         }
 
@@ -43,6 +49,7 @@ import Glibc
 
     struct Reply {
         var status: Int
+        var httpVersion = ""
         var headers: String
         var body: [UInt8]
         var text: String { String(decoding: body, as: UTF8.self) }
@@ -52,7 +59,7 @@ import Glibc
     }
 
     /// GET `path` with curl.
-    static func get(_ url: String) throws -> Reply {
+    static func get(_ url: String, curlOptions: [String] = []) throws -> Reply {
         let headers = ServeCommandTests.path("curl-\(UUID().uuidString).headers")
         let body = ServeCommandTests.path("curl-\(UUID().uuidString).body")
         defer {
@@ -61,14 +68,16 @@ import Glibc
         }
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-D", headers, "-o", body, "-w", "%{http_code}", url]
+        curl.arguments = ["-s", "-D", headers, "-o", body, "-w", "%{http_code} %{http_version}"] + curlOptions + [url]
         let output = Pipe()
         curl.standardOutput = output
         try curl.run()
-        let code = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let written = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         curl.waitUntilExit()
+        let fields = written.split(separator: " ")
         return Reply(
-            status: Int(code) ?? 0, headers: (try? String(contentsOfFile: headers, encoding: .utf8)) ?? "",
+            status: fields.first.flatMap { Int($0) } ?? 0, httpVersion: fields.count > 1 ? String(fields[1]) : "",
+            headers: (try? String(contentsOfFile: headers, encoding: .utf8)) ?? "",
             body: [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: body))) ?? Data()))
     }
 
@@ -177,5 +186,65 @@ import Glibc
         #expect((health.json["lastFailure"] as? [String: Any])?["test"] as? String == "Repetition Count Test")
         let random = try Self.get("\(server.base)/v1/random?bytes=16")
         #expect(random.status == 503 && random.json["success"] as? Bool == false, "\(random.text)")
+    }
+
+    /// A self-signed certificate for 127.0.0.1 and localhost, made by openssl.
+    static func makeCertificate() throws -> (certificate: String, key: String) {
+        let certificate = ServeCommandTests.path("tls-cert.pem")
+        let key = ServeCommandTests.path("tls-key.pem")
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key,
+            "-out", certificate, "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-days", "2",
+        ]
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        #expect(openssl.terminationStatus == 0)
+        return (certificate, key)
+    }
+
+    /// HTTPS from PEM files: HTTP/2 and HTTP/1.1 by ALPN, a client that does not trust the certificate and a
+    /// plaintext request both refused.
+    @Test func httpsServesHTTP2AndHTTP1() throws {
+        let (certificate, key) = try Self.makeCertificate()
+        defer {
+            unlink(certificate)
+            unlink(key)
+        }
+        let server = try Server([
+            "--http", "127.0.0.1:0", "--tls-cert", certificate, "--tls-key", key, "--allow-simulated",
+        ])
+        defer { _ = server.stop() }
+        #expect(server.base.hasPrefix("https://"))
+        let http2 = try Self.get("\(server.base)/v1/random?bytes=100", curlOptions: ["--cacert", certificate, "--http2"])
+        #expect(http2.status == 200 && http2.body.count == 100 && http2.httpVersion == "2", "\(http2.httpVersion)")
+        let http1 = try Self.get("\(server.base)/v1/random?bytes=100", curlOptions: ["--cacert", certificate, "--http1.1"])
+        #expect(http1.status == 200 && http1.body.count == 100 && http1.httpVersion == "1.1")
+        #expect(http1.body != http2.body)
+        #expect(try Self.get("\(server.base)/v1/health").status == 0, "an untrusted certificate is refused")
+        let plain = server.base.replacingOccurrences(of: "https://", with: "http://")
+        #expect(try Self.get("\(plain)/v1/health").status != 200)
+    }
+
+    @Test func tlsOptionsAreCheckedAndBadFilesNamed() throws {
+        let (certificate, key) = try Self.makeCertificate()
+        defer {
+            unlink(certificate)
+            unlink(key)
+        }
+        for (arguments, status, message) in [
+            (["--http", "127.0.0.1:0", "--tls-cert", certificate], Int32(64), "go together"),
+            (["--http", "127.0.0.1:0", "--tls-cert", certificate, "--tls-key", "/nonexistent/key.pem"], 1, "/nonexistent/key.pem"),
+            (["--http", "127.0.0.1:0", "--tls-cert", key, "--tls-key", key], 1, key),
+        ] {
+            let (process, errors) = try ServeCommandTests.launch(["serve", "--allow-simulated"] + arguments)
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == status, "\(arguments): \(text)")
+            #expect(text.contains(message), "\(arguments): \(text)")
+        }
     }
 }
