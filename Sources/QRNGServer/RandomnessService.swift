@@ -17,6 +17,7 @@ import Synchronization
 ///   bytes per block, `length`, `size`, `data`, `success`), plus `source`.
 /// - `GET /v1/health`: 200 while output flows, 503 while the health tests gate it, with the state and the last
 ///   failure as JSON.
+/// - `GET /metrics`: Prometheus text (see `ServiceMetrics`).
 ///
 /// Every byte is taken from the pool once, so no two requests, and no request and a FIFO reader, ever get the
 /// same bits. A request that cannot be served (a bad parameter, gated output, a closed pool) gets a JSON error
@@ -103,6 +104,7 @@ public final class RandomnessService: Sendable {
     public var statistics: Statistics { counters.withLock { $0 } }
     private let stopRequested = Atomic<Bool>(false)
     private let logger: Logger
+    private let metrics = ServiceMetrics()
 
     /// Creates a service for `pool`.
     ///
@@ -133,8 +135,11 @@ public final class RandomnessService: Sendable {
     /// Serves until ``shutdown()``; `onListening` gets the bound host and port once the server accepts.
     public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void) async throws {
         let router = Router()
-        router.get("/v1/random") { request, _ in await self.random(request) }
-        router.get("/v1/health") { _, _ in self.health() }
+        router.get("/v1/random") { request, _ in await self.measured("/v1/random") { await self.random(request) } }
+        router.get("/v1/health") { _, _ in await self.measured("/v1/health") { self.health() } }
+        router.get("/metrics") { _, _ in
+            await self.measured("/metrics") { self.metrics.scrape(pool: self.pool, statistics: self.healthState()) }
+        }
         let host = configuration.host
         // With TLS, HTTP/2 and HTTP/1.1 by ALPN; without, HTTP/1.1.
         let server: HTTPServerBuilder =
@@ -162,6 +167,14 @@ public final class RandomnessService: Sendable {
     }
 
     // MARK: Routes
+
+    /// Runs a route's handler and counts the request, its status and its duration.
+    private func measured(_ route: String, _ handler: () async -> Response) async -> Response {
+        let start = ContinuousClock.now
+        let response = await handler()
+        metrics.record(route: route, status: response.status, duration: ContinuousClock.now - start)
+        return response
+    }
 
     private func random(_ request: Request) async -> Response {
         let query = request.uri.queryParameters
@@ -197,6 +210,7 @@ public final class RandomnessService: Sendable {
             $0.requests += 1
             $0.bytesServed += UInt64(count)
         }
+        metrics.recordServed(bytes: count)
         defer { bytes.withUnsafeMutableBytes { secureZero($0) } }
         switch format {
         case "hex":

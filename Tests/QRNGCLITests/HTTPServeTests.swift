@@ -188,6 +188,24 @@ import Glibc
         #expect(random.status == 503 && random.json["success"] as? Bool == false, "\(random.text)")
     }
 
+    /// `/metrics` in Prometheus text: requests by route and status, bytes served, the latency histogram, the
+    /// pool's fill and the health state.
+    @Test func metricsCountWhatWasServed() throws {
+        let server = try Server(["--http", "127.0.0.1:0", "--allow-simulated"])
+        defer { _ = server.stop() }
+        for _ in 0..<3 { _ = try Self.get("\(server.base)/v1/random?bytes=1000") }
+        _ = try Self.get("\(server.base)/v1/random?bytes=oops")
+        let metrics = try Self.get("\(server.base)/metrics")
+        #expect(metrics.status == 200 && metrics.headers.lowercased().contains("text/plain"))
+        let lines = Set(metrics.text.split(separator: "\n").map(String.init))
+        #expect(lines.contains(#"qrng_http_requests_total{route="/v1/random",status="200"} 3"#), "\(metrics.text)")
+        #expect(lines.contains(#"qrng_http_requests_total{route="/v1/random",status="400"} 1"#))
+        #expect(lines.contains("qrng_http_served_bytes_total 3000"))
+        #expect(lines.contains { $0.hasPrefix(#"qrng_http_request_duration_seconds_count{route="/v1/random"} 4"#) })
+        #expect(lines.contains { $0.hasPrefix("qrng_pool_fill_bits ") })
+        #expect(lines.contains("qrng_health_healthy 1.0"), "gauges are written as doubles")
+    }
+
     /// A self-signed certificate for 127.0.0.1 and localhost, made by openssl.
     static func makeCertificate() throws -> (certificate: String, key: String) {
         let certificate = ServeCommandTests.path("tls-cert.pem")

@@ -1,0 +1,78 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Prometheus
+import QRNG
+
+/// The service's Prometheus metrics (swift-prometheus 2), served as text at `GET /metrics`.
+///
+/// - `qrng_http_requests_total{route, status}` and `qrng_http_request_duration_seconds{route}` (a histogram) for
+///   every request;
+/// - `qrng_http_served_bytes_total`: random bytes sent;
+/// - at each scrape, from the pool and the pipeline: `qrng_pool_fill_bits`, `qrng_health_healthy` (1 while
+///   output flows), `qrng_health_failures_count` and `qrng_health_rejected_samples_count{test}` (the samples each
+///   test's failures discarded).
+final class ServiceMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let servedBytes: Counter
+    private let poolFill: Gauge
+    private let healthy: Gauge
+    private let failures: Gauge
+
+    /// Upper bounds of the latency histogram's buckets.
+    static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
+        .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    init() {
+        servedBytes = registry.makeCounter(
+            descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "served", unitName: "bytes_total",
+                              helpText: "Random bytes sent over HTTP"))
+        poolFill = registry.makeGauge(
+            descriptor: .init(namespace: "qrng", subsystem: "pool", metricName: "fill", unitName: "bits",
+                              helpText: "Bits waiting in the pool"))
+        healthy = registry.makeGauge(
+            descriptor: .init(namespace: "qrng", subsystem: "health", metricName: "healthy", unitName: "",
+                              helpText: "1 while the health tests pass and output flows, else 0"))
+        failures = registry.makeGauge(
+            descriptor: .init(namespace: "qrng", subsystem: "health", metricName: "failures", unitName: "count",
+                              helpText: "Health-test failures and monitor alarms so far"))
+    }
+
+    /// Counts a request to `route` with its status and duration.
+    func record(route: String, status: HTTPResponse.Status, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "requests", unitName: "total",
+                              helpText: "HTTP requests by route and status"),
+            labels: [("route", route), ("status", String(status.code))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                              helpText: "Time to answer an HTTP request"),
+            labels: [("route", route)], buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    func recordServed(bytes: Int) {
+        servedBytes.increment(by: Int64(bytes))
+    }
+
+    /// The exposition text, with the pool's and the pipeline's state as of now.
+    func scrape(pool: EntropyPool, statistics: PipelineStatistics?) -> Response {
+        poolFill.set(to: Double(pool.availableBits))
+        healthy.set(to: (statistics?.healthState ?? .healthy) == .healthy && pool.closedReason == nil ? 1 : 0)
+        failures.set(to: Double(statistics?.failureCount ?? 0))
+        for (test, samples) in statistics?.samples.rejected ?? [:] {
+            registry.makeGauge(
+                descriptor: .init(namespace: "qrng", subsystem: "health", metricName: "rejected_samples",
+                                  unitName: "count", helpText: "Samples discarded by each test's failures"),
+                labels: [("test", test.rawValue)]
+            ).set(to: Double(samples))
+        }
+        var fields = HTTPFields()
+        fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(
+            status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+}
