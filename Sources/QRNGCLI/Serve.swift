@@ -357,9 +357,12 @@ final class HTTPFrontEnd: Sendable {
         }
     }
 
-    /// Stops accepting, lets the requests in flight finish (10 s at most), and returns.
+    private let stopping = Atomic<Bool>(false)
+
+    /// Stops accepting, lets the requests in flight finish (10 s at most), and returns; later calls return at once.
     func stop() {
+        guard !stopping.exchange(true, ordering: .relaxed) else { return }
         Task.detached { [service] in await service.shutdown() }
-        if finished.wait(timeout: .now() + .seconds(10)) == .success { finished.signal() }
+        _ = finished.wait(timeout: .now() + .seconds(10))
     }
 }

@@ -24,8 +24,8 @@ protocol FixedSizeRecordDecoder {
     /// The error for the record count at the input's end, when it disagrees with the header's; `nil` otherwise.
     func recordCountError(in input: ByteInput) -> QRNGError?
 
-    /// The error for data after the last record the header declares (formats with ``recordsToStopAt``).
-    func dataAfterLastRecordError(in input: ByteInput) -> QRNGError
+    /// The name of the header field that declares the record count, as errors name it.
+    static var recordCountField: String { get }
 }
 
 /// Reads a fixed-size-record format from a ``ByteInput``: decodes whole records in batches straight out of the
@@ -85,7 +85,10 @@ struct RecordStream<Decoder: FixedSizeRecordDecoder> {
         finished = true
         if atDeclaredEnd {
             guard try !input.isAtEnd() else { return true }
-            return errors.report(decoder.dataAfterLastRecordError(in: input))
+            return errors.report(
+                .input(
+                    "data after the last of the \(decoder.recordsConsumed) records the header declares",
+                    file: input.name, offset: input.offset, field: Decoder.recordCountField))
         }
         let remainder = input.availableCount
         if remainder > 0 {

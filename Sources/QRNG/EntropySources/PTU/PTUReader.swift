@@ -368,6 +368,7 @@ struct T2Decoder {
 
 extension T2Decoder: FixedSizeRecordDecoder {
     static var recordSize: Int { 4 }
+    static var recordCountField: String { PTUFormat.numberOfRecordsTag }
     var recordsConsumed: UInt64 { counts.records }
     var recordsToStopAt: UInt64? { declaredRecords }
 
@@ -387,12 +388,6 @@ extension T2Decoder: FixedSizeRecordDecoder {
         guard let declared = declaredRecords, counts.records != declared else { return nil }
         return .input(
             "the input ends after \(counts.records) of the \(declared) records the header declares",
-            file: input.name, offset: input.offset, field: PTUFormat.numberOfRecordsTag)
-    }
-
-    func dataAfterLastRecordError(in input: ByteInput) -> QRNGError {
-        .input(
-            "data after the last of the \(declaredRecords ?? 0) records the header declares",
-            file: input.name, offset: input.offset, field: PTUFormat.numberOfRecordsTag)
+            file: input.name, offset: input.offset, field: Self.recordCountField)
     }
 }

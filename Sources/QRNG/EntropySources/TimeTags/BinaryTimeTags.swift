@@ -113,6 +113,7 @@ public final class BinaryTimeTagReader: RecordedTimeTagReader {
 /// Decodes qrng's binary time-tag records: a 64-bit timestamp in picoseconds and a 16-bit channel, little-endian.
 struct BinaryRecordDecoder: FixedSizeRecordDecoder {
     static var recordSize: Int { BinaryTimeTagHeader.recordSize }
+    static var recordCountField: String { "record count" }
     let header: BinaryTimeTagHeader
     let filter: ChannelSet?
     /// Channels must be below this: the header's count, or 2¹⁶ when it allows every channel.
@@ -173,13 +174,9 @@ struct BinaryRecordDecoder: FixedSizeRecordDecoder {
         guard let declared = header.recordCount, declared != recordsConsumed else { return nil }
         return .input(
             "the header declares \(declared) records but the input holds \(recordsConsumed)",
-            file: input.name, offset: input.offset, field: "record count")
+            file: input.name, offset: input.offset, field: Self.recordCountField)
     }
 
-    /// Never asked for: the binary format reads to the input's end (``recordsToStopAt`` is `nil`).
-    func dataAfterLastRecordError(in input: ByteInput) -> QRNGError {
-        .input("data after the last record", file: input.name, offset: input.offset, field: "record count")
-    }
 }
 
 /// Writes qrng's binary time-tag format (see ``BinaryTimeTagHeader``).
