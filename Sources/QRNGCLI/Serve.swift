@@ -21,8 +21,9 @@ struct Serve: ParsableCommand {
             --allow-simulated.
 
             With --http HOST:PORT the same pool is served over HTTP: GET /v1/random?bytes=N (octets; \
-            format=hex, base64 or json in ANU's layout) and GET /v1/health (503 while the health tests gate \
-            output). Every byte goes to one request or one FIFO reader only. Plaintext HTTP is served on \
+            format=hex, base64 or json in ANU's layout), /v1/basis-choices?count=N&pz=P (BB84 bases), \
+            /v1/hash-seed?bits=N, /v1/health (503 while the health tests gate output) and /metrics; \
+            Sources/QRNGServer/openapi.yaml describes the API. Every byte goes to one request or one FIFO reader only. Plaintext HTTP is served on \
             loopback addresses only, unless --insecure-plaintext is given.
             """
     )

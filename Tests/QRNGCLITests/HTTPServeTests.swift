@@ -68,7 +68,7 @@ import Glibc
         }
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-D", headers, "-o", body, "-w", "%{http_code} %{http_version}"] + curlOptions + [url]
+        curl.arguments = ["-s", "--max-time", "60", "-D", headers, "-o", body, "-w", "%{http_code} %{http_version}"] + curlOptions + [url]
         let output = Pipe()
         curl.standardOutput = output
         try curl.run()
@@ -109,6 +109,7 @@ import Glibc
             ("", "bytes"), ("bytes=abc", "bytes"), ("bytes=0", "bytes"), ("bytes=-5", "bytes"),
             ("bytes=65537", "bytes"), ("bytes=8&format=xml", "format"), ("bytes=8&format=json&type=float", "type"),
             ("bytes=9&format=json&type=uint16", "bytes"), ("bytes=9&format=json&type=hex16&size=2", "size"),
+            ("bytes=8&type=", "type"), ("bytes=8&format=hex&size=0", "size"),
         ] {
             let reply = try Self.get("\(server.base)/v1/random?\(query)")
             #expect(reply.status == 400, "\(query)")
@@ -120,6 +121,56 @@ import Glibc
         let health = try Self.get("\(server.base)/v1/health")
         #expect(health.status == 200 && health.json["state"] as? String == "healthy")
         #expect(try Self.get("\(server.base)/v1/nothing").status == 404)
+        // The routes are there, only not for other methods: 405 with Allow, and nothing taken from the pool.
+        for method in [["-X", "POST"], ["-X", "DELETE"], ["-X", "TRACE"], ["--head"]] {
+            let refused = try Self.get("\(server.base)/v1/random?bytes=8", curlOptions: method)
+            #expect(refused.status == 405 && refused.headers.lowercased().contains("allow: get"), "\(method)")
+        }
+    }
+
+    /// BB84 basis choices and hash seeds: every format, the bias asked for, and 400s naming the parameter.
+    @Test func basisChoicesAndHashSeeds() throws {
+        let server = try Server(["--http", "127.0.0.1:0", "--allow-simulated", "--max-request-bytes", "16K"])
+        defer { _ = server.stop() }
+        let fair = try Self.get("\(server.base)/v1/basis-choices?count=1000")
+        let fairBases = try #require(fair.json["bases"] as? String, "\(fair.text)")
+        #expect(fair.status == 200 && fairBases.count == 1000 && fairBases.allSatisfy { $0 == "Z" || $0 == "X" })
+        #expect(fair.json["pz"] as? Double == 0.5 && fair.json["source"] as? String == "simulated")
+        #expect(try Self.get("\(server.base)/v1/basis-choices?count=300&pz=1").json["bases"] as? String
+            == String(repeating: "Z", count: 300))
+        #expect(try Self.get("\(server.base)/v1/basis-choices?count=300&pz=0").json["bases"] as? String
+            == String(repeating: "X", count: 300))
+        // 100,000 choices at p_Z = 0.9: the share of Z is 0.9 ± 0.001 (1σ); ±0.01 fails with odds far below 1e-9.
+        let biased = try Self.get("\(server.base)/v1/basis-choices?count=100000&pz=0.9")
+        let biasedBases = try #require(biased.json["bases"] as? String)
+        #expect(biasedBases.count == 100_000 && abs(Double(biasedBases.filter { $0 == "Z" }.count) / 1e5 - 0.9) < 0.01)
+        let packed = try Self.get("\(server.base)/v1/basis-choices?count=1001&format=octets")
+        #expect(packed.status == 200 && packed.body.count == 126 && packed.body[125] & 0x7f == 0)
+        #expect(packed.headers.lowercased().contains("qrng-count: 1001"))
+        #expect(packed.headers.lowercased().contains("content-type: application/octet-stream"))
+        let allX = try Self.get("\(server.base)/v1/basis-choices?count=20&pz=0&format=octets")
+        #expect(allX.body == [0xff, 0xff, 0xf0], "1 is X, most significant bit first")
+
+        let seed = try Self.get("\(server.base)/v1/hash-seed?bits=256").json
+        #expect(seed["bits"] as? Int == 256 && (seed["seed"] as? String)?.count == 64)
+        let short = try Self.get("\(server.base)/v1/hash-seed?bits=12&format=hex").text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(short.count == 4 && short.allSatisfy(\.isHexDigit) && short.last == "0", "\(short)")
+        let octets = try Self.get("\(server.base)/v1/hash-seed?bits=131072&format=octets")
+        #expect(octets.body.count == 16384 && octets.headers.lowercased().contains("qrng-bits: 131072"))
+
+        for (route, query, parameter) in [
+            ("basis-choices", "", "count"), ("basis-choices", "count=0", "count"),
+            ("basis-choices", "count=131073", "count"), ("basis-choices", "count=8&pz=1.5", "pz"),
+            ("basis-choices", "count=8&pz=nan", "pz"), ("basis-choices", "count=8&pz=-0.1", "pz"),
+            ("basis-choices", "count=8&format=hex", "format"), ("hash-seed", "", "bits"),
+            ("hash-seed", "bits=0", "bits"), ("hash-seed", "bits=131073", "bits"), ("hash-seed", "bits=x", "bits"),
+            ("hash-seed", "bits=8&format=base64", "format"),
+        ] {
+            let reply = try Self.get("\(server.base)/v1/\(route)?\(query)")
+            #expect(reply.status == 400, "\(route)?\(query)")
+            #expect(reply.json["parameter"] as? String == parameter, "\(route)?\(query): \(reply.text)")
+        }
     }
 
     /// Eight concurrent clients and a FIFO reader on the one pool: no 16-byte window appears twice in all they
@@ -242,6 +293,22 @@ import Glibc
         let http1 = try Self.get("\(server.base)/v1/random?bytes=100", curlOptions: ["--cacert", certificate, "--http1.1"])
         #expect(http1.status == 200 && http1.body.count == 100 && http1.httpVersion == "1.1")
         #expect(http1.body != http2.body)
+        // Every route and format over HTTPS and HTTP/2.
+        for (query, contentType) in [
+            ("random?bytes=64&format=hex", "text/plain"), ("random?bytes=64&format=base64", "text/plain"),
+            ("random?bytes=64&format=json&type=hex16&size=8", "application/json"),
+            ("basis-choices?count=100&pz=0.75", "application/json"),
+            ("basis-choices?count=100&format=octets", "application/octet-stream"),
+            ("hash-seed?bits=300", "application/json"), ("hash-seed?bits=300&format=hex", "text/plain"),
+            ("hash-seed?bits=300&format=octets", "application/octet-stream"), ("health", "application/json"),
+        ] {
+            let reply = try Self.get("\(server.base)/v1/\(query)", curlOptions: ["--cacert", certificate, "--http2"])
+            #expect(reply.status == 200 && reply.httpVersion == "2" && !reply.body.isEmpty, "\(query)")
+            #expect(reply.headers.lowercased().contains("content-type: \(contentType)"), "\(query): \(reply.headers)")
+            #expect(reply.headers.lowercased().contains("qrng-source: simulated"), "\(query)")
+        }
+        let metrics = try Self.get("\(server.base)/metrics", curlOptions: ["--cacert", certificate, "--http2"])
+        #expect(metrics.status == 200 && metrics.text.contains(#"route="/v1/hash-seed",status="200"} 3"#), "\(metrics.text)")
         #expect(try Self.get("\(server.base)/v1/health").status == 0, "an untrusted certificate is refused")
         let plain = server.base.replacingOccurrences(of: "https://", with: "http://")
         #expect(try Self.get("\(plain)/v1/health").status != 200)
