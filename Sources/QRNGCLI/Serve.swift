@@ -134,6 +134,9 @@ struct Serve: ParsableCommand {
         if let fifo {
             printToStandardError("qrng serve: serving \(fifo) (mode \(String(mode, radix: 8))) from \(provenance)")
         }
+        // What the extractor's output length rests on, said once at the start where an operator looks for it.
+        printToStandardError(
+            "qrng serve: min-entropy \(minEntropyPerSample) bits per sample (\(pipelineToRun.minEntropyOrigin))")
         if provenance.isSimulated {
             printToStandardError("qrng serve: WARNING: SIMULATED source; its output is pseudo-random, not quantum")
         }
