@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // NIOCore directly: response bodies of random bytes use its custom-allocator SPI (2.101.2 and later) so that
+        // they are zeroed when freed.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
@@ -43,6 +46,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdHTTP2", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -65,6 +69,10 @@ let package = Package(
         .testTarget(name: "QRNGTests", dependencies: ["QRNG", "QRNGTestSupport"]),
         .testTarget(name: "QRNGStatisticsTests", dependencies: ["QRNGStatistics", "QRNGTestSupport"]),
         .testTarget(name: "QRNGAssessmentTests", dependencies: ["QRNGAssessment", "QRNGTestSupport"]),
+        .testTarget(
+            name: "QRNGServerTests",
+            dependencies: ["QRNGServer", "QRNG", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "QRNGCLITests",
             dependencies: ["QRNGCLI", "QRNG", "QRNGStatistics", "QRNGAssessment", "QRNGTestSupport"]

@@ -30,15 +30,16 @@ extension RandomnessService {
         } catch {
             throw RouteError(.serviceUnavailable, "no randomness: \(error.message)")
         }
-        var bytes = bits.packedBytes()
-        bits.removeAll()
-        defer { bytes.withUnsafeMutableBytes { secureZero($0) } }
+        defer { bits.removeAll() }
         countServed(bytes: count)
+        // Octets go straight from the pool's bits into the response buffer; the text formats need the bytes.
+        if format == "octets" { return octets(count: count) { bits.copyPackedBytes(into: $0) } }
+        var bytes = bits.packedBytes()
+        defer { bytes.withUnsafeMutableBytes { secureZero($0) } }
         switch format {
-        case "hex": return text(hex(bytes))
-        case "base64": return text(Data(bytes).base64EncodedString())
-        case "json": return json(layout.document(bytes, source: sourceLabel))
-        default: return octets(bytes)
+        case "hex": return hexText(bytes)
+        case "base64": return base64Text(bytes)
+        default: return json(layout.document(bytes, source: sourceLabel))
         }
     }
 
@@ -92,7 +93,7 @@ extension RandomnessService {
         defer { bytes.withUnsafeMutableBytes { secureZero($0) } }
         countServed(bytes: bytes.count)
         switch format {
-        case "hex": return text(hex(bytes))
+        case "hex": return hexText(bytes)
         case "octets":
             var response = octets(bytes)
             response.headers[Self.bitsHeader] = String(bits)

@@ -65,23 +65,56 @@ extension RandomnessService {
 
     static let sourceHeader = HTTPField.Name("QRNG-Source")!
 
-    func octets(_ bytes: [UInt8]) -> Response {
-        Response(
-            status: .ok, headers: headers(contentType: "application/octet-stream"),
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    /// `count` bytes written by `fill`, as `application/octet-stream`.
+    func octets(count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> Response {
+        body(ZeroingAllocator.buffer(count: count, fill), contentType: "application/octet-stream")
     }
 
-    func text(_ body: String) -> Response {
-        Response(
-            status: .ok, headers: headers(contentType: "text/plain; charset=utf-8"),
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body + "\n")))
+    func octets(_ bytes: [UInt8]) -> Response {
+        octets(count: bytes.count) { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count)) }
+    }
+
+    /// `bytes` in lower-case hex and a newline, as text.
+    func hexText(_ bytes: [UInt8]) -> Response {
+        let digits: StaticString = "0123456789abcdef"
+        let buffer = ZeroingAllocator.buffer(count: 2 * bytes.count + 1) { text in
+            digits.withUTF8Buffer { digits in
+                for (index, byte) in bytes.enumerated() {
+                    text[2 * index] = digits[Int(byte >> 4)]
+                    text[2 * index + 1] = digits[Int(byte & 15)]
+                }
+            }
+            text[2 * bytes.count] = UInt8(ascii: "\n")
+        }
+        return body(buffer, contentType: "text/plain; charset=utf-8")
+    }
+
+    /// `bytes` in base64 and a newline, as text.
+    func base64Text(_ bytes: [UInt8]) -> Response {
+        var encoded = Data(bytes).base64EncodedData()
+        encoded.append(UInt8(ascii: "\n"))
+        defer { encoded.withUnsafeMutableBytes { secureZero($0) } }
+        return body(copying: encoded, contentType: "text/plain; charset=utf-8")
     }
 
     func json(_ document: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
-        var body = ByteBuffer(bytes: data)
-        body.writeString("\n")
-        return Response(status: status, headers: headers(contentType: "application/json"), body: ResponseBody(byteBuffer: body))
+        var data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
+        data.append(UInt8(ascii: "\n"))
+        defer { data.withUnsafeMutableBytes { secureZero($0) } }
+        var response = body(copying: data, contentType: "application/json")
+        response.status = status
+        return response
+    }
+
+    private func body(copying data: Data, contentType: String) -> Response {
+        let buffer = data.withUnsafeBytes { source in
+            ZeroingAllocator.buffer(count: source.count) { $0.copyMemory(from: source) }
+        }
+        return body(buffer, contentType: contentType)
+    }
+
+    private func body(_ buffer: ByteBuffer, contentType: String) -> Response {
+        Response(status: .ok, headers: headers(contentType: contentType), body: ResponseBody(byteBuffer: buffer))
     }
 
     /// The JSON error of a refused request: `success` false, `error`, and `parameter` when one is at fault.
