@@ -43,6 +43,14 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("The private key of --tls-cert, a PEM file.", valueName: "file"))
     var tlsKey: String?
 
+    @Option(help: ArgumentHelp(
+        "Require a client certificate signed by this CA (PEM) over HTTPS: mutual TLS; the certificate's subject CN "
+            + "names the client in logs and metrics.", valueName: "file"))
+    var clientCa: String?
+
+    @Flag(help: "Write one line per HTTP request on standard error: client identity, method, route, status, length, time.")
+    var accessLog = false
+
     @Flag(help: "Serve plaintext HTTP on an address other than loopback.")
     var insecurePlaintext = false
 
@@ -92,6 +100,9 @@ struct Serve: ParsableCommand {
         }
         if (tlsCert == nil) != (tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key go together: HTTPS needs the certificate and its key")
+        }
+        if clientCa != nil && tlsCert == nil {
+            throw ValidationError("--client-ca asks clients for certificates over TLS, which needs --tls-cert and --tls-key")
         }
         if tlsCert != nil && http == nil {
             throw ValidationError("--tls-cert serves HTTPS, which needs --http HOST:PORT")
@@ -155,13 +166,20 @@ struct Serve: ParsableCommand {
                 pipe: pipe, pool: pool, configuration: serverConfiguration,
                 health: { [producer] in producer.statistics })
         }
+        let tlsFiles = tlsCert.map {
+            RandomnessService.TLSFiles(certificateChain: $0, privateKey: tlsKey ?? "", clientCA: clientCa)
+        }
+        var accessLogLine: (@Sendable (String) -> Void)?
+        if accessLog {
+            accessLogLine = { @Sendable line in printToStandardError("qrng serve: access: " + line) }
+        }
         let web = try http.map { endpoint in
             try HTTPFrontEnd(
                 RandomnessService(
                     pool: pool,
                     configuration: .init(
                         host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes,
-                        tls: tlsCert.map { RandomnessService.TLSFiles(certificateChain: $0, privateKey: tlsKey ?? "") }),
+                        tls: tlsFiles, accessLog: accessLogLine),
                     health: { [producer] in producer.statistics }))
         }
         // However the run ends, HTTP stops accepting and finishes its requests in flight first.

@@ -8,8 +8,8 @@ import QRNG
 // The handlers of the `/v1` routes. Each checks its parameters before it takes a bit, so that a refused request
 // costs the pool nothing, and zeroes its own copies of what it served once the response holds them.
 extension RandomnessService {
-    func random(_ request: Request) async throws(RouteError) -> Response {
-        let query = request.uri.queryParameters
+    func random(_ call: Call) async throws(RouteError) -> Response {
+        let query = call.request.uri.queryParameters
         let count = try query.integer("bytes", in: 1...configuration.maxRequestBytes, meaning: "how many random bytes to send")
         let format = try query.choice("format", of: ["octets", "hex", "base64", "json"], default: "octets")
         // type and size shape the JSON only, but a bad value is refused whatever the format: a typo is not
@@ -31,7 +31,7 @@ extension RandomnessService {
             throw RouteError(.serviceUnavailable, "no randomness: \(error.message)")
         }
         defer { bits.removeAll() }
-        countServed(bytes: count)
+        countServed(bytes: count, to: call.client)
         // Octets go straight from the pool's bits into the response buffer; the text formats need the bytes.
         if format == "octets" { return octets(count: count) { bits.copyPackedBytes(into: $0) } }
         var bytes = bits.packedBytes()
@@ -45,8 +45,8 @@ extension RandomnessService {
 
     /// BB84 basis choices from ``EntropyPool/basisChoices(count:)`` (one bit each) or, for P ≠ ½,
     /// ``EntropyPool/biasedBasisChoices(count:probabilityOfRectilinear:precisionBits:)`` (P exact to 2⁻³²).
-    func basisChoices(_ request: Request) async throws(RouteError) -> Response {
-        let query = request.uri.queryParameters
+    func basisChoices(_ call: Call) async throws(RouteError) -> Response {
+        let query = call.request.uri.queryParameters
         let count = try query.integer(
             "count", in: 1...8 * configuration.maxRequestBytes, meaning: "how many basis choices to send")
         let requestedProbability = try query.probability("pz", default: 0.5)
@@ -61,7 +61,7 @@ extension RandomnessService {
                     count: count, probabilityOfRectilinear: probability, precisionBits: precisionBits)
         }
         defer { choices.withUnsafeMutableBytes { secureZero($0) } }
-        countServed(bytes: (count + 7) / 8)
+        countServed(bytes: (count + 7) / 8, to: call.client)
         if format == "octets" {
             var packed = [UInt8](repeating: 0, count: (count + 7) / 8)
             defer { packed.withUnsafeMutableBytes { secureZero($0) } }
@@ -83,15 +83,15 @@ extension RandomnessService {
 
     /// A seed from ``EntropyPool/hashSeed(bits:)``, packed most significant bit first; the last byte's unused
     /// low bits are zero.
-    func hashSeed(_ request: Request) async throws(RouteError) -> Response {
-        let query = request.uri.queryParameters
+    func hashSeed(_ call: Call) async throws(RouteError) -> Response {
+        let query = call.request.uri.queryParameters
         let bits = try query.integer("bits", in: 1...8 * configuration.maxRequestBytes, meaning: "the seed's length in bits")
         let format = try query.choice("format", of: ["json", "hex", "octets"], default: "json")
         try checkOutputFlows()
         let seed = try await offloaded { [pool] () throws(QRNGError) in try pool.hashSeed(bits: bits) }
         var bytes = seed.packedBytes()
         defer { bytes.withUnsafeMutableBytes { secureZero($0) } }
-        countServed(bytes: bytes.count)
+        countServed(bytes: bytes.count, to: call.client)
         switch format {
         case "hex": return hexText(bytes)
         case "octets":
@@ -102,7 +102,7 @@ extension RandomnessService {
         }
     }
 
-    func health() -> Response {
+    func health(_ call: Call) -> Response {
         let statistics = healthState()
         var document: [String: Any] = ["source": sourceLabel, "provenance": pool.provenance.description]
         let state = statistics?.healthState ?? .healthy
@@ -129,12 +129,16 @@ extension RandomnessService {
         throw RouteError(.serviceUnavailable, "health tests \(statistics.healthState)\(why)")
     }
 
-    private func countServed(bytes: Int) {
+    private func countServed(bytes: Int, to client: ClientIdentity) {
         counters.withLock {
             $0.requests += 1
             $0.bytesServed += UInt64(bytes)
         }
-        metrics.recordServed(bytes: bytes)
+        metrics.recordServed(bytes: bytes, to: client)
+    }
+
+    func scrape(_ call: Call) -> Response {
+        metrics.scrape(pool: pool, statistics: healthState())
     }
 
     /// Runs one of the library's blocking consumer calls on a thread of its own, so that a request waiting for

@@ -38,54 +38,22 @@ public final class RandomnessService: Sendable {
         public var maxRequestBytes: Int
         /// The server's certificate chain and private key, PEM files; `nil` serves plaintext HTTP/1.1.
         public var tls: TLSFiles?
+        /// Where one line per request goes (client, method, route, status, bytes, duration); `nil`: nowhere.
+        public var accessLog: (@Sendable (String) -> Void)?
 
-        public init(host: String, port: Int, maxRequestBytes: Int = 1 << 20, tls: TLSFiles? = nil) {
+        public init(
+            host: String, port: Int, maxRequestBytes: Int = 1 << 20, tls: TLSFiles? = nil,
+            accessLog: (@Sendable (String) -> Void)? = nil
+        ) {
             self.host = host
             self.port = port
             self.maxRequestBytes = maxRequestBytes
             self.tls = tls
+            self.accessLog = accessLog
         }
 
         /// `https` with TLS, else `http`.
         public var scheme: String { tls == nil ? "http" : "https" }
-    }
-
-    /// A certificate chain and its private key, in PEM files.
-    public struct TLSFiles: Sendable, Hashable {
-        public var certificateChain: String
-        public var privateKey: String
-
-        public init(certificateChain: String, privateKey: String) {
-            self.certificateChain = certificateChain
-            self.privateKey = privateKey
-        }
-
-        /// The server's TLS settings: TLS 1.2 or later (swift-nio-ssl's defaults), HTTP/2 and HTTP/1.1 offered
-        /// by ALPN.
-        func serverConfiguration() throws(QRNGError) -> TLSConfiguration {
-            let chain: [NIOSSLCertificate]
-            do {
-                chain = try NIOSSLCertificate.fromPEMFile(certificateChain)
-            } catch {
-                throw QRNGError(.invalidInput, "cannot read the certificate chain: \(error)",
-                                context: .init(file: certificateChain, field: "--tls-cert"))
-            }
-            guard !chain.isEmpty else {
-                throw QRNGError(.invalidInput, "no PEM certificate in the file",
-                                context: .init(file: certificateChain, field: "--tls-cert"))
-            }
-            let key: NIOSSLPrivateKey
-            do {
-                key = try NIOSSLPrivateKey(file: privateKey, format: .pem)
-            } catch {
-                throw QRNGError(.invalidInput, "cannot read the private key: \(error)",
-                                context: .init(file: privateKey, field: "--tls-key"))
-            }
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            configuration.minimumTLSVersion = .tlsv12
-            return configuration
-        }
     }
 
     /// The pool served.
@@ -138,27 +106,23 @@ public final class RandomnessService: Sendable {
 
     /// Serves until ``shutdown()``; `onListening` gets the bound host and port once the server accepts.
     public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void) async throws {
-        let router = Router()
-        router.add(middleware: GetOnly(paths: Self.routes) { request in
+        let router = Router(context: ClientRequestContext.self)
+        router.add(middleware: GetOnly(paths: Self.routes) { request, client in
             let refusal = RouteError(
                 .methodNotAllowed, "\(request.uri.path) answers GET only, not \(request.method.rawValue)")
             var response = self.error(refusal)
             response.headers[.allow] = "GET"
-            self.metrics.record(route: request.uri.path, status: response.status, duration: .zero)
+            self.finish(Call(request: request, client: client), route: request.uri.path, response, since: .now)
             return response
         })
-        router.get("/v1/random") { request, _ in
-            await self.measured("/v1/random") { () throws(RouteError) in try await self.random(request) }
-        }
-        router.get("/v1/basis-choices") { request, _ in
-            await self.measured("/v1/basis-choices") { () throws(RouteError) in try await self.basisChoices(request) }
-        }
-        router.get("/v1/hash-seed") { request, _ in
-            await self.measured("/v1/hash-seed") { () throws(RouteError) in try await self.hashSeed(request) }
-        }
-        router.get("/v1/health") { _, _ in await self.measured("/v1/health") { self.health() } }
-        router.get("/metrics") { _, _ in
-            await self.measured("/metrics") { self.metrics.scrape(pool: self.pool, statistics: self.healthState()) }
+        let handlers: [(String, @Sendable (RandomnessService) -> (Call) async throws(RouteError) -> Response)] = [
+            ("/v1/random", { $0.random }), ("/v1/basis-choices", { $0.basisChoices }),
+            ("/v1/hash-seed", { $0.hashSeed }), ("/v1/health", { $0.health }), ("/metrics", { $0.scrape }),
+        ]
+        for (route, handler) in handlers {
+            router.get(RouterPath(route)) { request, context in
+                await self.measured(route, Call(request: request, client: await context.client()), handler(self))
+            }
         }
         let host = configuration.host
         // With TLS, HTTP/2 and HTTP/1.1 by ALPN; without, HTTP/1.1.
@@ -191,33 +155,52 @@ public final class RandomnessService: Sendable {
     /// Every route the service answers, all with GET.
     static let routes: Set<String> = ["/v1/random", "/v1/basis-choices", "/v1/hash-seed", "/v1/health", "/metrics"]
 
-    /// Runs a route's handler and counts the request, its status and its duration; a refused request becomes
-    /// its JSON error.
+    /// A request and who sent it.
+    struct Call: Sendable {
+        let request: Request
+        let client: ClientIdentity
+    }
+
+    /// Runs a route's handler, turning a refusal into its JSON error, then counts and logs the request.
     private func measured(
-        _ route: String, _ handler: () async throws(RouteError) -> Response
+        _ route: String, _ call: Call, _ handler: (Call) async throws(RouteError) -> Response
     ) async -> Response {
         let start = ContinuousClock.now
         let response: Response
         do {
-            response = try await handler()
+            response = try await handler(call)
         } catch {
             response = self.error(error)
         }
-        metrics.record(route: route, status: response.status, duration: ContinuousClock.now - start)
+        finish(call, route: route, response, since: start)
         return response
+    }
+
+    /// Counts a request by route, client and status, and writes its access-log line: who, what, the outcome and
+    /// how long it took, never the bytes themselves.
+    private func finish(_ call: Call, route: String, _ response: Response, since start: ContinuousClock.Instant) {
+        let duration = ContinuousClock.now - start
+        metrics.record(route: route, client: call.client, status: response.status, duration: duration)
+        guard let accessLog = configuration.accessLog else { return }
+        let milliseconds = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1e3
+        let length = response.body.contentLength.map(String.init) ?? "-"
+        accessLog(
+            "client=\(call.client) \(call.request.method.rawValue) \(call.request.uri.path) status=\(response.status.code) "
+                + "length=\(length) ms=\((milliseconds * 1000).rounded() / 1000)")
     }
 }
 
 /// Answers any method but GET on the service's routes with 405 and `Allow: GET`, rather than the router's 404:
 /// the resource is there, only not for that method.
-struct GetOnly<Context: RequestContext>: RouterMiddleware {
+struct GetOnly: RouterMiddleware {
     let paths: Set<String>
-    let refuse: @Sendable (Request) -> Response
+    let refuse: @Sendable (Request, ClientIdentity) -> Response
 
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request, context: ClientRequestContext,
+        next: (Request, ClientRequestContext) async throws -> Response
     ) async throws -> Response {
-        if request.method != .get && paths.contains(request.uri.path) { return refuse(request) }
+        if request.method != .get && paths.contains(request.uri.path) { return refuse(request, await context.client()) }
         return try await next(request, context)
     }
 }

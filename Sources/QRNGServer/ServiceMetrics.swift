@@ -3,12 +3,14 @@ import Hummingbird
 import NIOCore
 import Prometheus
 import QRNG
+import Synchronization
 
 /// The service's Prometheus metrics (swift-prometheus 2), served as text at `GET /metrics`.
 ///
-/// - `qrng_http_requests_total{route, status}` and `qrng_http_request_duration_seconds{route}` (a histogram) for
+/// - `qrng_http_requests_total{route, client, status}` and `qrng_http_request_duration_seconds{route}` (a histogram) for
 ///   every request;
-/// - `qrng_http_served_bytes_total`: random bytes sent;
+/// - `qrng_http_served_bytes_total`: random bytes sent; `qrng_http_client_served_bytes_total{client}` by client
+///   (``ClientIdentity``, e.g. `certificate:alice` or `address:192.0.2.7`);
 /// - at each scrape, from the pool and the pipeline: `qrng_pool_fill_bits`, `qrng_health_healthy` (1 while
 ///   output flows), `qrng_health_failures_count` and `qrng_health_rejected_samples_count{test}` (the samples each
 ///   test's failures discarded).
@@ -40,12 +42,27 @@ final class ServiceMetrics: Sendable {
                               helpText: "Health-test failures and monitor alarms so far"))
     }
 
-    /// Counts a request to `route` with its status and duration.
-    func record(route: String, status: HTTPResponse.Status, duration: Duration) {
+    /// Distinct client labels so far; past ``maximumClientLabels`` new clients share the label `other`, so that
+    /// a crowd of addresses cannot grow the exposition without bound.
+    private let clientLabels = Mutex(Set<String>())
+    static let maximumClientLabels = 256
+
+    func label(_ client: ClientIdentity) -> String {
+        let label = client.description
+        return clientLabels.withLock { labels in
+            if labels.contains(label) { return label }
+            guard labels.count < Self.maximumClientLabels else { return "other" }
+            labels.insert(label)
+            return label
+        }
+    }
+
+    /// Counts a request to `route` by `client` with its status and duration.
+    func record(route: String, client: ClientIdentity, status: HTTPResponse.Status, duration: Duration) {
         registry.makeCounter(
             descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "requests", unitName: "total",
-                              helpText: "HTTP requests by route and status"),
-            labels: [("route", route), ("status", String(status.code))]
+                              helpText: "HTTP requests by route, client identity and status"),
+            labels: [("route", route), ("client", label(client)), ("status", String(status.code))]
         ).increment()
         registry.makeDurationHistogram(
             descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "request_duration", unitName: "seconds",
@@ -54,8 +71,13 @@ final class ServiceMetrics: Sendable {
         ).record(duration)
     }
 
-    func recordServed(bytes: Int) {
+    func recordServed(bytes: Int, to client: ClientIdentity) {
         servedBytes.increment(by: Int64(bytes))
+        registry.makeCounter(
+            descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "client_served", unitName: "bytes_total",
+                              helpText: "Random bytes sent over HTTP, by client identity"),
+            labels: [("client", label(client))]
+        ).increment(by: Int64(bytes))
     }
 
     /// The exposition text, with the pool's and the pipeline's state as of now.
