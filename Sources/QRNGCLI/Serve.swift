@@ -48,6 +48,27 @@ struct Serve: ParsableCommand {
             + "names the client in logs and metrics.", valueName: "file"))
     var clientCa: String?
 
+    @Option(help: ArgumentHelp(
+        "Each HTTP client's sustained share of random bytes per second, 1 to 1G (suffixes as for --bytes); "
+            + "beyond it, 429 with Retry-After.", valueName: "bytes"),
+            transform: NumericDomain(1...0x1p30).byteCount)
+    var quotaBytesPerSecond: Int = Int(ClientQuota.default.bytesPerSecond)
+
+    @Option(help: ArgumentHelp("Each HTTP client's sustained requests per second, on every route, (0, 1e6].",
+                               valueName: "rate"),
+            transform: NumericDomain(above: 0, through: 1e6).double)
+    var quotaRequestsPerSecond: Double = ClientQuota.default.requestsPerSecond
+
+    @Option(help: ArgumentHelp("Seconds' worth of either quota a client may take at once after being idle, (0, 3600].",
+                               valueName: "seconds"),
+            transform: NumericDomain(above: 0, through: 3600).double)
+    var quotaBurstSeconds: Double = ClientQuota.default.burstSeconds
+
+    @Option(help: ArgumentHelp(
+        "A JSON file of the only HTTP clients served, identity → quota: {\"certificate:alice\": {\"bytesPerSecond\": "
+            + "65536}}; fields left out take the --quota-* values, others get 403.", valueName: "file"))
+    var clients: String?
+
     @Flag(help: "Write one line per HTTP request on standard error: client identity, method, route, status, length, time.")
     var accessLog = false
 
@@ -100,6 +121,9 @@ struct Serve: ParsableCommand {
         }
         if (tlsCert == nil) != (tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key go together: HTTPS needs the certificate and its key")
+        }
+        if clients != nil && http == nil {
+            throw ValidationError("--clients lists the HTTP service's clients, which needs --http HOST:PORT")
         }
         if clientCa != nil && tlsCert == nil {
             throw ValidationError("--client-ca asks clients for certificates over TLS, which needs --tls-cert and --tls-key")
@@ -169,6 +193,12 @@ struct Serve: ParsableCommand {
         let tlsFiles = tlsCert.map {
             RandomnessService.TLSFiles(certificateChain: $0, privateKey: tlsKey ?? "", clientCA: clientCa)
         }
+        let defaultQuota = ClientQuota(
+            bytesPerSecond: Double(quotaBytesPerSecond), requestsPerSecond: quotaRequestsPerSecond,
+            burstSeconds: quotaBurstSeconds)
+        let quotas = ClientQuotas(
+            defaultQuota: defaultQuota,
+            listed: try clients.map { file throws(QRNGError) in try ClientQuotas.load(clientsFile: file, defaults: defaultQuota) })
         var accessLogLine: (@Sendable (String) -> Void)?
         if accessLog {
             accessLogLine = { @Sendable line in printToStandardError("qrng serve: access: " + line) }
@@ -179,7 +209,7 @@ struct Serve: ParsableCommand {
                     pool: pool,
                     configuration: .init(
                         host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes,
-                        tls: tlsFiles, accessLog: accessLogLine),
+                        tls: tlsFiles, accessLog: accessLogLine, quotas: quotas),
                     health: { [producer] in producer.statistics }))
         }
         // However the run ends, HTTP stops accepting and finishes its requests in flight first.

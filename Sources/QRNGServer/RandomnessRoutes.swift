@@ -24,6 +24,7 @@ extension RandomnessService {
             }
         }
         try checkOutputFlows()
+        try charge(bytes: count, to: call, parameter: "bytes")
         var bits: BitBuffer
         do {
             bits = try await pool.take(bits: 8 * count)
@@ -54,6 +55,8 @@ extension RandomnessService {
         try checkOutputFlows()
         let precisionBits = 32
         let probability = (requestedProbability * 0x1p32).rounded() / 0x1p32
+        // A fair choice costs one bit, a biased one two on average.
+        try charge(bytes: ((probability == 0.5 ? 1 : 2) * count + 7) / 8, to: call, parameter: "count")
         var choices = try await offloaded { [pool] () throws(QRNGError) in
             probability == 0.5
                 ? try pool.basisChoices(count: count)
@@ -88,6 +91,7 @@ extension RandomnessService {
         let bits = try query.integer("bits", in: 1...8 * configuration.maxRequestBytes, meaning: "the seed's length in bits")
         let format = try query.choice("format", of: ["json", "hex", "octets"], default: "json")
         try checkOutputFlows()
+        try charge(bytes: (bits + 7) / 8, to: call, parameter: "bits")
         let seed = try await offloaded { [pool] () throws(QRNGError) in try pool.hashSeed(bits: bits) }
         var bytes = seed.packedBytes()
         defer { bytes.withUnsafeMutableBytes { secureZero($0) } }

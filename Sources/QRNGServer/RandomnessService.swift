@@ -40,16 +40,19 @@ public final class RandomnessService: Sendable {
         public var tls: TLSFiles?
         /// Where one line per request goes (client, method, route, status, bytes, duration); `nil`: nowhere.
         public var accessLog: (@Sendable (String) -> Void)?
+        /// Which clients may draw and how much.
+        public var quotas: ClientQuotas
 
         public init(
             host: String, port: Int, maxRequestBytes: Int = 1 << 20, tls: TLSFiles? = nil,
-            accessLog: (@Sendable (String) -> Void)? = nil
+            accessLog: (@Sendable (String) -> Void)? = nil, quotas: ClientQuotas = ClientQuotas()
         ) {
             self.host = host
             self.port = port
             self.maxRequestBytes = maxRequestBytes
             self.tls = tls
             self.accessLog = accessLog
+            self.quotas = quotas
         }
 
         /// `https` with TLS, else `http`.
@@ -168,12 +171,40 @@ public final class RandomnessService: Sendable {
         let start = ContinuousClock.now
         let response: Response
         do {
+            try admit(call)
             response = try await handler(call)
         } catch {
             response = self.error(error)
         }
         finish(call, route: route, response, since: start)
         return response
+    }
+
+    /// Lets a request in if its client is allowed and has a request token left.
+    private func admit(_ call: Call) throws(RouteError) {
+        try refuse(configuration.quotas.admitRequest(from: call.client), for: call.client, parameter: nil)
+    }
+
+    /// Takes `bytes` of the client's byte quota before a handler draws them; `parameter` is the one that asked.
+    func charge(bytes: Int, to call: Call, parameter: String) throws(RouteError) {
+        try refuse(configuration.quotas.admit(bytes: bytes, for: call.client), for: call.client, parameter: parameter)
+    }
+
+    private func refuse(_ admission: ClientQuotas.Admission, for client: ClientIdentity, parameter: String?) throws(RouteError) {
+        switch admission {
+        case .admitted:
+            return
+        case .unknownClient:
+            throw RouteError(.forbidden, "\(client) is not among the clients this service serves")
+        case .overQuota(let quota, let retryAfter):
+            metrics.recordQuotaRejection(of: client, quota: quota)
+            throw RouteError(
+                .tooManyRequests, "\(client) is over its \(quota) quota; retry in \(retryAfter) s", retryAfter: retryAfter)
+        case .beyondBurst(let capacity):
+            throw RouteError(
+                .badRequest, parameter: parameter,
+                "\(parameter ?? "the request") asks for more than \(client)'s quota allows at once (\(capacity) bytes)")
+        }
     }
 
     /// Counts a request by route, client and status, and writes its access-log line: who, what, the outcome and

@@ -9,11 +9,14 @@ struct RouteError: Error {
     let status: HTTPResponse.Status
     let parameter: String?
     let message: String
+    /// For 429: whole seconds until the request would be admitted, sent as `Retry-After`.
+    var retryAfter: Int?
 
-    init(_ status: HTTPResponse.Status, parameter: String? = nil, _ message: String) {
+    init(_ status: HTTPResponse.Status, parameter: String? = nil, _ message: String, retryAfter: Int? = nil) {
         self.status = status
         self.parameter = parameter
         self.message = message
+        self.retryAfter = retryAfter
     }
 }
 
@@ -121,7 +124,10 @@ extension RandomnessService {
     func error(_ refusal: RouteError) -> Response {
         var document: [String: Any] = ["success": false, "error": refusal.message, "source": sourceLabel]
         if let parameter = refusal.parameter { document["parameter"] = parameter }
-        return json(document, status: refusal.status)
+        if let retryAfter = refusal.retryAfter { document["retryAfter"] = retryAfter }
+        var response = json(document, status: refusal.status)
+        if let retryAfter = refusal.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 
     func hex(_ bytes: [UInt8]) -> String {

@@ -71,6 +71,14 @@ final class ServiceMetrics: Sendable {
         ).record(duration)
     }
 
+    func recordQuotaRejection(of client: ClientIdentity, quota: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "quota_rejections", unitName: "total",
+                              helpText: "Requests refused with 429, by client identity and quota (bytes or requests)"),
+            labels: [("client", label(client)), ("quota", quota)]
+        ).increment()
+    }
+
     func recordServed(bytes: Int, to client: ClientIdentity) {
         servedBytes.increment(by: Int64(bytes))
         registry.makeCounter(

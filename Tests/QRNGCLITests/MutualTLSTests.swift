@@ -8,7 +8,7 @@ import Glibc
 /// `qrng serve --client-ca`: only clients with a valid certificate from the CA are served, each named by its
 /// certificate's subject in the access log and the metrics.
 @Suite(.serialized) struct MutualTLSTests {
-    /// A test PKI made by openssl: a CA with a good client (alice) and an expired one (old), another CA with its
+    /// A test PKI made by openssl: a CA with good clients (alice, bob) and an expired one (old), another CA with its
     /// own client (mallory), and the server's self-signed certificate.
     struct PKI {
         let directory: String
@@ -24,7 +24,7 @@ import Glibc
                     "-days", "2",
                 ])
             }
-            for (client, ca, days) in [("alice", "ca", "2"), ("old", "ca", "-1"), ("mallory", "other-ca", "2")] {
+            for (client, ca, days) in [("alice", "ca", "2"), ("bob", "ca", "2"), ("old", "ca", "-1"), ("mallory", "other-ca", "2")] {
                 try Self.openssl(["req"] + curve + [
                     "-keyout", "\(directory)/\(client).key", "-out", "\(directory)/\(client).csr", "-subj", "/CN=\(client)",
                 ])
@@ -116,6 +116,50 @@ import Glibc
         #expect(status == 0, "\(log)")
         #expect(log.contains("qrng serve: access: client=certificate:alice GET /v1/random status=200 length=100"), "\(log)")
         #expect(!log.contains("mallory") && !log.contains("client=certificate:old"), "refused clients never reach a handler")
+    }
+
+    /// With a clients file, a client of the CA that it does not list gets 403; a listed one is served within its
+    /// own quota.
+    @Test func onlyListedClientsAreServed() throws {
+        let pki = try PKI()
+        defer { pki.remove() }
+        let clients = pki.path("clients.json")
+        try Data(#"{"certificate:alice": {"bytesPerSecond": 100, "burstSeconds": 10}}"#.utf8).write(to: URL(fileURLWithPath: clients))
+        let server = try HTTPServeTests.Server([
+            "--http", "127.0.0.1:0", "--tls-cert", pki.path("server.pem"), "--tls-key", pki.path("server.key"),
+            "--client-ca", pki.path("ca.pem"), "--clients", clients, "--allow-simulated",
+        ])
+        defer { _ = server.stop() }
+        func curl(_ client: String, _ path: String) throws -> HTTPServeTests.Reply {
+            try HTTPServeTests.get("\(server.base)\(path)", curlOptions: [
+                "--cacert", pki.path("server.pem"), "--cert", pki.path("\(client).pem"), "--key", pki.path("\(client).key"),
+            ])
+        }
+        #expect(try curl("alice", "/v1/random?bytes=1000").status == 200)
+        let bob = try curl("bob", "/v1/random?bytes=10")
+        #expect(bob.status == 403 && (bob.json["error"] as? String)?.contains("certificate:bob") == true, "\(bob.text)")
+        #expect(try curl("bob", "/v1/health").status == 403)
+        // alice's own quota, 1000 bytes at once, not the default.
+        #expect(try curl("alice", "/v1/random?bytes=1001").status == 400)
+    }
+
+    @Test func badClientsFilesAreNamed() throws {
+        let file = ServeCommandTests.path("clients-bad.json")
+        defer { unlink(file) }
+        for (text, message) in [
+            (#"{"alice": {}}"#, "certificate:NAME or address:IP"),
+            (#"{"certificate:alice": {"bytesPerSec": 1}}"#, "certificate:alice.bytesPerSec"),
+            (#"{"certificate:alice": {"burstSeconds": -2}}"#, "certificate:alice.burstSeconds"),
+            (#"["certificate:alice"]"#, "one JSON object"),
+        ] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            let (process, errors) = try ServeCommandTests.launch(
+                ["serve", "--allow-simulated", "--http", "127.0.0.1:0", "--clients", file])
+            let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 1, "\(text): \(output)")
+            #expect(output.contains(message) && output.contains(file), "\(text): \(output)")
+        }
     }
 
     @Test func clientCANeedsTLSAndAReadableFile() throws {
