@@ -69,6 +69,12 @@ struct Serve: ParsableCommand {
             + "65536}}; fields left out take the --quota-* values, others get 403.", valueName: "file"))
     var clients: String?
 
+    @Option(help: ArgumentHelp(
+        "Seconds an HTTP connection may wait for its next complete request head before it is closed: cuts off "
+            + "idle clients and those sending a request a byte at a time, [1, 3600].", valueName: "seconds"),
+            transform: NumericDomain(1...3600).double)
+    var idleTimeout: Double = 30
+
     @Flag(help: "Write one line per HTTP request on standard error: client identity, method, route, status, length, time.")
     var accessLog = false
 
@@ -203,13 +209,15 @@ struct Serve: ParsableCommand {
         if accessLog {
             accessLogLine = { @Sendable line in printToStandardError("qrng serve: access: " + line) }
         }
-        let web = try http.map { endpoint in
-            try HTTPFrontEnd(
+        let web = try http.map { endpoint -> HTTPFrontEnd in
+            var serviceConfiguration = RandomnessService.Configuration(
+                host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes,
+                tls: tlsFiles, accessLog: accessLogLine, quotas: quotas)
+            serviceConfiguration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+            return try HTTPFrontEnd(
                 RandomnessService(
                     pool: pool,
-                    configuration: .init(
-                        host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes,
-                        tls: tlsFiles, accessLog: accessLogLine, quotas: quotas),
+                    configuration: serviceConfiguration,
                     health: { [producer] in producer.statistics }))
         }
         // However the run ends, HTTP stops accepting and finishes its requests in flight first.

@@ -42,6 +42,12 @@ public final class RandomnessService: Sendable {
         public var accessLog: (@Sendable (String) -> Void)?
         /// Which clients may draw and how much.
         public var quotas: ClientQuotas
+        /// How long a connection may stay without a request in progress, from its opening or its last response to
+        /// the next request's complete head: a client that sends its request a byte at a time is cut off after
+        /// it, and costs only a timer meanwhile.
+        public var idleTimeout: Duration = .seconds(30)
+        /// The most bytes of request head fields; beyond them, 431.
+        public var maxHeaderBytes = 16 << 10
 
         public init(
             host: String, port: Int, maxRequestBytes: Int = 1 << 20, tls: TLSFiles? = nil,
@@ -129,11 +135,20 @@ public final class RandomnessService: Sendable {
         }
         let host = configuration.host
         // With TLS, HTTP/2 and HTTP/1.1 by ALPN; without, HTTP/1.1.
+        let maxHeaderBytes = configuration.maxHeaderBytes
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HeaderLimitResponder(maxHeaderBytes: maxHeaderBytes)],
+            idleTimeout: .nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1))),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes,
+                maxHeaderFieldCount: 100))
         let server: HTTPServerBuilder =
             if let tls = configuration.tls {
-                try .http2Upgrade(tlsConfiguration: try tls.serverConfiguration())
+                try .http2Upgrade(
+                    tlsConfiguration: try tls.serverConfiguration(),
+                    configuration: .init(idleTimeout: configuration.idleTimeout, streamConfiguration: http1))
             } else {
-                .http1()
+                .http1(configuration: http1)
             }
         let application = Application(
             router: router, server: server,

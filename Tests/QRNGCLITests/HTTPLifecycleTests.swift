@@ -29,14 +29,12 @@ import Glibc
             }
         }
 
-        /// Waits until the response ended (complete, or the connection closed).
-        func wait() { finished.wait() }
-
-        private func read(port: UInt16, path: String, bytesPerSecond: Int) {
+        /// A TCP connection to 127.0.0.1:`port`, with a small receive buffer if asked; `nil` if refused.
+        static func connectToLoopback(port: UInt16, receiveBuffer: Int32? = nil) -> Int32? {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(descriptor) }
-            var small: Int32 = 4096
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            if var size = receiveBuffer {
+                setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
@@ -46,7 +44,19 @@ import Glibc
                     connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
-            guard connected == 0 else { return }
+            guard connected == 0 else {
+                close(descriptor)
+                return nil
+            }
+            return descriptor
+        }
+
+        /// Waits until the response ended (complete, or the connection closed).
+        func wait() { finished.wait() }
+
+        private func read(port: UInt16, path: String, bytesPerSecond: Int) {
+            guard let descriptor = Self.connectToLoopback(port: port, receiveBuffer: 4096) else { return }
+            defer { close(descriptor) }
             let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
             guard send(descriptor, request, request.count, 0) == request.count else { return }
             var head: [UInt8] = []

@@ -304,7 +304,8 @@ import Glibc
         #expect(Self.windowsAreUnique(streams), "a 16-byte window was served twice")
     }
 
-    /// `qrng generate --out FILE` on a recording, killed with SIGKILL at 40 random moments and run again: what
+    /// `qrng generate --out FILE` on a recording, killed with SIGKILL at 40 random moments (five of them after
+    /// it has begun writing) and run again: what
     /// all the output files hold together has no 16-byte window twice, and a last run to the end finishes the
     /// recording with nothing left for another.
     @Test func generateKilledAndRerunWritesNothingTwice() throws {
@@ -329,6 +330,16 @@ import Glibc
             let output = Self.path("gkill-\(cycle).bin")
             outputs.append(output)
             let (process, _) = try ServeCommandTests.launch(common + ["--out", output])
+            // One run in eight is killed once it has written something (however slow the machine is to start
+            // it), the others at any moment, start-up included.
+            if cycle % 8 == 0 {
+                let deadline = Date().addingTimeInterval(20)
+                while Date() < deadline,
+                    ((try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0) == 0
+                {
+                    usleep(5_000)
+                }
+            }
             usleep(UInt32(moments.next() % 400_000))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
