@@ -75,6 +75,11 @@ struct Serve: ParsableCommand {
             transform: NumericDomain(1...3600).double)
     var idleTimeout: Double = 30
 
+    @Option(help: ArgumentHelp(
+        "The most HTTP connections one client address may hold open; more are closed at once, [1, 100000].",
+        valueName: "count"), transform: NumericDomain(1...100_000).integer)
+    var maxConnectionsPerClient: Int = 64
+
     @Flag(help: "Write one line per HTTP request on standard error: client identity, method, route, status, length, time.")
     var accessLog = false
 
@@ -214,6 +219,7 @@ struct Serve: ParsableCommand {
                 host: endpoint.host, port: endpoint.port, maxRequestBytes: maxRequestBytes,
                 tls: tlsFiles, accessLog: accessLogLine, quotas: quotas)
             serviceConfiguration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+            serviceConfiguration.maxConnectionsPerAddress = maxConnectionsPerClient
             return try HTTPFrontEnd(
                 RandomnessService(
                     pool: pool,

@@ -48,6 +48,8 @@ public final class RandomnessService: Sendable {
         public var idleTimeout: Duration = .seconds(30)
         /// The most bytes of request head fields; beyond them, 431.
         public var maxHeaderBytes = 16 << 10
+        /// The most connections one client address may hold open; more are closed at once.
+        public var maxConnectionsPerAddress = 64
 
         public init(
             host: String, port: Int, maxRequestBytes: Int = 1 << 20, tls: TLSFiles? = nil,
@@ -116,11 +118,8 @@ public final class RandomnessService: Sendable {
     /// Serves until ``shutdown()``; `onListening` gets the bound host and port once the server accepts.
     public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void) async throws {
         let router = Router(context: ClientRequestContext.self)
-        router.add(middleware: GetOnly(paths: Self.routes) { request, client in
-            let refusal = RouteError(
-                .methodNotAllowed, "\(request.uri.path) answers GET only, not \(request.method.rawValue)")
-            var response = self.error(refusal)
-            response.headers[.allow] = "GET"
+        router.add(middleware: RequestGate(paths: Self.routes) { request, client, refusal in
+            let response = self.error(refusal)
             self.finish(Call(request: request, client: client), route: request.uri.path, response, since: .now)
             return response
         })
@@ -142,14 +141,25 @@ public final class RandomnessService: Sendable {
             httpDecoderConfiguration: .init(
                 maxHeaderFieldSize: configuration.maxHeaderBytes, maxHeaderListSize: configuration.maxHeaderBytes,
                 maxHeaderFieldCount: 100))
-        let server: HTTPServerBuilder =
-            if let tls = configuration.tls {
-                try .http2Upgrade(
-                    tlsConfiguration: try tls.serverConfiguration(),
-                    configuration: .init(idleTimeout: configuration.idleTimeout, streamConfiguration: http1))
-            } else {
-                .http1(configuration: http1)
+        let limiter = ConnectionLimiter(maximumPerAddress: configuration.maxConnectionsPerAddress)
+        let handshakeTimeout = TimeAmount.nanoseconds(Int64(configuration.idleTimeout / .nanoseconds(1)))
+        let metrics = self.metrics
+        let server: HTTPServerBuilder
+        if let tls = configuration.tls {
+            let tlsConfiguration = try tls.serverConfiguration()
+            let http2 = HTTP2ChannelConfiguration(idleTimeout: configuration.idleTimeout, streamConfiguration: http1)
+            server = HTTPServerBuilder { responder in
+                ConnectionGatedChannel(
+                    base: try HTTP2UpgradeChannel(tlsConfiguration: tlsConfiguration, configuration: http2, responder: responder),
+                    limiter: limiter, handshakeTimeout: handshakeTimeout, metrics: metrics)
             }
+        } else {
+            server = HTTPServerBuilder { responder in
+                ConnectionGatedChannel(
+                    base: HTTP1Channel(responder: responder, configuration: http1),
+                    limiter: limiter, handshakeTimeout: handshakeTimeout, metrics: metrics)
+            }
+        }
         let application = Application(
             router: router, server: server,
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "qrng"),
@@ -236,17 +246,44 @@ public final class RandomnessService: Sendable {
     }
 }
 
-/// Answers any method but GET on the service's routes with 405 and `Allow: GET`, rather than the router's 404:
-/// the resource is there, only not for that method.
-struct GetOnly: RouterMiddleware {
+/// Refuses, before any handler runs, what no route of this API takes: any method but GET (405 with `Allow: GET`,
+/// rather than the router's 404: the resource is there, only not for that method) and a request body larger than
+/// ``maxBodyBytes`` (413; these GET routes read none, and a large body is only a cost).
+struct RequestGate: RouterMiddleware {
     let paths: Set<String>
-    let refuse: @Sendable (Request, ClientIdentity) -> Response
+    let refuse: @Sendable (Request, ClientIdentity, RouteError) -> Response
+
+    static let maxBodyBytes = 1024
 
     func handle(
         _ request: Request, context: ClientRequestContext,
         next: (Request, ClientRequestContext) async throws -> Response
     ) async throws -> Response {
-        if request.method != .get && paths.contains(request.uri.path) { return refuse(request, await context.client()) }
+        guard paths.contains(request.uri.path) else { return try await next(request, context) }
+        if request.method != .get {
+            var response = refuse(request, await context.client(), RouteError(
+                .methodNotAllowed, "\(request.uri.path) answers GET only, not \(request.method.rawValue)"))
+            response.headers[.allow] = "GET"
+            return response
+        }
+        let tooLarge = RouteError(.contentTooLarge, "this API takes no request body over \(Self.maxBodyBytes) bytes")
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxBodyBytes {
+            return closing(refuse(request, await context.client(), tooLarge))
+        }
+        if request.headers[.transferEncoding] != nil {
+            do {
+                _ = try await request.body.collect(upTo: Self.maxBodyBytes)
+            } catch {
+                return closing(refuse(request, await context.client(), tooLarge))
+            }
+        }
         return try await next(request, context)
+    }
+
+    /// The connection closes after the refusal, rather than reading the rest of an unwanted body.
+    private func closing(_ response: Response) -> Response {
+        var response = response
+        response.headers[.connection] = "close"
+        return response
     }
 }

@@ -79,6 +79,31 @@ final class ServiceMetrics: Sendable {
         ).increment()
     }
 
+    func recordRefusedConnection() {
+        registry.makeCounter(
+            descriptor: .init(namespace: "qrng", subsystem: "http", metricName: "connections_refused", unitName: "total",
+                              helpText: "Connections closed at once: their address already had the most open"))
+        .increment()
+    }
+
+    /// Distinct handshake failure reasons so far; past 32, `other`.
+    private let handshakeReasons = Mutex(Set<String>())
+
+    func recordHandshakeFailure(reason: String) {
+        let label = handshakeReasons.withLock { reasons in
+            if reasons.contains(reason) || reasons.count < 32 {
+                reasons.insert(reason)
+                return reason
+            }
+            return "other"
+        }
+        registry.makeCounter(
+            descriptor: .init(namespace: "qrng", subsystem: "tls", metricName: "handshake_failures", unitName: "total",
+                              helpText: "TLS handshakes that failed or timed out, by reason"),
+            labels: [("reason", label)]
+        ).increment()
+    }
+
     func recordServed(bytes: Int, to client: ClientIdentity) {
         servedBytes.increment(by: Int64(bytes))
         registry.makeCounter(

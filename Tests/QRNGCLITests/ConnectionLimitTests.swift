@@ -21,6 +21,22 @@ import Glibc
         #expect(try HTTPServeTests.get("\(server.base)/v1/random?bytes=8", curlOptions: ["-H", "X-Fits: \(fits)"]).status == 200)
     }
 
+    /// The API's routes read no request body: one over 1 KiB gets 413 (by length or chunked) and the server stays up.
+    @Test func aLargeRequestBodyGets413() throws {
+        let server = try HTTPServeTests.Server(["--http", "127.0.0.1:0", "--allow-simulated"])
+        defer { _ = server.stop() }
+        let body = ServeCommandTests.path("large-body")
+        defer { unlink(body) }
+        try Data(count: 4 << 20).write(to: URL(fileURLWithPath: body))
+        for extra in [[], ["-H", "Transfer-Encoding: chunked", "-H", "Expect:"]] {
+            let refused = try HTTPServeTests.get(
+                "\(server.base)/v1/random?bytes=8", curlOptions: ["-X", "GET", "--data-binary", "@\(body)"] + extra)
+            #expect(refused.status == 413, "\(extra): \(refused.text)")
+            #expect((refused.json["error"] as? String)?.contains("no request body") == true)
+        }
+        #expect(try HTTPServeTests.get("\(server.base)/v1/random?bytes=8").status == 200, "the server stays up")
+    }
+
     /// A client that sends its request one byte a second is cut off once the idle timeout (2 s here) has passed
     /// without a complete request head, while another client is served at once.
     @Test func aSlowSenderIsCutOffWhileOthersAreServed() throws {
@@ -61,5 +77,53 @@ import Glibc
         #expect(cutOff >= 1.5 && cutOff < 8, "cut off after \(cutOff) s; the idle timeout is 2 s")
         #expect(!String(decoding: received, as: UTF8.self).contains("200 OK"), "the slow request was never answered")
         #expect((otherServedIn ?? 99) < 2, "the other client waited \(otherServedIn ?? -1) s")
+    }
+
+    /// Two connections per address: a third is closed at once and counted, and once one of the two closes a new
+    /// request is served.
+    @Test func connectionsPerClientAreLimited() throws {
+        let server = try HTTPServeTests.Server([
+            "--http", "127.0.0.1:0", "--allow-simulated", "--max-connections-per-client", "2",
+        ])
+        defer { _ = server.stop() }
+        let port = try #require(server.base.split(separator: ":").last.flatMap { UInt16($0) })
+        let first = try #require(HTTPLifecycleTests.SlowDownload.connectToLoopback(port: port))
+        let second = try #require(HTTPLifecycleTests.SlowDownload.connectToLoopback(port: port))
+        defer { close(second) }
+        usleep(200_000)
+        let asked = Date()
+        #expect(try HTTPServeTests.get("\(server.base)/v1/random?bytes=8").status == 0, "a third connection is refused")
+        #expect(Date().timeIntervalSince(asked) < 5, "and closed at once, not left hanging")
+        close(first)
+        usleep(200_000)
+        let served = try HTTPServeTests.get("\(server.base)/metrics")
+        #expect(served.status == 200)
+        #expect(served.text.contains("qrng_http_connections_refused_total 1"), "\(served.text)")
+    }
+
+    /// A TLS client that connects and sends nothing is closed when the handshake has not finished within the
+    /// idle timeout, and counted.
+    @Test func aSilentTLSClientIsClosedAfterTheTimeout() throws {
+        let (certificate, key) = try HTTPServeTests.makeCertificate()
+        defer {
+            unlink(certificate)
+            unlink(key)
+        }
+        let server = try HTTPServeTests.Server([
+            "--http", "127.0.0.1:0", "--tls-cert", certificate, "--tls-key", key, "--allow-simulated", "--idle-timeout", "2",
+        ])
+        defer { _ = server.stop() }
+        let port = try #require(server.base.split(separator: ":").last.flatMap { UInt16($0) })
+        let silent = try #require(HTTPLifecycleTests.SlowDownload.connectToLoopback(port: port))
+        defer { close(silent) }
+        let start = Date()
+        var descriptors = [pollfd(fd: silent, events: Int16(POLLIN), revents: 0)]
+        #expect(poll(&descriptors, 1, 10_000) == 1, "closed within 10 s")
+        var byte: UInt8 = 0
+        #expect(recv(silent, &byte, 1, 0) <= 0, "closed, not answered")
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited >= 1.5 && waited < 8, "closed after \(waited) s; the timeout is 2 s")
+        let metrics = try HTTPServeTests.get("\(server.base)/metrics", curlOptions: ["--cacert", certificate]).text
+        #expect(metrics.contains(#"qrng_tls_handshake_failures_total{reason="timeout"} 1"#), "\(metrics)")
     }
 }

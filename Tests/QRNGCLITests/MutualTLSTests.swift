@@ -110,6 +110,9 @@ import Glibc
         #expect(try curl("mallory", "/v1/random?bytes=100").status == 0, "another CA's certificate is refused")
 
         let metrics = try curl("alice", "/metrics").text
+        // The refused handshakes, by BoringSSL's reason: no certificate twice; expired or another CA's four times.
+        #expect(metrics.contains(#"qrng_tls_handshake_failures_total{reason="peer_did_not_return_a_certificate"} 2"#), "\(metrics)")
+        #expect(metrics.contains(#"qrng_tls_handshake_failures_total{reason="certificate_verify_failed"} 4"#), "\(metrics)")
         #expect(metrics.contains(#"qrng_http_requests_total{route="/v1/random",client="certificate:alice",status="200"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"qrng_http_client_served_bytes_total{client="certificate:alice"} 100"#), "\(metrics)")
         let (status, log) = server.stop()
