@@ -8,7 +8,8 @@ import Glibc
 /// `qrng serve --client-ca`: only clients with a valid certificate from the CA are served, each named by its
 /// certificate's subject in the access log and the metrics.
 @Suite(.serialized) struct MutualTLSTests {
-    /// A test PKI made by openssl: a CA with good clients (alice, bob) and an expired one (old), another CA with its
+    /// A test PKI made by openssl: a CA with good clients (alice, bob), an expired one (old) and one not valid
+    /// before 2099 (future), another CA with its
     /// own client (mallory), and the server's self-signed certificate.
     struct PKI {
         let directory: String
@@ -34,6 +35,31 @@ import Glibc
                     "\(directory)/\(ca).key", "-CAcreateserial", "-out", "\(directory)/\(client).pem", "-days", days,
                 ])
             }
+            // Not valid before 2099: `openssl ca` is the one tool of OpenSSL 3.0 that sets a start date.
+            try Self.openssl(["req"] + curve + [
+                "-keyout", "\(directory)/future.key", "-out", "\(directory)/future.csr", "-subj", "/CN=future",
+            ])
+            try FileManager.default.createDirectory(atPath: "\(directory)/cadb", withIntermediateDirectories: true)
+            try Data().write(to: URL(fileURLWithPath: "\(directory)/cadb/index.txt"))
+            try Data("01\n".utf8).write(to: URL(fileURLWithPath: "\(directory)/cadb/serial"))
+            try Data("""
+                [ca]
+                default_ca = test
+                [test]
+                database = \(directory)/cadb/index.txt
+                new_certs_dir = \(directory)/cadb
+                serial = \(directory)/cadb/serial
+                default_md = sha256
+                policy = anything
+                [anything]
+                commonName = supplied
+
+                """.utf8).write(to: URL(fileURLWithPath: "\(directory)/ca.cnf"))
+            try Self.openssl([
+                "ca", "-batch", "-config", "\(directory)/ca.cnf", "-cert", "\(directory)/ca.pem", "-keyfile",
+                "\(directory)/ca.key", "-in", "\(directory)/future.csr", "-out", "\(directory)/future.pem",
+                "-startdate", "20990101000000Z", "-enddate", "20991231000000Z", "-notext",
+            ])
             try Self.openssl(["req", "-x509"] + curve + [
                 "-keyout", "\(directory)/server.key", "-out", "\(directory)/server.pem", "-subj", "/CN=localhost",
                 "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-days", "2",
@@ -108,17 +134,20 @@ import Glibc
         #expect(try curl("old", "/v1/random?bytes=100").status == 0, "an expired certificate is refused")
         #expect(try curl(nil, "/v1/random?bytes=100").status == 0, "no certificate, no service")
         #expect(try curl("mallory", "/v1/random?bytes=100").status == 0, "another CA's certificate is refused")
+        #expect(try curl("future", "/v1/random?bytes=100").status == 0, "a certificate not yet valid is refused")
 
         let metrics = try curl("alice", "/metrics").text
-        // The refused handshakes, by BoringSSL's reason: no certificate twice; expired or another CA's four times.
+        // The refused handshakes, by BoringSSL's reason: no certificate twice; expired, not yet valid or another
+        // CA's five times.
         #expect(metrics.contains(#"qrng_tls_handshake_failures_total{reason="peer_did_not_return_a_certificate"} 2"#), "\(metrics)")
-        #expect(metrics.contains(#"qrng_tls_handshake_failures_total{reason="certificate_verify_failed"} 4"#), "\(metrics)")
+        #expect(metrics.contains(#"qrng_tls_handshake_failures_total{reason="certificate_verify_failed"} 5"#), "\(metrics)")
         #expect(metrics.contains(#"qrng_http_requests_total{route="/v1/random",client="certificate:alice",status="200"} 1"#), "\(metrics)")
         #expect(metrics.contains(#"qrng_http_client_served_bytes_total{client="certificate:alice"} 100"#), "\(metrics)")
         let (status, log) = server.stop()
         #expect(status == 0, "\(log)")
         #expect(log.contains("qrng serve: access: client=certificate:alice GET /v1/random status=200 length=100"), "\(log)")
-        #expect(!log.contains("mallory") && !log.contains("client=certificate:old"), "refused clients never reach a handler")
+        #expect(!log.contains("mallory") && !log.contains("client=certificate:old") && !log.contains("client=certificate:future"),
+                "refused clients never reach a handler")
     }
 
     /// With a clients file, a client of the CA that it does not list gets 403; a listed one is served within its

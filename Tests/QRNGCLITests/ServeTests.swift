@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import QRNG
+@testable import QRNG
 @testable import QRNGCLI
 import Synchronization
 import Testing
@@ -196,6 +196,27 @@ import Glibc
         #expect(lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK, "the link is left alone")
         #expect(stat(target, &status) == 0 && status.st_size == 0, "nothing was written to the file")
         #expect(server.statistics.bytesServed > 0, "the server wrote into the FIFO it holds")
+    }
+
+    /// A permanent failure gates output and closes the pool: a server that sees the gate first must still end with
+    /// the pool's reason, not wait gated for ever (a race a loaded machine once lost).
+    @Test func aGatedServerEndsWhenThePoolCloses() throws {
+        let path = Self.temporaryPath("gated.fifo")
+        defer { unlink(path) }
+        let pool = EntropyPool(provenance: Provenance(kind: .simulated, detail: "test"), capacityBits: 1 << 20)
+        try pool.deposit(BitBuffer(zeros: 1 << 16))
+        pool.close(reason: QRNGError(.healthTestFailure, "permanent failure"), discardingRemainingBits: true)
+        let failed = PipelineStatistics(
+            provenance: pool.provenance, source: SourceCounters(), healthState: .failedPermanently, samplesTested: 0,
+            samplesReleased: 0, samplesDiscarded: 0, failureCount: 1, extractorName: "none", outputBits: 0,
+            minEntropyOrigin: "test")
+        let pipe = try NamedPipe(path: path, mode: 0o600)
+        defer { pipe.remove() }
+        let server = FIFOServer(pipe: pipe, pool: pool, health: { [failed] in failed })
+        let started = ContinuousClock.now
+        let deadline = started.advanced(by: .seconds(10))
+        #expect(throws: QRNGError.self) { try server.run(until: { ContinuousClock.now > deadline }, log: { _ in }) }
+        #expect(ContinuousClock.now - started < .seconds(5), "ended by the closing, not by the stop deadline")
     }
 
     @Test func badModeGroupOrDirectoryAreClearErrorsAndLeaveNoFIFO() {

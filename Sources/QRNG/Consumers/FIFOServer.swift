@@ -178,6 +178,9 @@ public final class FIFOServer {
                         log("qrng serve: serving paused, health tests \(health.healthState)\(why)")
                     }
                     wipe()
+                    // Gated and closed (a permanent failure closes the pool): nothing will be written again, and
+                    // the read below, which would report the closing, is never reached while gated.
+                    if let reason = pool.closedReason { throw reason }
                     usleep(10_000)
                     continue
                 }
