@@ -1,4 +1,5 @@
 import Foundation
+import QRNG
 
 /// The JSON layouts of ANU's QRNG API: `uint8` (one number per byte), `uint16` (big-endian pairs) and `hex16`
 /// (blocks of `size` bytes as hex strings).
@@ -7,29 +8,24 @@ enum JSONLayout: Equatable {
     case uint16
     case hex16(size: Int)
 
-    struct Failure: Error {
-        let parameter: String
-        let message: String
-    }
-
     /// The layout of `type` (already one of the three) with blocks of `size` bytes (hex16; 2 when `nil`), for
     /// `bytes` bytes: uint16 needs an even count, hex16 a size that divides it.
-    static func parse(type: String, size: Int?, bytes: Int) -> Result<JSONLayout, Failure> {
+    static func parse(type: String, size: Int?, bytes: Int) throws(RouteError) -> JSONLayout {
         switch type {
         case "uint16":
             guard bytes % 2 == 0 else {
-                return .failure(Failure(parameter: "bytes", message: "type=uint16 needs an even number of bytes, got \(bytes)"))
+                throw RouteError(.badRequest, parameter: "bytes", "type=uint16 needs an even number of bytes, got \(bytes)")
             }
-            return .success(.uint16)
+            return .uint16
         case "hex16":
             let block = size ?? 2
             guard bytes % block == 0 else {
-                return .failure(Failure(
-                    parameter: "size", message: "size must be a whole number of bytes that divides bytes=\(bytes), got \(block)"))
+                throw RouteError(
+                    .badRequest, parameter: "size", "size must be a whole number of bytes that divides bytes=\(bytes), got \(block)")
             }
-            return .success(.hex16(size: block))
+            return .hex16(size: block)
         default:
-            return .success(.uint8)
+            return .uint8
         }
     }
 
@@ -51,7 +47,7 @@ enum JSONLayout: Equatable {
             document["length"] = bytes.count / size
             document["size"] = size
             document["data"] = stride(from: 0, to: bytes.count, by: size).map { start in
-                bytes[start..<start + size].map { String(format: "%02x", $0) }.joined()
+                hexString(bytes[start..<start + size])
             }
         }
         return document

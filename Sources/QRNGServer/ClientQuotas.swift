@@ -35,10 +35,17 @@ public final class ClientQuotas: Sendable {
     /// Allowed identities (their descriptions, e.g. `certificate:alice`) and their quotas; `nil`: everyone.
     let listed: [String: ClientQuota]?
     let defaultQuota: ClientQuota
-    private let buckets = Mutex([ClientIdentity: Bucket]())
+    private let table = Mutex(Table())
     /// Past this many tracked clients, those whose buckets have refilled are forgotten (a full bucket is the
     /// same as none), so that a crowd of addresses cannot grow the table without bound.
     static let pruneThreshold = 10_000
+
+    struct Table {
+        var buckets: [ClientIdentity: Bucket] = [:]
+        /// The size at which the next pruning pass runs: twice what the last one kept, so that a table of clients
+        /// all still active is not scanned again on every request.
+        var pruneAt = ClientQuotas.pruneThreshold
+    }
 
     struct Bucket {
         var bytes: Double
@@ -96,18 +103,19 @@ public final class ClientQuotas: Sendable {
     private func withBucket(
         of client: ClientIdentity, quota: ClientQuota, at now: ContinuousClock.Instant, _ body: (inout Bucket) -> Admission
     ) -> Admission {
-        buckets.withLock { buckets in
-            if buckets.count > Self.pruneThreshold {
+        table.withLock { table in
+            if table.buckets.count > table.pruneAt {
                 let forgotten = Duration.seconds(quota.burstSeconds)
-                buckets = buckets.filter { now - $0.value.updated < forgotten }
+                table.buckets = table.buckets.filter { now - $0.value.updated < forgotten }
+                table.pruneAt = max(Self.pruneThreshold, 2 * table.buckets.count)
             }
-            var bucket = buckets[client] ?? Bucket(bytes: quota.byteCapacity, requests: quota.requestCapacity, updated: now)
+            var bucket = table.buckets[client] ?? Bucket(bytes: quota.byteCapacity, requests: quota.requestCapacity, updated: now)
             let elapsed = max(0, Self.seconds(of: now - bucket.updated))
             bucket.bytes = min(quota.byteCapacity, bucket.bytes + elapsed * quota.bytesPerSecond)
             bucket.requests = min(quota.requestCapacity, bucket.requests + elapsed * quota.requestsPerSecond)
             bucket.updated = now
             let admission = body(&bucket)
-            buckets[client] = bucket
+            table.buckets[client] = bucket
             return admission
         }
     }

@@ -16,13 +16,7 @@ extension RandomnessService {
         // silently ignored.
         let type = try query.choice("type", of: ["uint8", "uint16", "hex16"], default: "uint8")
         let size = query["size"] == nil ? nil : try query.integer("size", in: 1...configuration.maxRequestBytes, meaning: "bytes per hex16 block")
-        var layout = JSONLayout.uint8
-        if format == "json" {
-            switch JSONLayout.parse(type: type, size: size, bytes: count) {
-            case .success(let parsed): layout = parsed
-            case .failure(let failure): throw RouteError(.badRequest, parameter: failure.parameter, failure.message)
-            }
-        }
+        let layout = format == "json" ? try JSONLayout.parse(type: type, size: size, bytes: count) : .uint8
         try checkOutputFlows()
         try charge(bytes: count, to: call, parameter: "bytes")
         var bits: BitBuffer
@@ -102,7 +96,7 @@ extension RandomnessService {
             var response = octets(bytes)
             response.headers[Self.bitsHeader] = String(bits)
             return response
-        default: return json(["success": true, "source": sourceLabel, "bits": bits, "seed": hex(bytes)])
+        default: return json(["success": true, "source": sourceLabel, "bits": bits, "seed": hexString(bytes)])
         }
     }
 

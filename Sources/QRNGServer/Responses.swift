@@ -77,16 +77,10 @@ extension RandomnessService {
         octets(count: bytes.count) { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count)) }
     }
 
-    /// `bytes` in lower-case hex and a newline, as text.
+    /// `bytes` in lower-case hex and a newline, as text, written straight into the body.
     func hexText(_ bytes: [UInt8]) -> Response {
-        let digits: StaticString = "0123456789abcdef"
         let buffer = ZeroingAllocator.buffer(count: 2 * bytes.count + 1) { text in
-            digits.withUTF8Buffer { digits in
-                for (index, byte) in bytes.enumerated() {
-                    text[2 * index] = digits[Int(byte >> 4)]
-                    text[2 * index + 1] = digits[Int(byte & 15)]
-                }
-            }
+            writeHexDigits(of: bytes, into: text)
             text[2 * bytes.count] = UInt8(ascii: "\n")
         }
         return body(buffer, contentType: "text/plain; charset=utf-8")
@@ -128,17 +122,4 @@ extension RandomnessService {
         var response = json(document, status: refusal.status)
         if let retryAfter = refusal.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
-    }
-
-    func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(2 * bytes.count)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        defer { text.withUnsafeMutableBytes { secureZero($0) } }
-        return String(decoding: text, as: UTF8.self)
-    }
-}
+    }}

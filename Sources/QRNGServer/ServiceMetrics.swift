@@ -42,20 +42,13 @@ final class ServiceMetrics: Sendable {
                               helpText: "Health-test failures and monitor alarms so far"))
     }
 
-    /// Distinct client labels so far; past ``maximumClientLabels`` new clients share the label `other`, so that
-    /// a crowd of addresses cannot grow the exposition without bound.
-    private let clientLabels = Mutex(Set<String>())
-    static let maximumClientLabels = 256
+    /// Client labels: past 256 distinct clients, new ones share `other`, so that a crowd of addresses cannot grow
+    /// the exposition without bound.
+    private let clientLabels = CappedLabels(maximum: 256)
+    /// Handshake failure reasons, capped the same way at 32.
+    private let handshakeReasons = CappedLabels(maximum: 32)
 
-    func label(_ client: ClientIdentity) -> String {
-        let label = client.description
-        return clientLabels.withLock { labels in
-            if labels.contains(label) { return label }
-            guard labels.count < Self.maximumClientLabels else { return "other" }
-            labels.insert(label)
-            return label
-        }
-    }
+    func label(_ client: ClientIdentity) -> String { clientLabels.label(client.description) }
 
     /// Counts a request to `route` by `client` with its status and duration.
     func record(route: String, client: ClientIdentity, status: HTTPResponse.Status, duration: Duration) {
@@ -86,17 +79,8 @@ final class ServiceMetrics: Sendable {
         .increment()
     }
 
-    /// Distinct handshake failure reasons so far; past 32, `other`.
-    private let handshakeReasons = Mutex(Set<String>())
-
     func recordHandshakeFailure(reason: String) {
-        let label = handshakeReasons.withLock { reasons in
-            if reasons.contains(reason) || reasons.count < 32 {
-                reasons.insert(reason)
-                return reason
-            }
-            return "other"
-        }
+        let label = handshakeReasons.label(reason)
         registry.makeCounter(
             descriptor: .init(namespace: "qrng", subsystem: "tls", metricName: "handshake_failures", unitName: "total",
                               helpText: "TLS handshakes that failed or timed out, by reason"),
@@ -129,5 +113,24 @@ final class ServiceMetrics: Sendable {
         fields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
         return Response(
             status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+    }
+}
+
+/// Label values with a bound: the first `maximum` distinct values stand for themselves, later ones are `other`.
+final class CappedLabels: Sendable {
+    let maximum: Int
+    private let seen = Mutex(Set<String>())
+
+    init(maximum: Int) {
+        self.maximum = maximum
+    }
+
+    func label(_ value: String) -> String {
+        seen.withLock { seen in
+            if seen.contains(value) { return value }
+            guard seen.count < maximum else { return "other" }
+            seen.insert(value)
+            return value
+        }
     }
 }

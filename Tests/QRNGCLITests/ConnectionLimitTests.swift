@@ -43,7 +43,7 @@ import Glibc
         let server = try HTTPServeTests.Server(["--http", "127.0.0.1:0", "--allow-simulated", "--idle-timeout", "2"])
         defer { _ = server.stop() }
         let port = try #require(server.base.split(separator: ":").last.flatMap { UInt16($0) })
-        let descriptor = try #require(HTTPLifecycleTests.SlowDownload.connectToLoopback(port: port))
+        let descriptor = try #require(LoopbackSocket.connect(port: port))
         defer { close(descriptor) }
         let request = Array("GET /v1/random?bytes=8 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: \(String(repeating: "s", count: 60))\r\n\r\n".utf8)
         let start = Date()
@@ -87,8 +87,8 @@ import Glibc
         ])
         defer { _ = server.stop() }
         let port = try #require(server.base.split(separator: ":").last.flatMap { UInt16($0) })
-        let first = try #require(HTTPLifecycleTests.SlowDownload.connectToLoopback(port: port))
-        let second = try #require(HTTPLifecycleTests.SlowDownload.connectToLoopback(port: port))
+        let first = try #require(LoopbackSocket.connect(port: port))
+        let second = try #require(LoopbackSocket.connect(port: port))
         defer { close(second) }
         usleep(200_000)
         let asked = Date()
@@ -114,7 +114,7 @@ import Glibc
         ])
         defer { _ = server.stop() }
         let port = try #require(server.base.split(separator: ":").last.flatMap { UInt16($0) })
-        let silent = try #require(HTTPLifecycleTests.SlowDownload.connectToLoopback(port: port))
+        let silent = try #require(LoopbackSocket.connect(port: port))
         defer { close(silent) }
         let start = Date()
         var descriptors = [pollfd(fd: silent, events: Int16(POLLIN), revents: 0)]

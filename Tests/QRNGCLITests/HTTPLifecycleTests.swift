@@ -29,33 +29,11 @@ import Glibc
             }
         }
 
-        /// A TCP connection to 127.0.0.1:`port`, with a small receive buffer if asked; `nil` if refused.
-        static func connectToLoopback(port: UInt16, receiveBuffer: Int32? = nil) -> Int32? {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            if var size = receiveBuffer {
-                setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-            }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard connected == 0 else {
-                close(descriptor)
-                return nil
-            }
-            return descriptor
-        }
-
         /// Waits until the response ended (complete, or the connection closed).
         func wait() { finished.wait() }
 
         private func read(port: UInt16, path: String, bytesPerSecond: Int) {
-            guard let descriptor = Self.connectToLoopback(port: port, receiveBuffer: 4096) else { return }
+            guard let descriptor = LoopbackSocket.connect(port: port, receiveBuffer: 4096) else { return }
             defer { close(descriptor) }
             let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
             guard send(descriptor, request, request.count, 0) == request.count else { return }
@@ -80,7 +58,8 @@ import Glibc
                     body += chunk[0..<count]
                 }
                 received.store(body.count, ordering: .relaxed)
-                if let contentLength, body.count >= contentLength { return }
+                // Past Content-Length the reads go on to the close, so that anything extra is caught.
+                if let contentLength, body.count >= contentLength { continue }
                 // Pace the reads: sleep until the bytes read so far are due at the rate.
                 let due = start.addingTimeInterval(Double(body.count) / Double(bytesPerSecond))
                 let ahead = due.timeIntervalSinceNow
@@ -218,5 +197,30 @@ import Glibc
         #expect(process.terminationStatus == 0, "\(log)")
         #expect(!FileManager.default.fileExists(atPath: fifo))
         #expect(log.contains("(assessed: SP 800-90B non-IID over 50000 samples"), "the unit assesses its source: \(log)")
+    }
+}
+
+/// TCP connections to the server under test, for clients curl cannot play.
+enum LoopbackSocket {
+    /// A connection to 127.0.0.1:`port`, with a small receive buffer if asked; `nil` if refused.
+    static func connect(port: UInt16, receiveBuffer: Int32? = nil) -> Int32? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 }
