@@ -25,6 +25,10 @@ struct Serve: ParsableCommand {
             /v1/hash-seed?bits=N, /v1/health (503 while the health tests gate output) and /metrics; \
             Sources/QRNGServer/openapi.yaml describes the API. Every byte goes to one request or one FIFO reader only. Plaintext HTTP is served on \
             loopback addresses only, unless --insecure-plaintext is given.
+
+            With --kme-id ID (and mutual TLS) the service is also an ETSI GS QKD 014 key management entity: \
+            /api/v1/keys/{SAE_ID}/status, enc_keys and dec_keys; each key goes once to each slave SAE it was made \
+            for, and is zeroed after delivery, after --key-lifetime and at shutdown.
             """
     )
 
@@ -79,6 +83,57 @@ struct Serve: ParsableCommand {
         "The most HTTP connections one client address may hold open; more are closed at once, [1, 100000].",
         valueName: "count"), transform: NumericDomain(1...100_000).integer)
     var maxConnectionsPerClient: Int = 64
+
+    @Option(help: ArgumentHelp(
+        "Also be an ETSI GS QKD 014 key management entity (KME) with this ID, under /api/v1/keys: SAEs are known by "
+            + "their client certificates' subject CN, so this needs --client-ca.", valueName: "id"))
+    var kmeId: String?
+
+    @Option(help: ArgumentHelp("The KME's default key size in bits (key_size), a multiple of 8.", valueName: "bits"),
+            transform: NumericDomain(8...0x1p20).integer)
+    var keySize: Int?
+
+    @Option(help: ArgumentHelp("The smallest key size an SAE may ask for, in bits (min_key_size).", valueName: "bits"),
+            transform: NumericDomain(8...0x1p20).integer)
+    var minKeySize: Int?
+
+    @Option(help: ArgumentHelp("The largest key size an SAE may ask for, in bits (max_key_size).", valueName: "bits"),
+            transform: NumericDomain(8...0x1p20).integer)
+    var maxKeySize: Int?
+
+    @Option(help: ArgumentHelp("The most keys one KME request may create or fetch (max_key_per_request).",
+                               valueName: "count"), transform: NumericDomain(1...100_000).integer)
+    var maxKeysPerRequest: Int?
+
+    @Option(help: ArgumentHelp(
+        "The most keys the KME holds for slaves at once (max_key_count); beyond, enc_keys gets 503.",
+        valueName: "count"), transform: NumericDomain(1...10_000_000).integer)
+    var maxStoredKeys: Int?
+
+    @Option(help: ArgumentHelp(
+        "The most additional slave SAEs one key may be made for (max_SAE_ID_count; 0: no multicast).",
+        valueName: "count"), transform: NumericDomain(0...1000).integer)
+    var maxSaeIdCount: Int?
+
+    @Option(help: ArgumentHelp(
+        "Seconds a key waits for its slave SAEs before it is zeroed, [1, 604800].", valueName: "seconds"),
+            transform: NumericDomain(1...604_800).double)
+    var keyLifetime: Double?
+
+    /// The KME's settings from the options, defaults where none is given.
+    var keyDeliverySettings: KeyDeliverySettings? {
+        guard let kmeId else { return nil }
+        var settings = KeyDeliverySettings(kmeID: kmeId)
+        // A default gives way to the options given, so that a refusal names an option the user wrote.
+        settings.keySize = keySize ?? min(max(settings.keySize, minKeySize ?? 8), maxKeySize ?? 1 << 20)
+        settings.minKeySize = minKeySize ?? min(settings.minKeySize, settings.keySize)
+        settings.maxKeySize = maxKeySize ?? max(settings.maxKeySize, settings.keySize)
+        settings.maxKeysPerRequest = maxKeysPerRequest ?? min(settings.maxKeysPerRequest, maxStoredKeys ?? .max)
+        settings.maxStoredKeys = maxStoredKeys ?? max(settings.maxStoredKeys, settings.maxKeysPerRequest)
+        settings.maxAdditionalSlaves = maxSaeIdCount ?? settings.maxAdditionalSlaves
+        if let keyLifetime { settings.keyLifetime = .milliseconds(Int64(keyLifetime * 1000)) }
+        return settings
+    }
 
     @Flag(help: "Write one line per HTTP request on standard error: client identity, method, route, status, length, time.")
     var accessLog = false
@@ -138,6 +193,32 @@ struct Serve: ParsableCommand {
         }
         if clientCa != nil && tlsCert == nil {
             throw ValidationError("--client-ca asks clients for certificates over TLS, which needs --tls-cert and --tls-key")
+        }
+        let kmeOptions: [(String, Bool)] = [
+            ("--key-size", keySize != nil), ("--min-key-size", minKeySize != nil), ("--max-key-size", maxKeySize != nil),
+            ("--max-keys-per-request", maxKeysPerRequest != nil), ("--max-stored-keys", maxStoredKeys != nil),
+            ("--max-sae-id-count", maxSaeIdCount != nil), ("--key-lifetime", keyLifetime != nil),
+        ]
+        if kmeId == nil, let (option, _) = kmeOptions.first(where: { $0.1 }) {
+            throw ValidationError("\(option) sets up the key management entity, which needs --kme-id ID")
+        }
+        if kmeId != nil && clientCa == nil {
+            throw ValidationError(
+                "--kme-id: SAEs are known by their client certificates, which needs --client-ca (and --tls-cert, --tls-key)")
+        }
+        if let settings = keyDeliverySettings {
+            do {
+                try settings.validate()
+            } catch {
+                let options = [
+                    "kmeID": "--kme-id", "keySize": "--key-size", "minKeySize": "--min-key-size",
+                    "maxKeySize": "--max-key-size", "maxKeysPerRequest": "--max-keys-per-request",
+                    "maxStoredKeys": "--max-stored-keys", "maxAdditionalSlaves": "--max-sae-id-count",
+                    "keyLifetime": "--key-lifetime",
+                ]
+                let field = error.context.field ?? ""
+                throw ValidationError("\(options[field] ?? field): \(error.message)")
+            }
         }
         if tlsCert != nil && http == nil {
             throw ValidationError("--tls-cert serves HTTPS, which needs --http HOST:PORT")
@@ -220,6 +301,8 @@ struct Serve: ParsableCommand {
                 tls: tlsFiles, accessLog: accessLogLine, quotas: quotas)
             serviceConfiguration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             serviceConfiguration.maxConnectionsPerAddress = maxConnectionsPerClient
+            serviceConfiguration.keyDelivery = keyDeliverySettings
+            serviceConfiguration.keyEventLog = { @Sendable line in printToStandardError("qrng serve: kme: " + line) }
             return try HTTPFrontEnd(
                 RandomnessService(
                     pool: pool,

@@ -121,13 +121,13 @@ extension RandomnessService {
 
     /// Refuses with 503 while the health tests gate output: bits in the pool were approved, but a client asking
     /// now should learn that the source is failing rather than drain what is left.
-    private func checkOutputFlows() throws(RouteError) {
+    func checkOutputFlows() throws(RouteError) {
         guard let statistics = healthState(), statistics.healthState != .healthy else { return }
         let why = statistics.lastFailure.map { ": \($0)" } ?? ""
         throw RouteError(.serviceUnavailable, "health tests \(statistics.healthState)\(why)")
     }
 
-    private func countServed(bytes: Int, to client: ClientIdentity) {
+    func countServed(bytes: Int, to client: ClientIdentity) {
         counters.withLock {
             $0.requests += 1
             $0.bytesServed += UInt64(bytes)
@@ -136,7 +136,7 @@ extension RandomnessService {
     }
 
     func scrape(_ call: Call) -> Response {
-        metrics.scrape(pool: pool, statistics: healthState())
+        metrics.scrape(pool: pool, statistics: healthState(), keysHeld: keyStore?.count)
     }
 
     /// Runs one of the library's blocking consumer calls on a thread of its own, so that a request waiting for

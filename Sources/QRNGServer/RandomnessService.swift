@@ -50,6 +50,12 @@ public final class RandomnessService: Sendable {
         public var maxHeaderBytes = 16 << 10
         /// The most connections one client address may hold open; more are closed at once.
         public var maxConnectionsPerAddress = 64
+        /// With settings, the service is also an ETSI GS QKD 014 key management entity under `/api/v1/keys`;
+        /// its SAEs are known by their client certificates, so this wants ``TLSFiles/clientCA``.
+        public var keyDelivery: KeyDeliverySettings?
+        /// Where one line per key event goes (created, delivered, expired: counts, sizes and SAE pairs, never key
+        /// material); `nil`: nowhere.
+        public var keyEventLog: (@Sendable (String) -> Void)?
 
         public init(
             host: String, port: Int, maxRequestBytes: Int = 1 << 20, tls: TLSFiles? = nil,
@@ -88,6 +94,9 @@ public final class RandomnessService: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let logger: Logger
     let metrics = ServiceMetrics()
+    /// The keys made for SAEs and not yet fetched, when the service is a KME.
+    let keyStore: KeyStore?
+    var keyEventLog: (@Sendable (String) -> Void)? { configuration.keyEventLog }
 
     /// Creates a service for `pool`.
     ///
@@ -101,6 +110,9 @@ public final class RandomnessService: Sendable {
         self.pool = pool
         self.configuration = configuration
         self.healthState = health
+        self.keyStore = configuration.keyDelivery.map {
+            KeyStore(capacity: $0.maxStoredKeys, lifetime: $0.keyLifetime)
+        }
         var logger = Logger(label: "qrng.http")
         logger.logLevel = .warning
         self.logger = logger
@@ -118,9 +130,14 @@ public final class RandomnessService: Sendable {
     /// Serves until ``shutdown()``; `onListening` gets the bound host and port once the server accepts.
     public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void) async throws {
         let router = Router(context: ClientRequestContext.self)
-        router.add(middleware: RequestGate(paths: Self.routes) { request, client, refusal in
-            let response = self.error(refusal)
-            self.finish(Call(request: request, client: client), route: request.uri.path, response, since: .now)
+        let keyDelivery = configuration.keyDelivery != nil
+        router.add(middleware: RequestGate { path in
+            if Self.routes.contains(path) { return [.get] }
+            guard keyDelivery, let route = Self.keyDeliveryRoute(path) else { return nil }
+            return route.operation == "status" ? [.get] : [.get, .post]
+        } refuse: { request, client, refusal in
+            let response = self.error(refusal, path: request.uri.path)
+            self.finish(Call(request: request, client: client), route: Self.routeLabel(request.uri.path), response, since: .now)
             return response
         })
         let handlers: [(String, @Sendable (RandomnessService) -> (Call) async throws(RouteError) -> Response)] = [
@@ -130,6 +147,20 @@ public final class RandomnessService: Sendable {
         for (route, handler) in handlers {
             router.get(RouterPath(route)) { request, context in
                 await self.measured(route, Call(request: request, client: await context.client()), handler(self))
+            }
+        }
+        if keyDelivery {
+            let keyRoutes: [(String, [HTTPRequest.Method], @Sendable (RandomnessService) -> (Call) async throws(RouteError) -> Response)] = [
+                ("status", [.get], { $0.keyStatus }), ("enc_keys", [.get, .post], { $0.encKeys }),
+                ("dec_keys", [.get, .post], { $0.decKeys }),
+            ]
+            for (operation, methods, handler) in keyRoutes {
+                let route = Self.routeLabel(Self.keyDeliveryPrefix + "x/" + operation)
+                for method in methods {
+                    router.on(RouterPath(Self.keyDeliveryPrefix + ":sae/" + operation), method: method) { request, context in
+                        await self.measured(route, Call(request: request, client: await context.client()), handler(self))
+                    }
+                }
             }
         }
         let host = configuration.host
@@ -168,7 +199,32 @@ public final class RandomnessService: Sendable {
         let group = ServiceGroup(configuration: .init(services: [application], logger: logger))
         serviceGroup.withLock { $0 = group }
         if stopRequested.load(ordering: .relaxed) { return }
+        // Expired keys are zeroed within a quarter of their lifetime (a second at most) even if nobody asks;
+        // a slave asking for one is refused at once regardless. At the end every key left is zeroed.
+        let sweeper = configuration.keyDelivery.map { settings in
+            Task { [weak self] in
+                let interval = min(Duration.seconds(1), settings.keyLifetime / 4)
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    self?.expireKeys()
+                }
+            }
+        }
+        defer {
+            sweeper?.cancel()
+            if let held = keyStore?.removeAll(), held > 0 {
+                keyEventLog?("shutdown: zeroed \(held) undelivered key\(held == 1 ? "" : "s")")
+            }
+        }
         try await group.run()
+    }
+
+    /// The route a request is counted under: a key-delivery path with its SAE ID replaced by the parameter's
+    /// name, so that the metrics' label values stay few.
+    static func routeLabel(_ path: String) -> String {
+        guard let route = keyDeliveryRoute(path) else { return path }
+        let role = route.operation == "dec_keys" ? "{master_SAE_ID}" : "{slave_SAE_ID}"
+        return keyDeliveryPrefix + role + "/" + route.operation
     }
 
     /// Stops accepting connections and lets the requests in flight finish.
@@ -199,7 +255,7 @@ public final class RandomnessService: Sendable {
             try admit(call)
             response = try await handler(call)
         } catch {
-            response = self.error(error)
+            response = self.error(error, path: call.request.uri.path)
         }
         finish(call, route: route, response, since: start)
         return response
@@ -246,11 +302,13 @@ public final class RandomnessService: Sendable {
     }
 }
 
-/// Refuses, before any handler runs, what no route of this API takes: any method but GET (405 with `Allow: GET`,
-/// rather than the router's 404: the resource is there, only not for that method) and a request body larger than
-/// ``maxBodyBytes`` (413; these GET routes read none, and a large body is only a cost).
+/// Refuses, before any handler runs, what no route of this API takes: a method the route does not answer (405
+/// with `Allow`, rather than the router's 404: the resource is there, only not for that method) and a request body
+/// larger than the route reads (413): none over ``maxBodyBytes`` for GET, which reads none and for which a large
+/// body is only a cost; a POST's handler reads its own, up to its limit.
 struct RequestGate: RouterMiddleware {
-    let paths: Set<String>
+    /// The methods `path` answers; `nil` for a path the gate leaves to the router.
+    let allowedMethods: @Sendable (String) -> [HTTPRequest.Method]?
     let refuse: @Sendable (Request, ClientIdentity, RouteError) -> Response
 
     static let maxBodyBytes = 1024
@@ -259,13 +317,15 @@ struct RequestGate: RouterMiddleware {
         _ request: Request, context: ClientRequestContext,
         next: (Request, ClientRequestContext) async throws -> Response
     ) async throws -> Response {
-        guard paths.contains(request.uri.path) else { return try await next(request, context) }
-        if request.method != .get {
+        guard let methods = allowedMethods(request.uri.path) else { return try await next(request, context) }
+        guard methods.contains(request.method) else {
+            let allowed = methods.map(\.rawValue).joined(separator: ", ")
             var response = refuse(request, await context.client(), RouteError(
-                .methodNotAllowed, "\(request.uri.path) answers GET only, not \(request.method.rawValue)"))
-            response.headers[.allow] = "GET"
+                .methodNotAllowed, "\(request.uri.path) answers \(allowed) only, not \(request.method.rawValue)"))
+            response.headers[.allow] = allowed
             return response
         }
+        if request.method == .post { return try await next(request, context) }
         let tooLarge = RouteError(.contentTooLarge, "this API takes no request body over \(Self.maxBodyBytes) bytes")
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > Self.maxBodyBytes {
             return closing(refuse(request, await context.client(), tooLarge))

@@ -11,12 +11,18 @@ struct RouteError: Error {
     let message: String
     /// For 429: whole seconds until the request would be admitted, sent as `Retry-After`.
     var retryAfter: Int?
+    /// More about the fault, for the `details` of an ETSI GS QKD 014 Error.
+    var details: [[String: String]]
 
-    init(_ status: HTTPResponse.Status, parameter: String? = nil, _ message: String, retryAfter: Int? = nil) {
+    init(
+        _ status: HTTPResponse.Status, parameter: String? = nil, _ message: String, retryAfter: Int? = nil,
+        details: [[String: String]] = []
+    ) {
         self.status = status
         self.parameter = parameter
         self.message = message
         self.retryAfter = retryAfter
+        self.details = details
     }
 }
 
@@ -74,7 +80,7 @@ extension RandomnessService {
     }
 
     func octets(_ bytes: [UInt8]) -> Response {
-        octets(count: bytes.count) { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count)) }
+        octets(count: bytes.count) { body in bytes.withUnsafeBytes { body.copyMemory(from: $0) } }
     }
 
     /// `bytes` in lower-case hex and a newline, as text, written straight into the body.
@@ -88,10 +94,12 @@ extension RandomnessService {
 
     /// `bytes` in base64 and a newline, as text.
     func base64Text(_ bytes: [UInt8]) -> Response {
-        var encoded = Data(bytes).base64EncodedData()
-        encoded.append(UInt8(ascii: "\n"))
-        defer { encoded.withUnsafeMutableBytes { secureZero($0) } }
-        return body(copying: encoded, contentType: "text/plain; charset=utf-8")
+        let length = base64Length(of: bytes.count)
+        let buffer = ZeroingAllocator.buffer(count: length + 1) { text in
+            bytes.withUnsafeBytes { writeBase64Digits(of: $0, into: text) }
+            text[length] = UInt8(ascii: "\n")
+        }
+        return body(buffer, contentType: "text/plain; charset=utf-8")
     }
 
     func json(_ document: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
@@ -114,12 +122,23 @@ extension RandomnessService {
         Response(status: .ok, headers: headers(contentType: contentType), body: ResponseBody(byteBuffer: buffer))
     }
 
-    /// The JSON error of a refused request: `success` false, `error`, and `parameter` when one is at fault.
-    func error(_ refusal: RouteError) -> Response {
-        var document: [String: Any] = ["success": false, "error": refusal.message, "source": sourceLabel]
-        if let parameter = refusal.parameter { document["parameter"] = parameter }
+    /// The JSON error of a refused request to `path`: `success` false, `error`, and `parameter` when one is at
+    /// fault; on the key-delivery routes, ETSI GS QKD 014's Error (§6.5), `message` and `details`, and 401
+    /// rather than 403 for an SAE this KME does not serve, as the standard has it.
+    func error(_ refusal: RouteError, path: String) -> Response {
+        var document: [String: Any]
+        var status = refusal.status
+        if path.hasPrefix(Self.keyDeliveryPrefix) {
+            document = ["message": refusal.message]
+            let details = (refusal.parameter.map { [["parameter": $0]] } ?? []) + refusal.details
+            if !details.isEmpty { document["details"] = details }
+            if status == .forbidden { status = .unauthorized }
+        } else {
+            document = ["success": false, "error": refusal.message, "source": sourceLabel]
+            if let parameter = refusal.parameter { document["parameter"] = parameter }
+        }
         if let retryAfter = refusal.retryAfter { document["retryAfter"] = retryAfter }
-        var response = json(document, status: refusal.status)
+        var response = json(document, status: status)
         if let retryAfter = refusal.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }}

@@ -88,6 +88,19 @@ final class ServiceMetrics: Sendable {
         ).increment()
     }
 
+    /// SAE pairs, capped like clients: past 256 pairs, new ones are counted as `other`→`other`.
+    private let pairLabels = CappedLabels(maximum: 256)
+
+    /// Counts keys `event` (created, delivered, expired) for the pair `master` → `slave`.
+    func recordKeys(_ event: String, master: String, slave: String, count: Int) {
+        let capped = pairLabels.label("\(master)\u{0}\(slave)") == "other"
+        registry.makeCounter(
+            descriptor: .init(namespace: "qrng", subsystem: "kme", metricName: "keys", unitName: "total",
+                              helpText: "ETSI GS QKD 014 keys created, delivered and expired, by master and slave SAE"),
+            labels: [("event", event), ("master", capped ? "other" : master), ("slave", capped ? "other" : slave)]
+        ).increment(by: Int64(count))
+    }
+
     func recordServed(bytes: Int, to client: ClientIdentity) {
         servedBytes.increment(by: Int64(bytes))
         registry.makeCounter(
@@ -98,7 +111,13 @@ final class ServiceMetrics: Sendable {
     }
 
     /// The exposition text, with the pool's and the pipeline's state as of now.
-    func scrape(pool: EntropyPool, statistics: PipelineStatistics?) -> Response {
+    func scrape(pool: EntropyPool, statistics: PipelineStatistics?, keysHeld: Int?) -> Response {
+        if let keysHeld {
+            registry.makeGauge(
+                descriptor: .init(namespace: "qrng", subsystem: "kme", metricName: "stored_keys", unitName: "",
+                                  helpText: "Keys held for slave SAEs, waiting to be fetched"))
+            .set(to: Double(keysHeld))
+        }
         poolFill.set(to: Double(pool.availableBits))
         healthy.set(to: (statistics?.healthState ?? .healthy) == .healthy && pool.closedReason == nil ? 1 : 0)
         failures.set(to: Double(statistics?.failureCount ?? 0))

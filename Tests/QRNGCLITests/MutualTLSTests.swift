@@ -8,7 +8,7 @@ import Glibc
 /// `qrng serve --client-ca`: only clients with a valid certificate from the CA are served, each named by its
 /// certificate's subject in the access log and the metrics.
 @Suite(.serialized) struct MutualTLSTests {
-    /// A test PKI made by openssl: a CA with good clients (alice, bob), an expired one (old) and one not valid
+    /// A test PKI made by openssl: a CA with good clients (alice, bob, carol), an expired one (old) and one not valid
     /// before 2099 (future), another CA with its
     /// own client (mallory), and the server's self-signed certificate.
     struct PKI {
@@ -25,7 +25,7 @@ import Glibc
                     "-days", "2",
                 ])
             }
-            for (client, ca, days) in [("alice", "ca", "2"), ("bob", "ca", "2"), ("old", "ca", "-1"), ("mallory", "other-ca", "2")] {
+            for (client, ca, days) in [("alice", "ca", "2"), ("bob", "ca", "2"), ("carol", "ca", "2"), ("old", "ca", "-1"), ("mallory", "other-ca", "2")] {
                 try Self.openssl(["req"] + curve + [
                     "-keyout", "\(directory)/\(client).key", "-out", "\(directory)/\(client).csr", "-subj", "/CN=\(client)",
                 ])
