@@ -154,6 +154,10 @@ import Testing
             Self.expectError(try Self.call(server, pki, as: "alice", path, post: body), 400, parameter: parameter, "\(path) \(body ?? "")")
         }
         Self.expectError(try Self.call(server, pki, as: "alice", "bob/enc_keys", post: "{"), 400, "malformed JSON")
+        Self.expectError(try Self.call(server, pki, as: "alice", "bob/enc_keys", post: ""), 400, "a POST without a body")
+        Self.expectError(
+            try Self.call(server, pki, as: "alice", "bob/enc_keys", post: #"{"extension_mandatory":[{}]}"#), 400,
+            parameter: "extension_mandatory", "an empty extension object")
         let unsupported = try Self.call(
             server, pki, as: "alice", "bob/enc_keys", post: #"{"extension_mandatory":[{"abc_route_type":"direct"}]}"#)
         #expect(unsupported.text.contains("abc_route_type"), "the unsupported extension is named: \(unsupported.text)")

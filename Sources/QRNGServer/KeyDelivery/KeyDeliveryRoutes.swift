@@ -318,15 +318,15 @@ struct KeyIDs {
     }
 }
 
-/// A request body: a JSON object whose fields are all known; an empty body is an empty object.
+/// A request body: a JSON object whose fields are all known (the standard's POST always has one; `{}` asks for
+/// the defaults).
 struct JSONBody {
     let object: [String: Any]
 
     init(_ body: ByteBuffer, fields: Set<String>) throws(RouteError) {
         let bytes = body.readableBytesView
         if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
-            object = [:]
-            return
+            throw RouteError(.badRequest, "a POST takes its request as a JSON object in the body ({} for the defaults)")
         }
         guard let parsed = try? JSONSerialization.jsonObject(with: Data(bytes)), let object = parsed as? [String: Any] else {
             throw RouteError(.badRequest, "the request body must be a JSON object (RFC 8259)")
@@ -362,10 +362,14 @@ struct JSONBody {
     /// The names in an array of extension objects (`[{"name": value}, …]`), or empty when absent or null.
     func extensionNames(_ name: String) throws(RouteError) -> [String] {
         guard let value = object[name], !(value is NSNull) else { return [] }
-        guard let objects = value as? [Any], objects.allSatisfy({ $0 is [String: Any] }) else {
+        guard let objects = value as? [[String: Any]] else {
             throw RouteError(.badRequest, parameter: name, "\(name) must be an array of objects")
         }
-        return objects.flatMap { ($0 as? [String: Any])?.keys.sorted() ?? [] }
+        // An extension is named by its key: an empty object names none, and is no extension at all.
+        if let empty = objects.firstIndex(where: \.isEmpty) {
+            throw RouteError(.badRequest, parameter: name, "\(name)[\(empty)] is an empty object: it names no extension")
+        }
+        return objects.flatMap { $0.keys.sorted() }
     }
 
     private static func isBoolean(_ number: NSNumber) -> Bool {
