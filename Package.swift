@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.10.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        // The client side of remote sources: a node pulling randomness from other qrng nodes over HTTPS.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // OpenSSL's libcrypto for SHA-256; only QRNG/Crypto imports it.
@@ -59,6 +61,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // The API's description, held to by tools/openapi_conformance.sh (schemathesis) in .ci/run.
             exclude: ["openapi.yaml", "KeyDelivery/etsi014.yaml"]
@@ -83,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "QRNGCLITests",
-            dependencies: ["QRNGCLI", "QRNG", "QRNGStatistics", "QRNGAssessment", "QRNGTestSupport"]
+            dependencies: ["QRNGCLI", "QRNG", "QRNGServer", "QRNGStatistics", "QRNGAssessment", "QRNGTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

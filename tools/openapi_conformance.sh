@@ -52,7 +52,7 @@ stop() {
 start
 "$schemathesis" run Sources/QRNGServer/openapi.yaml --url "$address" \
     --checks all --exclude-checks positive_data_acceptance \
-    --max-examples 40 --seed 27 --workers 2 --suppress-health-check too_slow
+    --max-examples 40 --seed 27 --workers 2 --suppress-health-check too_slow --request-timeout 120
 stop
 
 curve=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
@@ -70,5 +70,5 @@ start --tls-cert "$work/server.pem" --tls-key "$work/server.key" --client-ca "$w
 "$schemathesis" run Sources/QRNGServer/KeyDelivery/etsi014.yaml --url "$address" \
     --request-cert "$work/alice.pem" --request-cert-key "$work/alice.key" --tls-verify "$work/server.pem" \
     --checks all --exclude-checks positive_data_acceptance \
-    --max-examples 40 --seed 27 --workers 1 --suppress-health-check too_slow
+    --max-examples 40 --seed 27 --workers 1 --suppress-health-check too_slow --request-timeout 120
 stop

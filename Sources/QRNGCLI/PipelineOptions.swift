@@ -87,7 +87,7 @@ struct PipelineOptions: ParsableArguments {
         case .sha256: extractorChoice = .sha256(blockBits: blockBits ?? 512)
         }
         return PipelineConfiguration(
-            source: try sourceOptions.configuredSource(simulation: simulation, seed: seed, mode: mode),
+            source: try sourceOptions.configuredSource(simulation: simulation, seed: seed, mode: mode, alpha: alpha),
             claimedMinEntropy: minEntropy,
             assessment: sourceOptions.assess ? .nonIID(samples: sourceOptions.assessSamples) : nil,
             alpha: alpha,

@@ -258,6 +258,9 @@ struct Serve: ParsableCommand {
             printToStandardError("qrng serve: health: \(failure)")
         }
         defer { producer.stop() }
+        // A remote feed's reads wait for its node; stopping it first lets the producer's thread end.
+        let feed = configuration.source.byteFeed
+        defer { feed?.stop() }
         if let fifo {
             printToStandardError("qrng serve: serving \(fifo) (mode \(String(mode, radix: 8))) from \(provenance)")
         }
@@ -270,7 +273,7 @@ struct Serve: ParsableCommand {
         if let seed = configuration.source.simulationSeed {
             printToStandardError(
                 "qrng serve: WARNING: seeded with \(seed): the same seed gives the same bytes, for tests only")
-        } else if provenance.isSimulated {
+        } else if provenance.isSimulated && configuration.source.byteFeed == nil {
             printToStandardError("qrng serve: the simulator's seed came from the operating system")
         }
         var serverConfiguration = FIFOServer.Configuration(
@@ -302,6 +305,7 @@ struct Serve: ParsableCommand {
             serviceConfiguration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
             serviceConfiguration.maxConnectionsPerAddress = maxConnectionsPerClient
             serviceConfiguration.keyDelivery = keyDeliverySettings
+            if let feed { serviceConfiguration.sourceProblem = { feed.problem } }
             serviceConfiguration.keyEventLog = { @Sendable line in printToStandardError("qrng serve: kme: " + line) }
             return try HTTPFrontEnd(
                 RandomnessService(
@@ -339,6 +343,8 @@ struct Serve: ParsableCommand {
                     until: { ServeSignals.stopRequested }, stopDescriptor: ServeSignals.wakeDescriptor,
                     log: printToStandardError)
             } else {
+                // HTTP alone stays up after a permanent failure: /v1/health answers 503 with its cause until the
+                // operator stops or restarts the service.
                 ServeSignals.waitForStop()
             }
         } catch where error.code == .endOfInput {
@@ -513,5 +519,13 @@ final class HTTPFrontEnd: Sendable {
         guard !stopping.exchange(true, ordering: .relaxed) else { return }
         Task.detached { [service] in await service.shutdown() }
         _ = finished.wait(timeout: .now() + .seconds(10))
+    }
+}
+
+extension PipelineConfiguration.Source {
+    /// The byte feed of an external source (remote nodes), if this is one.
+    var byteFeed: (any ByteFeed)? {
+        guard case .external(let external) = self, let source = external.source as? ByteFeedSource else { return nil }
+        return source.feed
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QRNG
+import QRNGServer
 
 /// The physics of the simulated source, shared by `qrng simulate` and every command that can run the simulator.
 struct SimulationOptions: ParsableArguments {
@@ -142,12 +143,34 @@ struct SourceOptions: ParsableArguments {
 
     @Option(help: """
         The source: simulated, clicks:FILE (packed clicks), timetags:FILE (qrng's binary time tags), csv:FILE, \
-        ptu:FILE (PicoQuant T2). FILE may be - for standard input or a named pipe. Default: simulated.
+        ptu:FILE (PicoQuant T2), or https://HOST:PORT, another qrng node's output (repeat it with --combine xor \
+        for several nodes). FILE may be - for standard input or a named pipe. Default: simulated.
         """)
-    var source: String?
+    var source: [String] = []
+
+    @Option(help: "How several --source nodes are combined: xor (each node health-tested on its own first).")
+    var combine: Combination?
+
+    enum Combination: String, ExpressibleByArgument, CaseIterable {
+        case xor
+    }
+
+    @Option(help: ArgumentHelp("This machine's certificate chain (PEM) for remote sources that require mutual TLS.",
+                               valueName: "file"))
+    var sourceCert: String?
+
+    @Option(help: ArgumentHelp("The private key of --source-cert (PEM).", valueName: "file"))
+    var sourceKey: String?
+
+    @Option(help: ArgumentHelp("The CA (PEM) to verify remote sources' certificates against, instead of the system's.",
+                               valueName: "file"))
+    var sourceCa: String?
 
     /// The source named, `simulated` when none is.
-    var sourceName: String { source ?? "simulated" }
+    var sourceName: String { source.first ?? "simulated" }
+
+    /// Whether `name` is a remote node rather than a local source.
+    static func isRemote(_ name: String) -> Bool { name.hasPrefix("https://") || name.hasPrefix("http://") }
 
     @Option(help: """
         Simulator level: pulses (fast, independent pulses) or time-tags (jitter, dead time, afterpulses, faults). \
@@ -199,12 +222,66 @@ struct SourceOptions: ParsableArguments {
     var assessSamples: Int = 1_000_000
 
     func validate() throws {
-        guard sourceName == "simulated" || sourceName.contains(":") else {
-            throw ValidationError("--source is simulated or KIND:FILE (clicks, timetags, csv, ptu), got '\(sourceName)'")
+        for name in source where !(name == "simulated" || name.contains(":")) {
+            throw ValidationError(
+                "--source is simulated, KIND:FILE (clicks, timetags, csv, ptu) or https://HOST:PORT, got '\(name)'")
+        }
+        if source.count > 1 {
+            guard source.allSatisfy(Self.isRemote) else {
+                throw ValidationError("--source: only remote nodes (https://HOST:PORT) can be combined, got \(source.joined(separator: ", "))")
+            }
+            guard combine != nil else {
+                throw ValidationError("--source given \(source.count) times: say how to combine the nodes with --combine xor")
+            }
+            guard Set(source).count == source.count else {
+                throw ValidationError("--source: a node combined with itself adds nothing; each node once")
+            }
+        } else if combine != nil {
+            throw ValidationError("--combine xor combines several --source nodes, got \(source.count)")
+        }
+        if (sourceCert == nil) != (sourceKey == nil) {
+            throw ValidationError("--source-cert and --source-key go together: mutual TLS needs the certificate and its key")
+        }
+        if (sourceCert != nil || sourceCa != nil) && !source.contains(where: Self.isRemote) {
+            throw ValidationError("--source-cert, --source-key and --source-ca are for remote sources (--source https://HOST:PORT)")
         }
     }
 
-    func configuredSource(simulation: SimulationOptions, seed: UInt64?, mode: Mode) throws -> PipelineConfiguration.Source {
+    /// The remote nodes named, as one external source: a node's feed, or several XORed.
+    func remoteSource(alpha: ErrorProbability) throws -> PipelineConfiguration.Source {
+        var feeds: [any ByteFeed] = []
+        for url in source {
+            var configuration = RemoteFeed.Configuration(url: url)
+            configuration.certificateChain = sourceCert
+            configuration.privateKey = sourceKey
+            configuration.trustedCA = sourceCa
+            printToStandardError("qrng: source \(url): connecting")
+            feeds.append(try RemoteFeed(configuration) { line in printToStandardError("qrng: " + line) })
+        }
+        let feed: any ByteFeed
+        if feeds.count == 1 {
+            feed = feeds[0]
+        } else {
+            feed = try XORCombinedFeed(feeds: feeds, alpha: alpha) { node, failure in
+                printToStandardError("qrng: health: node \(node): \(failure)")
+            }
+        }
+        return .external(ExternalSource(
+            name: "remote " + feed.name, source: ByteFeedSource(feed: feed),
+            minEntropyOrigin: feeds.count == 1
+                ? "the remote node's extracted output, served as full entropy"
+                : "the XOR of remote nodes' extracted output, each served as full entropy"))
+    }
+
+    func configuredSource(
+        simulation: SimulationOptions, seed: UInt64?, mode: Mode, alpha: ErrorProbability = .defaultAlpha
+    ) throws -> PipelineConfiguration.Source {
+        if Self.isRemote(sourceName) {
+            guard mode == .beamSplitter else {
+                throw ValidationError("a remote node serves bytes, not arrival times: --source https:// takes the default mode")
+            }
+            return try remoteSource(alpha: alpha)
+        }
         let source = sourceName
         if source == "simulated" {
             let timeTags = simulator.map { $0 == .timeTags } ?? (simulation.needsTimeTags || mode == .arrivalTime)

@@ -101,7 +101,7 @@ struct RunStatisticalTests: ParsableCommand {
     @OptionGroup(title: "Pipeline (with --source: a fresh stream instead of a FILE)") var pipeline: PipelineOptions
 
     /// The pipeline source to test instead of a file, if any (`--source`).
-    var source: String? { pipeline.sourceOptions.source }
+    var source: String? { pipeline.sourceOptions.source.first }
 
     func validate() throws {
         if file != nil && source != nil { throw ValidationError("give either FILE or --source, not both") }

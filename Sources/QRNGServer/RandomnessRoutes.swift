@@ -115,13 +115,18 @@ extension RandomnessService {
             ] as [String: Any]
         }
         if let reason = pool.closedReason { document["closed"] = reason.message }
-        let flowing = state == .healthy && (pool.closedReason == nil || pool.availableBits >= 8)
+        let sourceProblem = configuration.sourceProblem?()
+        if let sourceProblem { document["sourceProblem"] = sourceProblem }
+        let flowing = state == .healthy && (pool.closedReason == nil || pool.availableBits >= 8) && sourceProblem == nil
         return json(document, status: flowing ? .ok : .serviceUnavailable)
     }
 
     /// Refuses with 503 while the health tests gate output: bits in the pool were approved, but a client asking
     /// now should learn that the source is failing rather than drain what is left.
     func checkOutputFlows() throws(RouteError) {
+        if let problem = configuration.sourceProblem?() {
+            throw RouteError(.serviceUnavailable, "the source is not flowing: \(problem)")
+        }
         guard let statistics = healthState(), statistics.healthState != .healthy else { return }
         let why = statistics.lastFailure.map { ": \($0)" } ?? ""
         throw RouteError(.serviceUnavailable, "health tests \(statistics.healthState)\(why)")

@@ -53,6 +53,9 @@ public final class RandomnessService: Sendable {
         /// With settings, the service is also an ETSI GS QKD 014 key management entity under `/api/v1/keys`;
         /// its SAEs are known by their client certificates, so this wants ``TLSFiles/clientCA``.
         public var keyDelivery: KeyDeliverySettings?
+        /// Why the source is not flowing now (a remote node unreachable, say), or `nil`; while it says something,
+        /// `/v1/health` answers 503 with it and requests for randomness are refused with it.
+        public var sourceProblem: (@Sendable () -> String?)?
         /// Where one line per key event goes (created, delivered, expired: counts, sizes and SAE pairs, never key
         /// material); `nil`: nowhere.
         public var keyEventLog: (@Sendable (String) -> Void)?

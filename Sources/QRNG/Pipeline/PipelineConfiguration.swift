@@ -17,12 +17,16 @@ public struct PipelineConfiguration: Sendable, Hashable {
         case recordedClicks(path: String, errorPolicy: ErrorPolicy)
         /// Recorded time tags in `format`, from a file, a named pipe or standard input (`-`).
         case recordedTimeTags(path: String, format: TimeTagFormat, use: TimeTagUse, errorPolicy: ErrorPolicy)
+        /// A source built outside the library, e.g. the feed of a remote node; its own claim is its min-entropy
+        /// unless the configuration claims or assesses another, and no photon monitor applies to it.
+        case external(ExternalSource)
 
         /// Whether the source is a simulation.
         public var isSimulated: Bool {
             switch self {
             case .simulatedBeamSplitter, .simulatedTimeTags: true
             case .recordedClicks, .recordedTimeTags: false
+            case .external(let external): external.source.provenance.isSimulated
             }
         }
     }
@@ -187,6 +191,8 @@ extension Pipeline {
             source = try ResumedSource(source, skipping: configuration.resumeAfterSamples)
         }
         var monitors = configuration.monitors
+        // The photon monitors watch clicks and pulses, which an external source's bytes do not carry.
+        if case .external = configuration.source { monitors = nil }
         if monitors?.clickRate != nil && monitors?.clickRate?.expected == nil {
             // Where the source has a model of its click rate it is the reference; otherwise the monitor learns
             // the rate from its first window.
@@ -201,6 +207,9 @@ extension Pipeline {
         } else if let claimed = configuration.claimedMinEntropy {
             minEntropy = claimed
             origin = "claimed: H = \(claimed)"
+        } else if case .external(let external) = configuration.source, let modelMinEntropy {
+            minEntropy = modelMinEntropy
+            origin = "\(external.minEntropyOrigin): H = \(modelMinEntropy)"
         } else if let modelMinEntropy {
             minEntropy = modelMinEntropy
             origin = "source model: H = \(modelMinEntropy)"
@@ -296,6 +305,8 @@ extension Pipeline {
             let reader = try format.openReader(path: path, options: TimeTagReadOptions(errorPolicy: errorPolicy))
             let (source, model) = try timeTagSource(reader, use: use, model: nil)
             return (source, model, nil)
+        case .external(let external):
+            return (external.source, external.source.claimedMinEntropy, nil)
         }
     }
 
@@ -375,7 +386,7 @@ extension PipelineConfiguration.Source {
     /// The file a recorded source reads, or `nil` for a simulation.
     public var recordingPath: String? {
         switch self {
-        case .simulatedBeamSplitter, .simulatedTimeTags: nil
+        case .simulatedBeamSplitter, .simulatedTimeTags, .external: nil
         case .recordedClicks(let path, _), .recordedTimeTags(let path, _, _, _): path
         }
     }
@@ -385,7 +396,7 @@ extension PipelineConfiguration.Source {
     public var fingerprint: String {
         var anonymous = self
         switch self {
-        case .simulatedBeamSplitter, .simulatedTimeTags: break
+        case .simulatedBeamSplitter, .simulatedTimeTags, .external: break
         case .recordedClicks(_, let policy): anonymous = .recordedClicks(path: "", errorPolicy: policy)
         case .recordedTimeTags(_, let format, let use, let policy):
             anonymous = .recordedTimeTags(path: "", format: format, use: use, errorPolicy: policy)
@@ -399,7 +410,7 @@ extension PipelineConfiguration.Source {
     public var simulationSeed: UInt64? {
         switch self {
         case .simulatedBeamSplitter(_, let seed), .simulatedTimeTags(_, let seed, _): seed
-        case .recordedClicks, .recordedTimeTags: nil
+        case .recordedClicks, .recordedTimeTags, .external: nil
         }
     }
 }
