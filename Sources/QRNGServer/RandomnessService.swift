@@ -99,7 +99,6 @@ public final class RandomnessService: Sendable {
     let metrics = ServiceMetrics()
     /// The keys made for SAEs and not yet fetched, when the service is a KME.
     let keyStore: KeyStore?
-    var keyEventLog: (@Sendable (String) -> Void)? { configuration.keyEventLog }
 
     /// Creates a service for `pool`.
     ///
@@ -216,7 +215,7 @@ public final class RandomnessService: Sendable {
         defer {
             sweeper?.cancel()
             if let held = keyStore?.removeAll(), held > 0 {
-                keyEventLog?("shutdown: zeroed \(held) undelivered key\(held == 1 ? "" : "s")")
+                configuration.keyEventLog?("shutdown: zeroed \(held) undelivered key\(held == 1 ? "" : "s")")
             }
         }
         try await group.run()

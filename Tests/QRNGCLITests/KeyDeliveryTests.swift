@@ -1,4 +1,5 @@
 import Foundation
+import QRNG
 import Testing
 
 /// `qrng serve --kme-id`: an ETSI GS QKD 014 V1.1.1 key management entity fed by the pool, driven by curl and by
@@ -106,7 +107,7 @@ import Testing
         #expect(log.contains("kme: created 1 key of 256 bits for alice→bob, carol"), "\(log)")
         // Never a key in the log, in any encoding.
         for (_, key) in made + shared {
-            #expect(!log.contains(key.base64EncodedString()) && !log.contains(key.map { String(format: "%02x", $0) }.joined()))
+            #expect(!log.contains(key.base64EncodedString()) && !log.contains(hexString(key)))
         }
     }
 

@@ -72,6 +72,15 @@ public struct SampleBuffer: Sendable, Equatable {
         }
     }
 
+    /// Appends each of `bytes` as one sample; the buffer's samples must be 8 bits wide.
+    package mutating func append(bytes: UnsafeRawBufferPointer) {
+        precondition(bitsPerSample == 8, "bytes are 8-bit samples")
+        guard case .wide(var values) = storage else { preconditionFailure("8-bit samples are stored wide") }
+        storage = .binary(BitBuffer())  // release the reference so the append does not copy
+        values.append(contentsOf: bytes.lazy.map(UInt16.init))
+        storage = .wide(values)
+    }
+
     /// Removes every sample, zeroing packed storage.
     public mutating func removeAll(keepingCapacity: Bool = true) {
         switch storage {

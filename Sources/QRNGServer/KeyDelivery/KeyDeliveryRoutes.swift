@@ -242,7 +242,7 @@ extension RandomnessService {
     private func recordKeys(_ event: KeyEvent, master: String, slaves: [String], count: Int, size: Int?) {
         for slave in slaves { metrics.recordKeys(event.rawValue, master: master, slave: slave, count: count) }
         let sizeText = size.map { " of \($0) bits" } ?? ""
-        keyEventLog?(
+        configuration.keyEventLog?(
             "\(event.rawValue) \(count) key\(count == 1 ? "" : "s")\(sizeText) for \(master)→\(slaves.joined(separator: ", "))")
     }
 }

@@ -43,8 +43,7 @@ public final class RemoteFeed: ByteFeed, @unchecked Sendable {
     private let client: HTTPClient
     private let log: @Sendable (String) -> Void
     private let condition = NSCondition()
-    private var buffered: [UInt8] = []
-    private var front = 0
+    private var buffered = ZeroingByteQueue()
     private var kind: Provenance.Kind?
     private var remoteDetail = ""
     private var currentProblem: String?
@@ -111,20 +110,9 @@ public final class RemoteFeed: ByteFeed, @unchecked Sendable {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(QRNGError) -> Int {
         condition.lock()
         defer { condition.unlock() }
-        while buffered.count == front && failure == nil && !stopped { condition.wait() }
+        while buffered.count == 0 && failure == nil && !stopped { condition.wait() }
         if let failure { throw failure }
-        guard buffered.count > front else { return 0 }
-        let count = min(buffer.count, buffered.count - front)
-        buffered.withUnsafeMutableBytes { bytes in
-            let taken = UnsafeMutableRawBufferPointer(rebasing: bytes[front..<front + count])
-            buffer.copyMemory(from: UnsafeRawBufferPointer(taken))
-            secureZero(taken)
-        }
-        front += count
-        if front >= buffered.count / 2 {
-            buffered.removeFirst(front)
-            front = 0
-        }
+        let count = buffered.take(into: buffer)
         condition.broadcast()
         return count
     }
@@ -133,9 +121,7 @@ public final class RemoteFeed: ByteFeed, @unchecked Sendable {
     public func stop() {
         condition.lock()
         stopped = true
-        buffered.withUnsafeMutableBytes { secureZero($0) }
-        buffered = []
-        front = 0
+        buffered.removeAll()
         condition.broadcast()
         condition.unlock()
         try? client.syncShutdown()
@@ -186,7 +172,7 @@ public final class RemoteFeed: ByteFeed, @unchecked Sendable {
     private func waitForRoom() -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while !stopped && buffered.count - front + configuration.requestBytes > configuration.bufferBytes {
+        while !stopped && buffered.count + configuration.requestBytes > configuration.bufferBytes {
             condition.wait()
         }
         return !stopped
@@ -213,7 +199,7 @@ public final class RemoteFeed: ByteFeed, @unchecked Sendable {
         }
         if kind == nil { remoteDetail = "QRNG-Source: \(source)" }
         kind = answered
-        body.withUnsafeReadableBytes { buffered.append(contentsOf: $0) }
+        body.withUnsafeReadableBytes { buffered.append($0) }
         if let problem = currentProblem {
             log("source \(name): answering again after '\(problem)'")
             currentProblem = nil

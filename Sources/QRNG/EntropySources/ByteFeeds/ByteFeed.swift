@@ -52,8 +52,11 @@ public struct ByteFeedSource: EntropySource {
             Result { () throws(QRNGError) in try feed.read(into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<wanted])) }
         }.get()
         guard got > 0 else { return false }
-        for index in 0..<got { buffer.append(UInt16(scratch[index])) }
-        scratch.withUnsafeMutableBytes { secureZero(UnsafeMutableRawBufferPointer(rebasing: $0[0..<got])) }
+        scratch.withUnsafeMutableBytes { bytes in
+            let read = UnsafeMutableRawBufferPointer(rebasing: bytes[0..<got])
+            buffer.append(bytes: UnsafeRawBufferPointer(read))
+            secureZero(read)
+        }
         counters.samples += UInt64(got)
         return true
     }

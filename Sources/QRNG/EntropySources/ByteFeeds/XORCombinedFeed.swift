@@ -27,11 +27,8 @@ public final class XORCombinedFeed: ByteFeed {
 
     private struct Lane {
         var monitor: HealthMonitor
-        /// Bytes the monitor released, waiting to be combined: from `front` on.
-        var ready: [UInt8] = []
-        var front = 0
-
-        var available: Int { ready.count - front }
+        /// Bytes the monitor released, waiting to be combined.
+        var ready = ZeroingByteQueue()
     }
 
     private let lanes: Mutex<[Lane]>
@@ -79,18 +76,18 @@ public final class XORCombinedFeed: ByteFeed {
         guard wanted > 0 else { return 0 }
         return try lanes.withLock { (lanes) throws(QRNGError) -> Int in
             for index in feeds.indices {
-                while lanes[index].available < wanted {
-                    guard try fill(&lanes[index], from: feeds[index], atLeast: wanted - lanes[index].available) else {
+                while lanes[index].ready.count < wanted {
+                    guard try fill(&lanes[index], from: feeds[index], atLeast: wanted - lanes[index].ready.count) else {
                         return 0
                     }
                 }
             }
             for offset in 0..<wanted {
                 var byte: UInt8 = 0
-                for index in lanes.indices { byte ^= lanes[index].ready[lanes[index].front + offset] }
+                for index in lanes.indices { byte ^= lanes[index].ready[offset] }
                 buffer[offset] = byte
             }
-            for index in lanes.indices { Self.consume(&lanes[index], wanted) }
+            for index in lanes.indices { lanes[index].ready.drop(wanted) }
             return wanted
         }
     }
@@ -103,7 +100,8 @@ public final class XORCombinedFeed: ByteFeed {
             Result { () throws(QRNGError) in try feed.read(into: bytes) }
         }.get()
         guard got > 0 else { return false }
-        let samples = SampleBuffer(values: scratch[0..<got].map(UInt16.init), bitsPerSample: 8)
+        var samples = SampleBuffer(bitsPerSample: 8)
+        scratch.withUnsafeBytes { samples.append(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
         var released = BitBuffer()
         defer { released.removeAll() }
         let failures = lane.monitor.process(samples, releasingInto: &released)
@@ -113,24 +111,16 @@ public final class XORCombinedFeed: ByteFeed {
                 .healthTestFailure, "\(feed.name): \(permanent.error.message)", context: permanent.error.context)
         }
         var bytes = released.packedBytes()
-        lane.ready.append(contentsOf: bytes)
-        bytes.withUnsafeMutableBytes { secureZero($0) }
-        return true
-    }
-
-    /// Zeroes and drops the first `count` ready bytes of `lane`, compacting once the consumed part dominates.
-    private static func consume(_ lane: inout Lane, _ count: Int) {
-        lane.ready.withUnsafeMutableBytes { secureZero(UnsafeMutableRawBufferPointer(rebasing: $0[lane.front..<lane.front + count])) }
-        lane.front += count
-        if lane.front >= lane.ready.count / 2 {
-            lane.ready.removeFirst(lane.front)
-            lane.front = 0
+        bytes.withUnsafeMutableBytes { bytes in
+            lane.ready.append(UnsafeRawBufferPointer(bytes))
+            secureZero(bytes)
         }
+        return true
     }
 
     deinit {
         lanes.withLock { lanes in
-            for index in lanes.indices { lanes[index].ready.withUnsafeMutableBytes { secureZero($0) } }
+            for index in lanes.indices { lanes[index].ready.removeAll() }
         }
     }
 }
